@@ -1,0 +1,171 @@
+//! Command-line scaffolding: flags, their limits, and up-front checks, so that
+//! every mistake ends in one line and exit code 2 before any training starts.
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+
+use crate::data::Config;
+use crate::device::DeviceChoice;
+use crate::plot::Format;
+
+/// Refused up front: w1 alone holds (hidden + 1) × hidden floats, and a step costs
+/// O(hidden²); 4096 is 64 MiB of weights and already minutes per epoch.
+pub const MAX_HIDDEN_SIZE: usize = 4096;
+/// Refused up front: the whole sequence lives in memory and every epoch walks it.
+pub const MAX_SEQ_LENGTH: usize = 1_000_000;
+
+/// The PyTorch sine-wave Elman RNN tutorial in Rust (tch). Prints the tutorial's
+/// `Epoch: {i} loss {total}` lines on stdout, exactly as PyTorch does; everything
+/// else goes to stderr.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "sine-rnn", version)]
+pub struct Args {
+    /// Seed for libtorch's generator, as torch.manual_seed(seed)
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Passes over the sequence (0 trains nothing and only predicts)
+    #[arg(long, default_value_t = 300)]
+    pub epochs: usize,
+    /// Learning rate of the plain gradient-descent update (finite, > 0)
+    #[arg(long, default_value_t = 0.1, value_parser = parse_lr)]
+    pub lr: f64,
+    /// Training points; the wave is sampled at seq-length + 1 times in [2, 10]
+    #[arg(long, default_value_t = 20, value_parser = parse_seq_length)]
+    pub seq_length: usize,
+    /// Hidden (context) units; the input size is hidden-size + 1
+    #[arg(long, default_value_t = 6, value_parser = parse_hidden_size)]
+    pub hidden_size: usize,
+    /// Where to run: CUDA if a usable GPU is present (auto), or force one
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+    /// Scatter plot of actual vs predicted values (.png or .svg)
+    #[arg(long, default_value = "sine_wave.png", value_parser = parse_plot_path)]
+    pub plot: PathBuf,
+    /// Do not write the plot
+    #[arg(long)]
+    pub no_plot: bool,
+    /// Also write a JSON record of the run (every epoch's loss, predictions, weights, bit-exact)
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+}
+
+impl Args {
+    /// Parses the process arguments. On a mistake, prints one line to stderr and
+    /// exits with code 2; `--help` and `--version` print and exit 0.
+    pub fn parse_or_exit() -> Args {
+        let parsed = Args::try_parse();
+        if let Ok(args) = &parsed {
+            if let Err(why) = args.check_outputs() {
+                usage_error(&why);
+            }
+        }
+        match parsed {
+            Ok(args) => args,
+            Err(e) => {
+                use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
+                if matches!(e.kind(), DisplayHelp | DisplayVersion) {
+                    e.exit();
+                }
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or("invalid arguments");
+                usage_error(first.strip_prefix("error: ").unwrap_or(first));
+            }
+        }
+    }
+
+    /// The output files must be writable before any training starts.
+    pub fn check_outputs(&self) -> Result<(), String> {
+        if !self.no_plot {
+            check_output_path(&self.plot).map_err(|e| format!("--plot: {e}"))?;
+        }
+        if let Some(json) = &self.json {
+            check_output_path(json).map_err(|e| format!("--json: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The tutorial's hyper-parameters, as chosen on the command line.
+    pub fn config(&self) -> Config {
+        Config {
+            seed: self.seed,
+            epochs: self.epochs,
+            lr: self.lr,
+            seq_length: self.seq_length,
+            hidden_size: self.hidden_size,
+        }
+    }
+}
+
+fn parse_lr(s: &str) -> Result<f64, String> {
+    let lr: f64 = s.trim().parse().map_err(|_| "expected a number such as 0.1".to_string())?;
+    if lr.is_finite() && lr > 0.0 {
+        Ok(lr)
+    } else {
+        Err("the learning rate must be a finite number > 0, such as 0.1".into())
+    }
+}
+
+fn parse_in_range(s: &str, what: &str, max: usize) -> Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{what} must be a whole number from 1 to {max}"))?;
+    if (1..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("{what} must be from 1 to {max}"))
+    }
+}
+
+fn parse_seq_length(s: &str) -> Result<usize, String> {
+    parse_in_range(s, "the sequence length", MAX_SEQ_LENGTH)
+}
+
+fn parse_hidden_size(s: &str) -> Result<usize, String> {
+    parse_in_range(s, "the hidden size", MAX_HIDDEN_SIZE)
+}
+
+fn parse_plot_path(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    if Format::from_path(&path).is_none() {
+        return Err("the plot path must end in .png or .svg".into());
+    }
+    Ok(path)
+}
+
+/// Prints one line and exits with the usage-error code.
+fn usage_error(message: &str) -> ! {
+    eprintln!("sine-rnn: error: {message} (see sine-rnn --help)");
+    std::process::exit(2);
+}
+
+/// An output path is accepted when its directory exists and we can create a file
+/// there, and it does not name a directory. Checked before training, so a typo
+/// does not cost a whole run.
+pub fn check_output_path(path: &Path) -> Result<(), String> {
+    if path.as_os_str().is_empty() {
+        return Err("the path is empty".into());
+    }
+    if path.is_dir() {
+        return Err(format!("{} is a directory; give a file name", path.display()));
+    }
+    let dir = parent_dir(path);
+    if !dir.is_dir() {
+        return Err(format!("the directory {} does not exist", dir.display()));
+    }
+    // The only reliable writability test is to try (permissions, read-only mounts).
+    tempfile::Builder::new()
+        .prefix(".sine-rnn-probe-")
+        .tempfile_in(dir)
+        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    Ok(())
+}
+
+/// The directory a file path lives in (`.` for a bare file name).
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}

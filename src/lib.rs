@@ -1,0 +1,25 @@
+//! sine-rnn: the PyTorch "predict a sine wave with an Elman RNN" tutorial,
+//! ported to tch. The modules follow the tutorial's steps:
+//!
+//! | Step | What                                  | Module            |
+//! |------|---------------------------------------|-------------------|
+//! | 1    | imports                               | `Cargo.toml`      |
+//! | 2    | hyper-parameters and data             | [`data`]          |
+//! | 3, 4 | weights and the forward pass          | [`model`]         |
+//! | 5    | training and prediction               | [`train`]         |
+//! | 6    | the plot                              | [`plot`]          |
+//!
+//! Scaffolding lives apart: [`cli`] (flags), [`device`] (CPU or CUDA),
+//! [`report`] (JSON, atomic writes), [`pyfmt`] (Python's float format).
+
+pub mod cli;
+pub mod data;
+pub mod device;
+pub mod model;
+pub mod plot;
+pub mod pyfmt;
+pub mod report;
+pub mod train;
+
+/// The libtorch version build.rs found (`2.13.0+cu130` for the PyPI wheel).
+pub const LIBTORCH_VERSION: &str = env!("SINE_RNN_LIBTORCH_VERSION");

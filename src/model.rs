@@ -1,0 +1,52 @@
+//! Steps 3 and 4 of the tutorial: the two weight matrices and the forward pass.
+
+use tch::{Device, Kind, Tensor};
+
+use crate::data::Config;
+
+/// The network's only parameters. PyTorch's tutorial wraps them in `Variable`;
+/// in tch (as in PyTorch ≥ 0.4) "requires grad" is a flag on the tensor itself.
+#[derive(Debug)]
+pub struct Weights {
+    /// `[input_size, hidden_size]`: (input, context) → new context.
+    pub w1: Tensor,
+    /// `[hidden_size, output_size]`: context → prediction.
+    pub w2: Tensor,
+}
+
+impl Weights {
+    /// Step 3: `w1 ~ N(0, 0.4)` then `w2 ~ N(0, 0.3)`, drawn in that order from
+    /// libtorch's CPU generator right after `manual_seed`, exactly as
+    /// `torch.manual_seed(seed); torch.FloatTensor(..).normal_(..)` does in Python.
+    /// They are drawn on the CPU even for a GPU run, so one seed gives the same
+    /// starting point everywhere, and moved afterwards.
+    pub fn init(cfg: &Config, device: Device) -> Weights {
+        // The seed is a u64 in Python too; the cast keeps its bits.
+        tch::manual_seed(cfg.seed as i64);
+        let (input, hidden, output) =
+            (cfg.input_size() as i64, cfg.hidden_size as i64, cfg.output_size() as i64);
+        let mut w1 = Tensor::empty([input, hidden], (Kind::Float, Device::Cpu));
+        let _ = w1.normal_(0.0, 0.4);
+        let mut w2 = Tensor::empty([hidden, output], (Kind::Float, Device::Cpu));
+        let _ = w2.normal_(0.0, 0.3);
+        Weights::from_cpu(w1, w2, device)
+    }
+
+    /// Moves CPU weights to `device` and marks them as leaves that collect gradients.
+    pub fn from_cpu(w1: Tensor, w2: Tensor, device: Device) -> Weights {
+        Weights {
+            w1: w1.to_device(device).set_requires_grad(true),
+            w2: w2.to_device(device).set_requires_grad(true),
+        }
+    }
+}
+
+/// Step 4, one time step of the Elman network:
+/// `xh = cat(input, context)`, `context = tanh(xh · w1)`, `out = context · w2`.
+/// Returns `(out, new_context)`.
+pub fn forward(input: &Tensor, context: &Tensor, w: &Weights) -> (Tensor, Tensor) {
+    let xh = Tensor::cat(&[input, context], 1);
+    let context = xh.mm(&w.w1).tanh();
+    let out = context.mm(&w.w2);
+    (out, context)
+}

@@ -1,0 +1,136 @@
+//! Step 6 of the tutorial: the scatter plot (pylab in Python, plotters here).
+//!
+//! Rendered in memory and returned as bytes, so the caller can write the file
+//! atomically. The font is embedded (DejaVu Sans), so no system fonts are needed.
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{anyhow, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Pixel size of the figure.
+const SIZE: (u32, u32) = (900, 600);
+/// matplotlib's first two default colours, so the picture looks like pylab's.
+const ACTUAL: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
+const PREDICTED: RGBColor = RGBColor(0xff, 0x7f, 0x0e);
+
+/// The output format, chosen by the file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Png,
+    Svg,
+}
+
+impl Format {
+    /// `.svg` → SVG, `.png` → PNG (case-insensitive); anything else is refused.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "png" => Some(Format::Png),
+            "svg" => Some(Format::Svg),
+            _ => None,
+        }
+    }
+}
+
+/// `pl.scatter(time_steps[:-1], x, s=90, label="Actual")` and
+/// `pl.scatter(time_steps[1:], predictions, label="Predicted")`, with a legend.
+pub fn render(format: Format, time_steps: &[f64], actual: &[f32], predicted: &[f32]) -> Result<Vec<u8>> {
+    register_font();
+    let n = actual.len();
+    let actual: Vec<(f64, f64)> = time_steps[..n].iter().zip(actual).map(|(t, v)| (*t, *v as f64)).collect();
+    let predicted: Vec<(f64, f64)> =
+        time_steps[1..].iter().zip(predicted).map(|(t, v)| (*t, *v as f64)).collect();
+    match format {
+        Format::Svg => {
+            let mut svg = String::new();
+            draw(SVGBackend::with_string(&mut svg, SIZE).into_drawing_area(), &actual, &predicted)?;
+            Ok(svg.into_bytes())
+        }
+        Format::Png => {
+            let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+            draw(BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area(), &actual, &predicted)?;
+            encode_png(&rgb, SIZE)
+        }
+    }
+}
+
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    actual: &[(f64, f64)],
+    predicted: &[(f64, f64)],
+) -> Result<()> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing the plot: {e:?}");
+    let all = actual.iter().chain(predicted);
+    let (t0, t1) = bounds(all.clone().map(|p| p.0));
+    let (v0, v1) = bounds(all.map(|p| p.1));
+    root.fill(&WHITE).map_err(err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Elman RNN: one-step-ahead prediction of sin(t)", ("sans-serif", 24))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(56)
+        .build_cartesian_2d(t0..t1, v0..v1)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("t")
+        .y_desc("sin(t)")
+        .label_style(("sans-serif", 16))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(actual.iter().map(|p| Circle::new(*p, 7, ACTUAL.filled())))
+        .map_err(err)?
+        .label("Actual")
+        .legend(|p| Circle::new(p, 7, ACTUAL.filled()));
+    chart
+        .draw_series(predicted.iter().map(|p| Circle::new(*p, 4, PREDICTED.filled())))
+        .map_err(err)?
+        .label("Predicted")
+        .legend(|p| Circle::new(p, 4, PREDICTED.filled()));
+    chart
+        .configure_series_labels()
+        .label_font(("sans-serif", 16))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+/// The range of finite values, padded by 5% so markers are not cut at the frame.
+fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if !lo.is_finite() {
+        return (-1.0, 1.0);
+    }
+    let pad = if hi > lo { (hi - lo) * 0.05 } else { 1.0 };
+    (lo - pad, hi + pad)
+}
+
+fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
+    Ok(out)
+}
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The embedded font is a valid TTF; should it ever fail to parse, plotters
+        // reports the missing font when drawing text, which surfaces as an error.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+    });
+}

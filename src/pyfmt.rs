@@ -1,0 +1,57 @@
+//! Printing a float the way Python's `repr` does, so our log diffs byte for byte
+//! against PyTorch's.
+//!
+//! Python prints the shortest digit string that reads back to the same `f64`,
+//! in positional form when the decimal exponent is in `-4..16`, else in
+//! exponent form (`1e-05`, `1e+16`). Rust's `{}` finds the same shortest digits
+//! but never switches to exponent form and drops the trailing `.0`, so we take
+//! Rust's digits (from `{:e}`) and lay them out with Python's rules.
+
+/// `repr(x)` of a Python float.
+pub fn py_float(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    // `{:e}` gives the shortest round-trip digits: "-1.2345e-7", "5e-324", "0e0".
+    let sci = format!("{:e}", x.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    // Python's rule: the decimal point falls after `point` digits.
+    let point = exp + 1;
+    let body = if x == 0.0 {
+        "0.0".to_string()
+    } else if !(-4 < point && point <= 16) {
+        let (first, rest) = digits.split_at(1);
+        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{first}{frac}e{esign}{:02}", exp.abs())
+    } else if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
+    } else {
+        let point = point as usize;
+        if digits.len() <= point {
+            format!("{digits}{}.0", "0".repeat(point - digits.len()))
+        } else {
+            format!("{}.{}", &digits[..point], &digits[point..])
+        }
+    };
+    format!("{sign}{body}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::py_float;
+
+    #[test]
+    fn zero_and_sign() {
+        assert_eq!(py_float(0.0), "0.0");
+        assert_eq!(py_float(-0.0), "-0.0");
+        assert_eq!(py_float(-2.5), "-2.5");
+        assert_eq!(py_float(f64::NEG_INFINITY), "-inf");
+    }
+}

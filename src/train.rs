@@ -1,0 +1,80 @@
+//! Step 5 of the tutorial: training by plain gradient descent, one point at a
+//! time, then a prediction pass over the sequence.
+
+use tch::{Kind, Tensor};
+
+use crate::data::{Config, SineData};
+use crate::model::{forward, Weights};
+
+/// Trains `w` in place and returns every epoch's total loss.
+///
+/// `on_epoch(i, total)` is called after each epoch; the binary prints the
+/// tutorial's `Epoch: {i} loss {total}` line from it every 10th epoch.
+pub fn train(
+    cfg: &Config,
+    data: &SineData,
+    w: &mut Weights,
+    mut on_epoch: impl FnMut(usize, f32),
+) -> Vec<f32> {
+    let device = data.x.device();
+    let hidden = cfg.hidden_size as i64;
+    let mut losses = Vec::with_capacity(cfg.epochs);
+    for i in 0..cfg.epochs {
+        // The epoch total stays a float32 tensor, summed one loss at a time, as
+        // Python's `total_loss += loss` does; an f64 sum would print other digits.
+        let mut total_loss = Tensor::zeros([], (Kind::Float, device));
+        // Each epoch starts from a zero context. Like the tutorial's, it requires
+        // grad; that changes no value, only what autograd records.
+        let mut context = Tensor::zeros([1, hidden], (Kind::Float, device)).set_requires_grad(true);
+        for j in 0..data.x.size()[0] {
+            let input = data.x.narrow(0, j, 1); // x[j:(j+1)]
+            let target = data.y.narrow(0, j, 1); // y[j:(j+1)]
+            let (pred, new_context) = forward(&input, &context, w);
+            let loss = (pred - target).pow_tensor_scalar(2).sum(Kind::Float) / 2;
+            total_loss += loss.detach();
+            loss.backward();
+            // `w.data -= lr * w.grad.data` in the tutorial: the update itself
+            // must not be recorded by autograd.
+            tch::no_grad(|| {
+                w.w1 -= w.w1.grad() * cfg.lr;
+                w.w2 -= w.w2.grad() * cfg.lr;
+            });
+            // backward() adds into .grad, so clear it for the next point.
+            w.w1.zero_grad();
+            w.w2.zero_grad();
+            // Truncated backpropagation through time, one step deep: the next
+            // point sees this context's value but not the graph that made it.
+            context = new_context.detach();
+        }
+        let total = total_loss.double_value(&[]) as f32;
+        losses.push(total);
+        on_epoch(i, total);
+    }
+    losses
+}
+
+/// The tutorial's prediction pass: from a zero context, feed each `x[i]` and keep
+/// the network's guess for `x[i + 1]`. No gradient is needed.
+pub fn predict(cfg: &Config, data: &SineData, w: &Weights) -> Vec<f32> {
+    tch::no_grad(|| {
+        let device = data.x.device();
+        let mut context = Tensor::zeros([1, cfg.hidden_size as i64], (Kind::Float, device));
+        let mut predictions = Vec::with_capacity(cfg.seq_length);
+        for i in 0..data.x.size()[0] {
+            let input = data.x.narrow(0, i, 1);
+            let (pred, new_context) = forward(&input, &context, w);
+            context = new_context;
+            predictions.push(pred);
+        }
+        to_vec(&Tensor::cat(&predictions, 0))
+    })
+}
+
+/// The values of a float32 tensor, in row-major order, on the host.
+pub fn to_vec(t: &Tensor) -> Vec<f32> {
+    let flat = t.detach().to_device(tch::Device::Cpu).to_kind(Kind::Float).reshape([-1]);
+    let mut out = vec![0f32; flat.numel()];
+    let n = out.len();
+    flat.copy_data(&mut out, n);
+    out
+}
