@@ -37,14 +37,10 @@ fn setup() -> Result<(), String> {
         None => return Err(format!("libtorch not found: LIBTORCH is not set; {FIX}")),
     };
     if !root.exists() {
-        return Err(format!(
-            "libtorch not found at {} (LIBTORCH); {FIX}",
-            root.display()
-        ));
+        return Err(format!("libtorch not found at {} (LIBTORCH); {FIX}", root.display()));
     }
-    let root = root
-        .canonicalize()
-        .map_err(|e| format!("cannot resolve LIBTORCH={}: {e}; {FIX}", root.display()))?;
+    let root =
+        root.canonicalize().map_err(|e| format!("cannot resolve LIBTORCH={}: {e}; {FIX}", root.display()))?;
     let lib = root.join("lib");
     if !lib.join("libtorch_cpu.so").exists() {
         return Err(format!(
@@ -86,10 +82,7 @@ fn setup() -> Result<(), String> {
     // --as-needed drops it): src/device.rs loads it at run time, and only where an
     // NVIDIA driver is present, so CPU-only machines never map the CUDA stack.
     println!("cargo:rustc-env=SINE_RNN_LIBTORCH_LIB={}", lib.display());
-    println!(
-        "cargo:rustc-env=SINE_RNN_LIBTORCH_VERSION={}",
-        version.unwrap_or_else(|| "unknown".into())
-    );
+    println!("cargo:rustc-env=SINE_RNN_LIBTORCH_VERSION={}", version.unwrap_or_else(|| "unknown".into()));
     Ok(())
 }
 
@@ -104,7 +97,5 @@ fn read_version(root: &Path) -> Option<String> {
             }
         }
     }
-    std::fs::read_to_string(root.join("build-version"))
-        .ok()
-        .map(|s| s.trim().to_string())
+    std::fs::read_to_string(root.join("build-version")).ok().map(|s| s.trim().to_string())
 }

@@ -107,10 +107,7 @@ fn parse_lr(s: &str) -> Result<f64, String> {
 }
 
 fn parse_in_range(s: &str, what: &str, max: usize) -> Result<usize, String> {
-    let n: usize = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{what} must be a whole number from 1 to {max}"))?;
+    let n: usize = s.trim().parse().map_err(|_| format!("{what} must be a whole number from 1 to {max}"))?;
     if (1..=max).contains(&n) {
         Ok(n)
     } else {

@@ -69,12 +69,8 @@ pub fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
 pub fn sine_data(seq_length: usize, device: Device) -> SineData {
     let time_steps = linspace(2.0, 10.0, seq_length + 1);
     let values: Vec<f32> = time_steps.iter().map(|t| t.sin() as f32).collect();
-    let column = |v: &[f32]| {
-        Tensor::from_slice(v)
-            .reshape([v.len() as i64, 1])
-            .to_kind(Kind::Float)
-            .to_device(device)
-    };
+    let column =
+        |v: &[f32]| Tensor::from_slice(v).reshape([v.len() as i64, 1]).to_kind(Kind::Float).to_device(device);
     let x = column(&values[..seq_length]);
     let y = column(&values[1..]);
     SineData { time_steps, values, x, y }

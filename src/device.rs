@@ -29,7 +29,10 @@ pub fn select(choice: DeviceChoice) -> Result<Device> {
             if cuda_available() {
                 Ok(Device::Cuda(0))
             } else {
-                bail!("--device cuda: no usable NVIDIA GPU found ({}); use --device cpu or --device auto", cuda_status())
+                bail!(
+                    "--device cuda: no usable NVIDIA GPU found ({}); use --device cpu or --device auto",
+                    cuda_status()
+                )
             }
         }
     }

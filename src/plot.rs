@@ -78,6 +78,8 @@ fn draw<DB: DrawingBackend>(
         .configure_mesh()
         .x_desc("t")
         .y_desc("sin(t)")
+        .y_label_formatter(&|v| format!("{:.1}", if v.abs() < 1e-9 { 0.0 } else { *v }))
+        .light_line_style(WHITE)
         .label_style(("sans-serif", 16))
         .draw()
         .map_err(err)?;
@@ -120,6 +122,7 @@ fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
     let mut encoder = png::Encoder::new(&mut out, w, h);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Best);
     let mut writer = encoder.write_header()?;
     writer.write_image_data(rgb)?;
     writer.finish()?;

@@ -5,7 +5,13 @@
 //! in positional form when the decimal exponent is in `-4..16`, else in
 //! exponent form (`1e-05`, `1e+16`). Rust's `{}` finds the same shortest digits
 //! but never switches to exponent form and drops the trailing `.0`, so we take
-//! Rust's digits (from `{:e}`) and lay them out with Python's rules.
+//! Rust's digits and lay them out with Python's rules.
+//!
+//! One subtlety: when two shortest digit strings both read back correctly and sit
+//! equally close to the exact value (a tie, e.g. `…5625` cut to 17 digits), Rust's
+//! shortest mode rounds up while Python rounds half to even. So we take only the
+//! *number* of digits from Rust's shortest form and then ask for exactly that many
+//! correctly rounded digits (`{:.*e}`, which rounds half to even, as Python does).
 
 /// `repr(x)` of a Python float.
 pub fn py_float(x: f64) -> String {
@@ -15,8 +21,10 @@ pub fn py_float(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "inf" } else { "-inf" }.into();
     }
-    // `{:e}` gives the shortest round-trip digits: "-1.2345e-7", "5e-324", "0e0".
-    let sci = format!("{:e}", x.abs());
+    // `{:e}` gives the shortest round-trip digits: "1.2345e-7", "5e-324", "0e0".
+    let shortest = format!("{:e}", x.abs());
+    let count = shortest.split('e').next().map_or(1, |m| m.chars().filter(char::is_ascii_digit).count());
+    let sci = format!("{:.*e}", count.saturating_sub(1), x.abs());
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();

@@ -55,10 +55,8 @@ impl RunRecord<'_> {
 /// counting) beside a readable decimal (`null` for inf and nan, which JSON lacks).
 pub fn f32_array(values: &[f32], shape: &[usize]) -> Value {
     let bits: Vec<String> = values.iter().map(|v| format!("{:08x}", v.to_bits())).collect();
-    let decimals: Vec<Value> = values
-        .iter()
-        .map(|v| if v.is_finite() { json!(*v as f64) } else { Value::Null })
-        .collect();
+    let decimals: Vec<Value> =
+        values.iter().map(|v| if v.is_finite() { json!(*v as f64) } else { Value::Null }).collect();
     json!({ "shape": shape, "bits": bits, "values": decimals })
 }
 

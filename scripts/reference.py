@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""The PyTorch sine-wave Elman RNN tutorial, as the Python reference for sine-rnn.
+
+Written for PyTorch 2.13 and kept as close to the original tutorial as current
+PyTorch allows. The only changes to the algorithm's code:
+  * `init.normal(w, 0.0, std)` -> `w.normal_(0.0, std)` (the old name is gone);
+  * `total_loss.data[0]` -> `total_loss.item()` (indexing a 0-dim tensor fails);
+  * `Variable(t.data)` -> `t.detach()` (Variable is a no-op wrapper since 0.4);
+  * the weight update runs under `torch.no_grad()` instead of through `.data`.
+Everything else is scaffolding shared with the Rust binary: the same flags, the
+same stdout, the same JSON record (`--json`), the same exit codes.
+
+Run it with the environment that scripts/fetch_libtorch.sh made:
+    ~/.cache/sine-rnn/venv-torch-2.13.0/bin/python scripts/reference.py [flags]
+(or scripts/python scripts/reference.py, which finds that environment).
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+
+# Step 1: imports.
+import numpy as np
+import torch
+
+EXIT_RUNTIME, EXIT_USAGE, EXIT_DIVERGED = 1, 2, 3
+MAX_HIDDEN_SIZE, MAX_SEQ_LENGTH = 4096, 1_000_000
+
+
+def forward(input, context_state, w1, w2):
+    # Step 4: concatenate input and context, new context = tanh(xh . w1), out = context . w2.
+    xh = torch.cat((input, context_state), 1)
+    context_state = torch.tanh(xh.mm(w1))
+    out = context_state.mm(w2)
+    return (out, context_state)
+
+
+def run(args, device):
+    # Step 2: hyper-parameters and data.
+    dtype = torch.float32
+    input_size, hidden_size, output_size = args.hidden_size + 1, args.hidden_size, 1
+    epochs, seq_length, lr = args.epochs, args.seq_length, args.lr
+
+    time_steps = np.linspace(2, 10, seq_length + 1)
+    data = np.sin(time_steps)
+    data.resize((seq_length + 1, 1))
+    x = torch.Tensor(data[:-1]).type(dtype).to(device)
+    y = torch.Tensor(data[1:]).type(dtype).to(device)
+
+    # Step 3: weights, drawn on the CPU after manual_seed (w1 first), then moved.
+    torch.manual_seed(args.seed)
+    w1 = torch.FloatTensor(input_size, hidden_size).type(dtype)
+    w1.normal_(0.0, 0.4)
+    w2 = torch.FloatTensor(hidden_size, output_size).type(dtype)
+    w2.normal_(0.0, 0.3)
+    w1 = w1.to(device).requires_grad_(True)
+    w2 = w2.to(device).requires_grad_(True)
+
+    # Step 5: training.
+    losses = []
+    started = time.perf_counter()
+    for i in range(epochs):
+        total_loss = 0
+        context_state = torch.zeros((1, hidden_size), dtype=dtype, device=device, requires_grad=True)
+        for j in range(x.size(0)):
+            input = x[j:(j + 1)]
+            target = y[j:(j + 1)]
+            (pred, context_state) = forward(input, context_state, w1, w2)
+            loss = (pred - target).pow(2).sum() / 2
+            total_loss += loss
+            loss.backward()
+            with torch.no_grad():
+                w1 -= lr * w1.grad
+                w2 -= lr * w2.grad
+            w1.grad.zero_()
+            w2.grad.zero_()
+            context_state = context_state.detach()
+        total = total_loss.item()
+        losses.append(total)
+        if i % 10 == 0:
+            print("Epoch: {} loss {}".format(i, total))
+    sys.stdout.flush()
+    train_secs = time.perf_counter() - started
+
+    context_state = torch.zeros((1, hidden_size), dtype=dtype, device=device, requires_grad=False)
+    predictions = []
+    for i in range(x.size(0)):
+        input = x[i:i + 1]
+        (pred, context_state) = forward(input, context_state, w1, w2)
+        context_state = context_state
+        predictions.append(pred.data.cpu().numpy().ravel()[0])
+    steps = max(epochs * seq_length, 1)
+    print("reference.py: trained {} epochs x {} points in {:.3f} s ({:.1f} us per step)".format(
+        epochs, seq_length, train_secs, 1e6 * train_secs / steps), file=sys.stderr)
+
+    if args.json:
+        record = {
+            "format": "sine-rnn-run/1",
+            "program": "reference.py",
+            "config": {"seed": args.seed, "epochs": epochs, "lr": lr, "seq_length": seq_length,
+                       "hidden_size": hidden_size, "input_size": input_size, "output_size": output_size},
+            "libtorch_version": torch.__version__,
+            "device": str(torch.device(device)) if device == "cpu" else "cuda:0",
+            "time_steps": [float(t) for t in time_steps],
+            "data": f32_array(data.astype(np.float32).ravel()),
+            "epoch_losses": f32_array(np.array(losses, dtype=np.float32)),
+            "predictions": f32_array(np.array(predictions, dtype=np.float32)),
+            "w1": f32_array(w1.detach().cpu().numpy()),
+            "w2": f32_array(w2.detach().cpu().numpy()),
+        }
+        write_atomic(args.json, json.dumps(record, indent=2).encode())
+        print("reference.py: wrote {}".format(args.json), file=sys.stderr)
+
+    bad = [i for i, l in enumerate(losses) if not math.isfinite(l)]
+    if bad or not all(math.isfinite(float(p)) for p in predictions):
+        where = "at epoch {}".format(bad[0]) if bad else "in the predictions"
+        print("reference.py: the loss stopped being finite {}: training diverged; no plot written".format(where),
+              file=sys.stderr)
+        return EXIT_DIVERGED
+
+    # Step 6: the plot.
+    if not args.no_plot:
+        import matplotlib
+        matplotlib.use("Agg")  # write a file, open no window
+        import matplotlib.pyplot as pl
+        pl.scatter(time_steps[:-1], x.cpu().numpy(), s=90, label="Actual")
+        pl.scatter(time_steps[1:], predictions, label="Predicted")
+        pl.xlabel("t")
+        pl.ylabel("sin(t)")
+        pl.legend()
+        fmt = os.path.splitext(args.plot)[1].lower().lstrip(".")
+        tmp = tempfile.NamedTemporaryFile(dir=os.path.dirname(os.path.abspath(args.plot)), delete=False,
+                                          prefix=".reference-", suffix=".tmp")
+        with tmp:
+            pl.savefig(tmp, format=fmt)
+        os.chmod(tmp.name, 0o644)
+        os.replace(tmp.name, args.plot)
+        print("reference.py: wrote {}".format(args.plot), file=sys.stderr)
+    return 0
+
+
+def f32_array(a):
+    """A float32 array stored exactly: bit patterns in hex beside readable decimals."""
+    a = np.asarray(a, dtype=np.float32)
+    flat = a.ravel()
+    return {
+        "shape": list(a.shape),
+        "bits": ["{:08x}".format(int(b)) for b in flat.view(np.uint32)],
+        "values": [float(v) if math.isfinite(float(v)) else None for v in flat],
+    }
+
+
+def write_atomic(path, data):
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=".reference-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def positive_float(s):
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number such as 0.1")
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError("the learning rate must be a finite number > 0, such as 0.1")
+    return v
+
+
+def bounded_int(what, lo, hi):
+    def parse(s):
+        try:
+            v = int(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError("{} must be a whole number".format(what))
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError("{} must be from {} to {}".format(what, lo, hi))
+        return v
+    return parse
+
+
+def main():
+    p = argparse.ArgumentParser(description="The PyTorch sine-wave Elman RNN tutorial (reference for sine-rnn).")
+    p.add_argument("--seed", type=bounded_int("the seed", 0, 2**64 - 1), default=0)
+    p.add_argument("--epochs", type=bounded_int("the number of epochs", 0, 2**63 - 1), default=300)
+    p.add_argument("--lr", type=positive_float, default=0.1)
+    p.add_argument("--seq-length", type=bounded_int("the sequence length", 1, MAX_SEQ_LENGTH), default=20)
+    p.add_argument("--hidden-size", type=bounded_int("the hidden size", 1, MAX_HIDDEN_SIZE), default=6)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--plot", default="sine_wave.png")
+    p.add_argument("--no-plot", action="store_true")
+    p.add_argument("--json")
+    args = p.parse_args()  # exits with code 2 on a bad flag, as the Rust binary does
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("reference.py: error: --device cuda: no usable NVIDIA GPU found; use --device cpu or --device auto",
+              file=sys.stderr)
+        return EXIT_USAGE
+    device = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
+    print("reference.py: torch {}, device {}".format(torch.__version__, device), file=sys.stderr)
+    return run(args, device)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

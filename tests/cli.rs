@@ -1,0 +1,160 @@
+//! The binary end to end: the log, the plot, the exit codes, bad input.
+
+mod common;
+
+use common::{path_str, scratch, sine_rnn, stderr, stdout, BIN};
+use std::process::Command;
+
+#[test]
+fn default_run_prints_30_lines_and_writes_a_png() {
+    let dir = scratch();
+    let out = sine_rnn(&[], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 30);
+    for (k, line) in lines.iter().enumerate() {
+        let prefix = format!("Epoch: {} loss ", 10 * k);
+        let value = line.strip_prefix(&prefix).unwrap_or_else(|| panic!("line {k}: {line}"));
+        assert!(value.parse::<f64>().is_ok_and(|v| v.is_finite() && v > 0.0), "{line}");
+    }
+    // Nothing but the tutorial's lines on stdout; the rest went to stderr.
+    assert!(stderr(&out).contains("device cpu") || stderr(&out).contains("device cuda"));
+    let png = std::fs::read(dir.path().join("sine_wave.png")).expect("sine_wave.png written");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let reader = decoder.read_info().expect("a PNG that decodes");
+    let info = reader.info();
+    assert_eq!((info.width, info.height), (900, 600));
+}
+
+#[test]
+fn svg_plot_and_json_record() {
+    let dir = scratch();
+    let out = sine_rnn(&["--epochs", "3", "--plot", "wave.svg", "--json", "run.json"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let svg = std::fs::read_to_string(dir.path().join("wave.svg")).expect("wave.svg written");
+    assert!(svg.starts_with("<svg") && svg.contains("Actual") && svg.contains("Predicted"));
+    let json = common::read_json(&dir.path().join("run.json"));
+    assert_eq!(json["config"]["epochs"], 3);
+    assert_eq!(json["epoch_losses"]["bits"].as_array().map(|a| a.len()), Some(3));
+    assert_eq!(json["w1"]["shape"], serde_json::json!([7, 6]));
+    assert_eq!(json["predictions"]["shape"], serde_json::json!([20]));
+    // No temporary files left behind.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+}
+
+#[test]
+fn no_plot_writes_nothing() {
+    let dir = scratch();
+    let out = sine_rnn(&["--epochs", "1", "--no-plot"], dir.path());
+    assert!(out.status.success());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn runs_with_no_environment_at_all() {
+    // The run path baked in by build.rs finds libtorch: no LD_LIBRARY_PATH, no LIBTORCH.
+    let dir = scratch();
+    let out = Command::new(BIN)
+        .args(["--epochs", "1", "--no-plot"])
+        .env_clear()
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 1);
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line_before_training() {
+    let dir = scratch();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let missing = path_str(&dir.path().join("no/such/dir/x.png"));
+    let cases: Vec<Vec<String>> = [
+        vec!["--lr", "0"],
+        vec!["--lr", "-0.1"],
+        vec!["--lr", "nan"],
+        vec!["--lr", "inf"],
+        vec!["--lr", "abc"],
+        vec!["--epochs", "-1"],
+        vec!["--epochs", "1.5"],
+        vec!["--hidden-size", "0"],
+        vec!["--hidden-size", "100000"],
+        vec!["--seq-length", "0"],
+        vec!["--seq-length", "99999999999"],
+        vec!["--device", "tpu"],
+        vec!["--seed", "x"],
+        vec!["--seed", "-1"],
+        vec!["--bogus"],
+        vec!["--plot", "wave.jpg"],
+        vec!["--plot", missing.as_str()],
+        vec!["--plot", "sub.png"],
+        vec!["--json", missing.as_str()],
+        vec!["--json", "sub"],
+    ]
+    .iter()
+    .map(|c| c.iter().map(|s| s.to_string()).collect())
+    .collect();
+    // "sub.png" as a directory:
+    std::fs::create_dir(dir.path().join("sub.png")).unwrap();
+    for case in cases {
+        let args: Vec<&str> = case.iter().map(String::as_str).collect();
+        let out = sine_rnn(&args, dir.path());
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{case:?}: {err}");
+        assert!(out.stdout.is_empty(), "{case:?} trained");
+        assert_eq!(err.lines().count(), 1, "{case:?}: {err}");
+        assert!(err.starts_with("sine-rnn: error: "), "{case:?}: {err}");
+        assert!(!err.contains("panicked"), "{case:?}: {err}");
+    }
+}
+
+#[test]
+fn device_cuda_without_a_gpu_is_a_usage_error() {
+    if std::path::Path::new("/dev/nvidia0").exists() {
+        return; // this machine has a GPU: the CUDA checks live in scripts/gpu_check.sh
+    }
+    let out = sine_rnn(&["--device", "cuda", "--no-plot"], scratch().path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--device cpu"));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn divergence_prints_the_log_exits_3_and_keeps_the_old_plot() {
+    let dir = scratch();
+    let plot = dir.path().join("sine_wave.png");
+    std::fs::write(&plot, b"previous good plot").unwrap();
+    let out = sine_rnn(&["--lr", "4", "--seed", "11", "--epochs", "40"], dir.path());
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 4);
+    assert!(text.contains("loss nan"), "{text}");
+    assert!(stderr(&out).contains("epoch 1"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&plot).unwrap(), b"previous good plot");
+}
+
+#[test]
+fn help_documents_every_flag() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = stdout(&out);
+    for flag in [
+        "--seed",
+        "--epochs",
+        "--lr",
+        "--seq-length",
+        "--hidden-size",
+        "--device",
+        "--plot",
+        "--no-plot",
+        "--json",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
+}

@@ -1,0 +1,85 @@
+//! Parity with PyTorch, run live: for every configuration in
+//! tests/parity_configs.txt, scripts/reference.py and our binary must print the
+//! same bytes on stdout, exit the same way, and report bit-identical float32s
+//! (every epoch's loss, the predictions, the final w1 and w2).
+//! Then the harness itself must notice a one-ULP change in the learning rate.
+
+mod common;
+
+use common::{path_str, python, root, scratch, sine_rnn, stderr, stdout};
+use std::process::Command;
+
+fn configs() -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("tests/parity_configs.txt")).expect("parity_configs.txt");
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
+}
+
+fn check(config: &str) {
+    let dir = scratch();
+    let (py_json, rs_json) = (dir.path().join("py.json"), dir.path().join("rs.json"));
+    let mut flags: Vec<String> = config.split_whitespace().map(String::from).collect();
+    flags.extend(["--device", "cpu", "--no-plot"].map(String::from));
+    let with_json = |path: &std::path::Path| {
+        let mut f = flags.clone();
+        f.extend(["--json".to_string(), path_str(path)]);
+        f
+    };
+    let reference = path_str(&root().join("scripts/reference.py"));
+    let py_args = with_json(&py_json);
+    let py = python(
+        &std::iter::once(reference.as_str()).chain(py_args.iter().map(String::as_str)).collect::<Vec<_>>(),
+    );
+    let rs_args = with_json(&rs_json);
+    let rs = sine_rnn(&rs_args.iter().map(String::as_str).collect::<Vec<_>>(), dir.path());
+
+    assert!(
+        py.status.code().is_some_and(|c| c == 0 || c == 3),
+        "{config}: reference failed: {}",
+        stderr(&py)
+    );
+    assert_eq!(stdout(&py), stdout(&rs), "{config}: stdout differs");
+    assert_eq!(py.status.code(), rs.status.code(), "{config}: exit codes differ");
+    let (p, r) = (common::read_json(&py_json), common::read_json(&rs_json));
+    for key in ["data", "epoch_losses", "predictions", "w1", "w2"] {
+        assert_eq!(p[key]["shape"], r[key]["shape"], "{config}: {key} shape");
+        assert_eq!(p[key]["bits"], r[key]["bits"], "{config}: {key} not bit-identical");
+    }
+    assert_eq!(p["time_steps"], r["time_steps"], "{config}: time steps");
+}
+
+#[test]
+fn rust_and_pytorch_agree_bit_for_bit_on_every_test_configuration() {
+    let configs = configs();
+    assert!(configs.len() >= 8);
+    // Two at a time: each pair is one Python process (slow start) and one of ours.
+    std::thread::scope(|s| {
+        let (even, odd): (Vec<_>, Vec<_>) = configs.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+        for half in [even, odd] {
+            s.spawn(move || half.into_iter().for_each(|(_, c)| check(c)));
+        }
+    });
+}
+
+fn harness(args: &[&str]) -> std::process::Output {
+    Command::new(root().join("scripts/parity.sh"))
+        .args(["--binary", common::BIN])
+        .args(args)
+        .output()
+        .expect("scripts/parity.sh runs")
+}
+
+#[test]
+fn harness_reports_identical_runs_as_identical() {
+    let out = harness(&["--config", "--seed 4 --epochs 12"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(text.contains("verdict: IDENTICAL"), "{text}");
+}
+
+#[test]
+fn harness_detects_a_learning_rate_one_ulp_off() {
+    let out = harness(&["--config", "--seed 4 --epochs 12", "--perturb-lr-ulps", "1"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(text.contains("verdict: DIFFERENT"), "{text}");
+}
