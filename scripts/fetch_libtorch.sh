@@ -51,7 +51,7 @@ link_clone() {
 }
 
 # Fast path: a completed environment is only checked, never touched.
-if [ -f "$stamp" ] && dir=$(torch_dir) && [ -f "$dir/include/torch/torch.h" ]; then
+if [ -f "$stamp" ] && dir=$(torch_dir) && [ -f "$dir/include/torch/csrc/api/include/torch/torch.h" ]; then
   link_clone "$dir"
   say "libtorch $TORCH_VERSION is in place at $dir"
   exit 0
