@@ -16,7 +16,7 @@
 #   SINE_RNN_CACHE   where the environment lives
 #                    (default ${XDG_CACHE_HOME:-$HOME/.cache}/sine-rnn)
 #   PYTHON           the interpreter that creates the environment (default python3)
-#   PIP_TIMEOUT      seconds per network attempt (default 15)
+#   PIP_TIMEOUT      seconds per network attempt (default 10)
 set -euo pipefail
 
 TORCH_VERSION=2.13.0
@@ -70,14 +70,23 @@ if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv" || die "could not create the virtual environment $venv (is the disk full?)"
 fi
 
-# pip resumes where an interrupted run stopped (it keeps its own download cache),
-# and gives up after a bounded number of short attempts when PyPI is unreachable.
+# pip gives up after a bounded number of short attempts when PyPI is unreachable
+# (about 30 s, never endlessly). Nothing is marked complete until the end, so a
+# rerun after an interruption installs whatever is still missing.
 say "installing torch==$TORCH_VERSION (about 4.8 GB with its NVIDIA wheels), numpy and matplotlib"
+log=$(mktemp "${TMPDIR:-/tmp}/fetch_libtorch.XXXXXX")
+trap 'rm -f "$log"' EXIT
 if ! "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
-      --timeout "${PIP_TIMEOUT:-15}" --retries 2 \
-      "torch==$TORCH_VERSION" "$NUMPY_SPEC" "$MATPLOTLIB_SPEC" >&2; then
-  avail=$(df -Pk "$cache" | awk 'NR==2 {print int($4/1024/1024)}')
-  die "pip could not install torch==$TORCH_VERSION into $venv (PyPI unreachable, or disk full: ${avail} GB free in $cache; about 6 GB are needed). Rerun this script to resume."
+      --timeout "${PIP_TIMEOUT:-10}" --retries 2 \
+      "torch==$TORCH_VERSION" "$NUMPY_SPEC" "$MATPLOTLIB_SPEC" 2>&1 | tee "$log" >&2; then
+  free=$(df -Pk "$cache" | awk 'NR==2 {printf "%.1f", $4/1024/1024}')
+  if grep -q 'No space left on device' "$log"; then
+    die "the disk is full: $free GB free in $cache, and about 6 GB are needed. Free some space (or set SINE_RNN_CACHE to a larger disk) and rerun this script."
+  elif grep -qiE 'Could not find a version|No matching distribution|NewConnectionError|Failed to establish|Network is unreachable|Temporary failure in name resolution|timed out' "$log"; then
+    die "cannot download torch==$TORCH_VERSION: PyPI is unreachable from this machine (or has no wheel for it here). Check the network or your pip index settings, then rerun this script."
+  else
+    die "pip could not install torch==$TORCH_VERSION into $venv (see pip's message above; $free GB free in $cache). Rerun this script to resume."
+  fi
 fi
 
 dir=$(torch_dir) || die "torch installed, but $venv has no torch/lib/libtorch_cpu.so"

@@ -22,19 +22,19 @@ pub const MAX_SEQ_LENGTH: usize = 1_000_000;
 #[command(name = "sine-rnn", version)]
 pub struct Args {
     /// Seed for libtorch's generator, as torch.manual_seed(seed)
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = parse_seed)]
     pub seed: u64,
     /// Passes over the sequence (0 trains nothing and only predicts)
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, allow_hyphen_values = true, value_parser = parse_epochs)]
     pub epochs: usize,
     /// Learning rate of the plain gradient-descent update (finite, > 0)
-    #[arg(long, default_value_t = 0.1, value_parser = parse_lr)]
+    #[arg(long, default_value_t = 0.1, allow_hyphen_values = true, value_parser = parse_lr)]
     pub lr: f64,
     /// Training points; the wave is sampled at seq-length + 1 times in [2, 10]
-    #[arg(long, default_value_t = 20, value_parser = parse_seq_length)]
+    #[arg(long, default_value_t = 20, allow_hyphen_values = true, value_parser = parse_seq_length)]
     pub seq_length: usize,
     /// Hidden (context) units; the input size is hidden-size + 1
-    #[arg(long, default_value_t = 6, value_parser = parse_hidden_size)]
+    #[arg(long, default_value_t = 6, allow_hyphen_values = true, value_parser = parse_hidden_size)]
     pub hidden_size: usize,
     /// Where to run: CUDA if a usable GPU is present (auto), or force one
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
@@ -67,9 +67,7 @@ impl Args {
                 if matches!(e.kind(), DisplayHelp | DisplayVersion) {
                     e.exit();
                 }
-                let text = e.to_string();
-                let first = text.lines().next().unwrap_or("invalid arguments");
-                usage_error(first.strip_prefix("error: ").unwrap_or(first));
+                usage_error(&one_line(&e.to_string()));
             }
         }
     }
@@ -95,6 +93,33 @@ impl Args {
             hidden_size: self.hidden_size,
         }
     }
+}
+
+/// clap's message on one line: the error, what is accepted and any tip, without
+/// the usage block.
+fn one_line(text: &str) -> String {
+    let mut parts = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if !line.is_empty() {
+            parts.push(line.strip_prefix("error: ").unwrap_or(line));
+        }
+    }
+    if parts.is_empty() {
+        "invalid arguments".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+fn parse_seed(s: &str) -> Result<u64, String> {
+    s.trim().parse().map_err(|_| format!("the seed must be a whole number from 0 to {}", u64::MAX))
+}
+
+fn parse_epochs(s: &str) -> Result<usize, String> {
+    s.trim().parse().map_err(|_| "the number of epochs must be a whole number >= 0 (0 only predicts)".into())
 }
 
 fn parse_lr(s: &str) -> Result<f64, String> {
