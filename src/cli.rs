@@ -180,7 +180,7 @@ pub fn check_output_path(path: &Path) -> Result<(), String> {
     tempfile::Builder::new()
         .prefix(".sine-rnn-probe-")
         .tempfile_in(dir)
-        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+        .map_err(|e| format!("cannot write in {} ({})", dir.display(), e.kind()))?;
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use sine_rnn::model::Weights;
 use sine_rnn::plot::{self, Format};
 use sine_rnn::pyfmt::py_float;
 use sine_rnn::report::{write_atomic, RunRecord};
-use sine_rnn::train::{predict, to_vec, train};
+use sine_rnn::train::{diverged_at, predict, to_vec, train};
 use sine_rnn::{device, LIBTORCH_VERSION};
 
 /// Exit codes: 0 success, 1 a run-time failure, 2 a usage error, 3 divergence.
@@ -93,7 +93,7 @@ fn run(args: &Args, device: tch::Device) -> Result<u8> {
 
     // A run whose loss blew up still printed what Python prints; say what happened
     // and keep any earlier plot rather than overwrite it with a picture of nothing.
-    if let Some(epoch) = losses.iter().position(|l| !l.is_finite()) {
+    if let Some(epoch) = diverged_at(&losses) {
         eprintln!(
             "sine-rnn: the loss stopped being finite at epoch {epoch} (lr {}): training diverged; \
              try a smaller --lr, e.g. {}; no plot written",

@@ -53,6 +53,13 @@ pub fn train(
     losses
 }
 
+/// The first epoch whose total loss is not finite (inf or nan): where training
+/// diverged. Python prints such losses as `inf`/`nan` and carries on; so do we,
+/// and then say so.
+pub fn diverged_at(losses: &[f32]) -> Option<usize> {
+    losses.iter().position(|l| !l.is_finite())
+}
+
 /// The tutorial's prediction pass: from a zero context, feed each `x[i]` and keep
 /// the network's guess for `x[i + 1]`. No gradient is needed.
 pub fn predict(cfg: &Config, data: &SineData, w: &Weights) -> Vec<f32> {
