@@ -73,11 +73,11 @@ def run(cmd, json_path):
     return proc, record
 
 
-def compare(name, py, rs, tolerance, show_every):
+def compare(py, rs, tolerance, show_every, names=("Python", "Rust")):
     (pproc, prec), (rproc, rrec) = py, rs
     problems = []
     if prec is None or rrec is None:
-        for who, proc, rec in (("python", pproc, prec), ("rust", rproc, rrec)):
+        for who, proc, rec in ((names[0], pproc, prec), (names[1], rproc, rrec)):
             if rec is None:
                 problems.append("{} wrote no JSON (exit {}): {}".format(
                     who, proc.returncode, proc.stderr.decode(errors="replace").strip()[-400:]))
@@ -86,9 +86,9 @@ def compare(name, py, rs, tolerance, show_every):
     if not same_stdout:
         problems.append("stdout differs")
     if pproc.returncode != rproc.returncode:
-        problems.append("exit codes differ: python {}, rust {}".format(pproc.returncode, rproc.returncode))
+        problems.append("exit codes differ: {} {}, {} {}".format(names[0], pproc.returncode, names[1], rproc.returncode))
 
-    print("  {:>6}  {:>24}  {:>24}  {:>6}".format("epoch", "Python loss", "Rust loss", "ULPs"))
+    print("  {:>6}  {:>24}  {:>24}  {:>6}".format("epoch", names[0] + " loss", names[1] + " loss", "ULPs"))
     pl, rl = prec["epoch_losses"], rrec["epoch_losses"]
     for i, (pb, rb) in enumerate(zip(pl["bits"], rl["bits"])):
         if i % show_every == 0:
@@ -100,7 +100,7 @@ def compare(name, py, rs, tolerance, show_every):
     for key in ("data", "epoch_losses", "predictions", "w1", "w2"):
         pa, ra = prec[key], rrec[key]
         if pa["shape"] != ra["shape"]:
-            problems.append("{}: shapes differ, python {} rust {}".format(key, pa["shape"], ra["shape"]))
+            problems.append("{}: shapes differ, {} {} {} {}".format(key, names[0], pa["shape"], names[1], ra["shape"]))
             identical = False
             worst_rel = math.inf
             continue
@@ -113,7 +113,7 @@ def compare(name, py, rs, tolerance, show_every):
             key + ":", u, r, len(pa["bits"])))
     if identical and not problems:
         return "IDENTICAL", problems
-    if worst_rel <= tolerance and not any(p.startswith(("exit", "rust wrote", "python wrote")) for p in problems) \
+    if worst_rel <= tolerance and not any(p.startswith("exit") or " wrote no JSON" in p for p in problems) \
             and tolerance > 0:
         return "WITHIN", problems
     return "DIFFERENT", problems
@@ -125,6 +125,9 @@ def main():
                    "else sine-rnn on PATH)")
     p.add_argument("--python", default=sys.executable, help="the Python that runs scripts/reference.py")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--baseline", choices=["python", "rust-cpu"], default="python",
+                   help="what the binary on --device is compared with: the Python reference on the same device "
+                   "(default), or the binary itself on the CPU (CPU-vs-CUDA, with --tolerance)")
     p.add_argument("--tolerance", type=float, default=0.0,
                    help="largest relative difference reported as WITHIN (0 on CPU: identical or nothing)")
     p.add_argument("--config", action="append", default=None, metavar="FLAGS",
@@ -154,19 +157,25 @@ def main():
             if args.perturb_lr_ulps:
                 lr = float(flags[flags.index("--lr") + 1]) if "--lr" in flags else 0.1
                 rust_flags += ["--lr", repr(f32_step(lr, args.perturb_lr_ulps))]
-            print("== {} (device {}){}".format(config, args.device,
+            print("== {} (device {}, against {}){}".format(config, args.device, args.baseline,
                   ", rust lr {} ULPs off".format(args.perturb_lr_ulps) if args.perturb_lr_ulps else ""))
-            py = run([args.python, os.path.join(ROOT, "scripts", "reference.py")] + flags,
-                     os.path.join(tmp, "py{}.json".format(n)))
-            rs = run([binary] + rust_flags, os.path.join(tmp, "rs{}.json".format(n)))
-            verdict, problems = compare(config, py, rs, args.tolerance, max(args.every, 1))
+            if args.baseline == "python":
+                names = ("Python", "Rust")
+                left = run([args.python, os.path.join(ROOT, "scripts", "reference.py")] + flags,
+                           os.path.join(tmp, "py{}.json".format(n)))
+            else:
+                names = ("CPU", args.device.upper())
+                left = run([binary] + shlex.split(config) + ["--device", "cpu"], os.path.join(tmp, "cpu{}.json".format(n)))
+            right = run([binary] + rust_flags, os.path.join(tmp, "rs{}.json".format(n)))
+            verdict, problems = compare(left, right, args.tolerance, max(args.every, 1), names)
             for problem in problems:
                 print("  note: " + problem)
             print("  verdict: {}\n".format(verdict))
             verdicts.append((config, verdict))
             sys.stdout.flush()
 
-    print("summary ({} configurations, device {}, tolerance {}):".format(len(verdicts), args.device, args.tolerance))
+    print("summary ({} configurations, device {} against {}, tolerance {}):".format(
+        len(verdicts), args.device, args.baseline, args.tolerance))
     for config, verdict in verdicts:
         print("  {:<10} {}".format(verdict, config))
     return 1 if any(v == "DIFFERENT" for _, v in verdicts) else 0

@@ -47,7 +47,11 @@ pub fn cuda_available() -> bool {
 pub fn cuda_status() -> String {
     match load_cuda_support() {
         Err(why) => why.clone(),
-        Ok(()) if tch::Cuda::is_available() => format!("{} CUDA device(s)", tch::Cuda::device_count()),
+        Ok(()) if tch::Cuda::is_available() => format!(
+            "{} CUDA device(s), cuDNN {}",
+            tch::Cuda::device_count(),
+            if tch::Cuda::cudnn_is_available() { "available" } else { "not available" }
+        ),
         Ok(()) => "the NVIDIA driver is present but libtorch sees no CUDA device".into(),
     }
 }

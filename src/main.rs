@@ -9,12 +9,13 @@ use anyhow::{Context, Result};
 
 use sine_rnn::cli::Args;
 use sine_rnn::data::sine_data;
+use sine_rnn::device::{self, DeviceChoice};
 use sine_rnn::model::Weights;
 use sine_rnn::plot::{self, Format};
 use sine_rnn::pyfmt::py_float;
 use sine_rnn::report::{write_atomic, RunRecord};
 use sine_rnn::train::{diverged_at, predict, to_vec, train};
-use sine_rnn::{device, LIBTORCH_VERSION};
+use sine_rnn::LIBTORCH_VERSION;
 
 /// Exit codes: 0 success, 1 a run-time failure, 2 a usage error, 3 divergence.
 const EXIT_RUNTIME: u8 = 1;
@@ -42,7 +43,12 @@ fn main() -> ExitCode {
 fn run(args: &Args, device: tch::Device) -> Result<u8> {
     let cfg = args.config();
     let device_name = device::name(device);
-    eprintln!("sine-rnn: libtorch {LIBTORCH_VERSION}, device {device_name}");
+    // Only a run that may use CUDA probes for it: `--device cpu` never loads it.
+    let cuda = match args.device {
+        DeviceChoice::Cpu => String::new(),
+        _ => format!(" (CUDA: {})", device::cuda_status()),
+    };
+    eprintln!("sine-rnn: libtorch {LIBTORCH_VERSION}, device {device_name}{cuda}");
 
     // Step 2: the data. Step 3: the weights.
     let data = sine_data(cfg.seq_length, device);
@@ -63,12 +69,13 @@ fn run(args: &Args, device: tch::Device) -> Result<u8> {
     stdout.flush().context("writing the log to stdout")?;
     let train_secs = started.elapsed().as_secs_f64();
     let predictions = predict(&cfg, &data, &weights);
+    let steps = cfg.epochs * cfg.seq_length;
     eprintln!(
         "sine-rnn: trained {} epochs x {} points in {:.3} s ({:.1} us per step)",
         cfg.epochs,
         cfg.seq_length,
         train_secs,
-        1e6 * train_secs / (cfg.epochs * cfg.seq_length).max(1) as f64
+        if steps > 0 { 1e6 * train_secs / steps as f64 } else { 0.0 }
     );
 
     if let Some(path) = &args.json {

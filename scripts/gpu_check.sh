@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# sine-rnn on a machine with an NVIDIA GPU: what the machine and libtorch see,
+# parity on CUDA (Rust vs Python on the same libtorch: identical expected), CUDA vs
+# CPU (within 1e-4 relative), and a CPU-vs-CUDA timing table. Exits non-zero on any
+# failure.
+#
+# Here:                scripts/gpu_check.sh
+# GPU test machine:    source .gpu/env.sh && scripts/gpu_check.sh
+#                      (see ../shared/device/README.md; there sine-rnn is on PATH and
+#                      python3 carries that machine's PyTorch)
+# Environment: SINE_RNN_BIN (the binary), PYTHON (the Python with torch), RUNS (timing runs, 5).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+bin=${SINE_RNN_BIN:-$(command -v sine-rnn || echo "$root/target/release/sine-rnn")}
+py=${PYTHON:-$root/scripts/python}
+runs=${RUNS:-5}
+fail=0
+
+echo "== GPU and driver"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || { echo "nvidia-smi failed"; fail=1; }
+
+echo "== what PyTorch sees"
+"$py" - <<'PY' || fail=1
+import torch
+print("torch", torch.__version__, "| CUDA build", torch.version.cuda)
+print("CUDA available:", torch.cuda.is_available(), "| devices:", torch.cuda.device_count(),
+      "| cuDNN:", torch.backends.cudnn.is_available(), torch.backends.cudnn.version())
+if torch.cuda.is_available():
+    print("device 0:", torch.cuda.get_device_name(0))
+PY
+
+echo "== what sine-rnn sees (--device auto, no GPU flag given)"
+"$bin" --device auto --epochs 0 --no-plot 2>&1 | tee /tmp/sine-rnn-auto.txt
+grep -q 'device cuda:0' /tmp/sine-rnn-auto.txt || { echo "FAIL: --device auto did not pick CUDA"; fail=1; }
+
+echo "== parity on CUDA: Rust vs Python, same libtorch, zero tolerance"
+"$py" scripts/parity.py --binary "$bin" --python "$py" --device cuda --every 50 || fail=1
+
+echo "== CUDA vs CPU (Rust), tolerance 1e-4 relative"
+"$py" scripts/parity.py --binary "$bin" --device cuda --baseline rust-cpu --tolerance 1e-4 --every 100 \
+  --seeds 0,1,2 --config "--seed 7 --hidden-size 16 --seq-length 50 --epochs 40" || fail=1
+
+echo "== timing: the default run, whole process and training loop ($runs runs each, median)"
+"$py" - "$bin" "$runs" <<'PY' || fail=1
+import re, statistics, subprocess, sys, time
+binary, runs = sys.argv[1], int(sys.argv[2])
+print("{:<6} {:>12} {:>12} {:>14}".format("device", "process s", "train s", "us per step"))
+for device in ("cpu", "cuda"):
+    wall, train = [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        p = subprocess.run([binary, "--device", device, "--no-plot"], capture_output=True, text=True, check=True)
+        wall.append(time.perf_counter() - t0)
+        train.append(float(re.search(r"in ([0-9.]+) s", p.stderr).group(1)))
+    w, t = statistics.median(wall), statistics.median(train)
+    print("{:<6} {:>12.3f} {:>12.3f} {:>14.1f}".format(device, w, t, 1e6 * t / 6000))
+PY
+
+echo "== peak memory of the default run"
+for device in cpu cuda; do
+  /usr/bin/time -v "$bin" --device "$device" --no-plot 2>&1 >/dev/null | awk -v d="$device" '/Maximum resident/ {print d": "$6" kB"}' || true
+done
+
+if [ "$fail" -ne 0 ]; then echo "gpu_check: FAILED"; exit 1; fi
+echo "gpu_check: all checks passed"
