@@ -7,6 +7,15 @@ use clap::Parser;
 
 use crate::data::Config;
 use crate::device::DeviceChoice;
+
+/// The `--backend` flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// The tutorial on libtorch: tensors, autograd, `no_grad` updates.
+    Tch,
+    /// The same algorithm in plain Rust `f32` (CPU only), from the same initial weights.
+    Native,
+}
 use crate::plot::Format;
 
 /// Refused up front: w1 alone holds (hidden + 1) × hidden floats, and a step costs
@@ -36,6 +45,9 @@ pub struct Args {
     /// Hidden (context) units; the input size is hidden-size + 1
     #[arg(long, default_value_t = 6, allow_hyphen_values = true, value_parser = parse_hidden_size)]
     pub hidden_size: usize,
+    /// How to train: libtorch with autograd (tch, the port), or plain Rust f32 with hand-derived gradients (native)
+    #[arg(long, value_enum, default_value_t = Backend::Tch)]
+    pub backend: Backend,
     /// Where to run: CUDA if a usable GPU is present (auto), or force one
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
@@ -56,7 +68,7 @@ impl Args {
     pub fn parse_or_exit() -> Args {
         let parsed = Args::try_parse();
         if let Ok(args) = &parsed {
-            if let Err(why) = args.check_outputs() {
+            if let Err(why) = args.check() {
                 usage_error(&why);
             }
         }
@@ -72,8 +84,12 @@ impl Args {
         }
     }
 
-    /// The output files must be writable before any training starts.
-    pub fn check_outputs(&self) -> Result<(), String> {
+    /// Checks that need more than one flag, or the file system: done before any
+    /// training starts, so a typo does not cost a whole run.
+    pub fn check(&self) -> Result<(), String> {
+        if self.backend == Backend::Native && self.device == DeviceChoice::Cuda {
+            return Err("--backend native runs on the CPU only; use --device cpu or auto".into());
+        }
         if !self.no_plot {
             check_output_path(&self.plot).map_err(|e| format!("--plot: {e}"))?;
         }

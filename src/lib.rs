@@ -15,7 +15,9 @@
 pub mod cli;
 pub mod data;
 pub mod device;
+pub mod grad;
 pub mod model;
+pub mod native;
 pub mod plot;
 pub mod pyfmt;
 pub mod report;

@@ -6,11 +6,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use tch::Device;
 
-use sine_rnn::cli::Args;
-use sine_rnn::data::sine_data;
+use sine_rnn::cli::{Args, Backend};
+use sine_rnn::data::{sine_data, Config, SineData};
 use sine_rnn::device::{self, DeviceChoice};
 use sine_rnn::model::Weights;
+use sine_rnn::native::{self, NativeWeights};
 use sine_rnn::plot::{self, Format};
 use sine_rnn::pyfmt::py_float;
 use sine_rnn::report::{write_atomic, RunRecord};
@@ -24,7 +26,8 @@ const EXIT_DIVERGED: u8 = 3;
 
 fn main() -> ExitCode {
     let args = Args::parse_or_exit();
-    let device = match device::select(args.device) {
+    let choice = if args.backend == Backend::Native { DeviceChoice::Cpu } else { args.device };
+    let device = match device::select(choice) {
         Ok(device) => device,
         Err(e) => {
             eprintln!("sine-rnn: error: {e:#}");
@@ -40,35 +43,57 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &Args, device: tch::Device) -> Result<u8> {
+/// What a training run leaves behind, whichever backend ran it.
+struct Trained {
+    losses: Vec<f32>,
+    predictions: Vec<f32>,
+    w1: Vec<f32>,
+    w2: Vec<f32>,
+}
+
+fn run(args: &Args, device: Device) -> Result<u8> {
     let cfg = args.config();
     let device_name = device::name(device);
     // Only a run that may use CUDA probes for it: `--device cpu` never loads it.
     let cuda = match args.device {
-        DeviceChoice::Cpu => String::new(),
-        _ => format!(" (CUDA: {})", device::cuda_status()),
+        DeviceChoice::Auto if args.backend == Backend::Tch => format!(" (CUDA: {})", device::cuda_status()),
+        DeviceChoice::Cuda => format!(" (CUDA: {})", device::cuda_status()),
+        _ => String::new(),
     };
-    eprintln!("sine-rnn: libtorch {LIBTORCH_VERSION}, device {device_name}{cuda}");
+    let backend = if args.backend == Backend::Native { ", backend native" } else { "" };
+    eprintln!("sine-rnn: libtorch {LIBTORCH_VERSION}, device {device_name}{cuda}{backend}");
 
-    // Step 2: the data. Step 3: the weights.
+    // Step 2: the data. Step 3: the weights (drawn by libtorch for both backends).
     let data = sine_data(cfg.seq_length, device);
-    let mut weights = Weights::init(&cfg, device);
+    let weights = Weights::init(&cfg, device);
 
     // Step 5: training; the tutorial's log line every 10th epoch, on stdout only.
     let started = Instant::now();
     let mut stdout = std::io::stdout().lock();
     let mut write_error = None;
-    let losses = train(&cfg, &data, &mut weights, |i, total| {
-        if i % 10 == 0 && write_error.is_none() {
-            write_error = writeln!(stdout, "Epoch: {i} loss {}", py_float(total.into())).err();
+    let mut reader_gone = false;
+    let log = |i: usize, total: f32| {
+        if i % 10 == 0 && write_error.is_none() && !reader_gone {
+            match writeln!(stdout, "Epoch: {i} loss {}", py_float(total.into())) {
+                // `sine-rnn | head -3`: the reader has what it wanted; carry on quietly.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => reader_gone = true,
+                Err(e) => write_error = Some(e),
+                Ok(()) => {}
+            }
         }
-    });
+    };
+    let trained = match args.backend {
+        Backend::Tch => train_tch(&cfg, &data, weights, log),
+        Backend::Native => train_native(&cfg, &data, &weights, log),
+    };
     if let Some(e) = write_error {
         return Err(e).context("writing the log to stdout");
     }
-    stdout.flush().context("writing the log to stdout")?;
+    match stdout.flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e).context("writing the log to stdout"),
+        _ => {}
+    }
     let train_secs = started.elapsed().as_secs_f64();
-    let predictions = predict(&cfg, &data, &weights);
     let steps = cfg.epochs * cfg.seq_length;
     eprintln!(
         "sine-rnn: trained {} epochs x {} points in {:.3} s ({:.1} us per step)",
@@ -79,7 +104,6 @@ fn run(args: &Args, device: tch::Device) -> Result<u8> {
     );
 
     if let Some(path) = &args.json {
-        let (w1, w2) = (to_vec(&weights.w1), to_vec(&weights.w2));
         let (h, i) = (cfg.hidden_size, cfg.input_size());
         let record = RunRecord {
             program: "sine-rnn",
@@ -88,10 +112,10 @@ fn run(args: &Args, device: tch::Device) -> Result<u8> {
             device: &device_name,
             time_steps: &data.time_steps,
             values: &data.values,
-            epoch_losses: &losses,
-            predictions: &predictions,
-            w1: (&w1, [i, h]),
-            w2: (&w2, [h, cfg.output_size()]),
+            epoch_losses: &trained.losses,
+            predictions: &trained.predictions,
+            w1: (&trained.w1, [i, h]),
+            w2: (&trained.w2, [h, cfg.output_size()]),
         };
         let text = serde_json::to_string_pretty(&record.to_json())?;
         write_atomic(path, text.as_bytes())?;
@@ -100,7 +124,7 @@ fn run(args: &Args, device: tch::Device) -> Result<u8> {
 
     // A run whose loss blew up still printed what Python prints; say what happened
     // and keep any earlier plot rather than overwrite it with a picture of nothing.
-    if let Some(epoch) = diverged_at(&losses) {
+    if let Some(epoch) = diverged_at(&trained.losses) {
         eprintln!(
             "sine-rnn: the loss stopped being finite at epoch {epoch} (lr {}): training diverged; \
              try a smaller --lr, e.g. {}; no plot written",
@@ -109,7 +133,7 @@ fn run(args: &Args, device: tch::Device) -> Result<u8> {
         );
         return Ok(EXIT_DIVERGED);
     }
-    if predictions.iter().any(|p| !p.is_finite()) {
+    if trained.predictions.iter().any(|p| !p.is_finite()) {
         eprintln!("sine-rnn: the predictions are not finite; try a smaller --lr; no plot written");
         return Ok(EXIT_DIVERGED);
     }
@@ -118,9 +142,26 @@ fn run(args: &Args, device: tch::Device) -> Result<u8> {
     if !args.no_plot {
         let format = Format::from_path(&args.plot).unwrap_or(Format::Png);
         let n = cfg.seq_length;
-        let bytes = plot::render(format, &data.time_steps, &data.values[..n], &predictions)?;
+        let bytes = plot::render(format, &data.time_steps, &data.values[..n], &trained.predictions)?;
         write_atomic(&args.plot, &bytes)?;
         eprintln!("sine-rnn: wrote {}", args.plot.display());
     }
     Ok(0)
+}
+
+/// Steps 5 on libtorch: the port proper (src/train.rs).
+fn train_tch(cfg: &Config, data: &SineData, mut w: Weights, log: impl FnMut(usize, f32)) -> Trained {
+    let losses = train(cfg, data, &mut w, log);
+    let predictions = predict(cfg, data, &w);
+    Trained { losses, predictions, w1: to_vec(&w.w1), w2: to_vec(&w.w2) }
+}
+
+/// Step 5 in plain Rust (src/native.rs), from the same initial weights and data.
+fn train_native(cfg: &Config, data: &SineData, w: &Weights, log: impl FnMut(usize, f32)) -> Trained {
+    let n = cfg.seq_length;
+    let (x, y) = (&data.values[..n], &data.values[1..]);
+    let mut w = NativeWeights { hidden: cfg.hidden_size, w1: to_vec(&w.w1), w2: to_vec(&w.w2) };
+    let losses = native::train(cfg, x, y, &mut w, log);
+    let predictions = native::predict(x, &w);
+    Trained { losses, predictions, w1: w.w1, w2: w.w2 }
 }

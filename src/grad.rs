@@ -1,0 +1,72 @@
+//! Step 5 by hand: what `loss.backward()` computes for this network, derived with
+//! the chain rule and written out in plain `f32` arithmetic (no autograd, no tch).
+//!
+//! One training step sees the input `x`, the previous context `h` (a constant: it
+//! was detached) and the target `y`. With `xh = [x, h]` (length H + 1):
+//!
+//! ```text
+//! a   = xh · w1            (1×H)     pre-activation
+//! c   = tanh(a)            (1×H)     the new context
+//! out = c · w2             (1×1)     the prediction
+//! L   = ½ (out − y)²
+//!
+//! e       = ∂L/∂out = out − y
+//! ∂L/∂w2  = cᵀ e                    (H×1):      ∂L/∂w2[k]    = c[k] · e
+//! ∂L/∂c   = e w2ᵀ                   (1×H):      ∂L/∂c[k]     = e · w2[k]
+//! ∂L/∂a   = ∂L/∂c ⊙ (1 − c²)        because tanh′(a) = 1 − tanh(a)²
+//! ∂L/∂w1  = xhᵀ ∂L/∂a               ((H+1)×H):  ∂L/∂w1[i][k] = xh[i] · ∂L/∂a[k]
+//! ```
+//!
+//! Nothing flows into `h`: the context was detached, which is exactly why one
+//! step's gradient needs only this step's values (truncated backpropagation
+//! through time, one step deep).
+
+/// Matrices are row-major: `w1[i * hidden + k]` is row `i`, column `k` of `[H+1, H]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// `[x, h]`, length `H + 1`.
+    pub xh: Vec<f32>,
+    /// `tanh(xh · w1)`, the new context, length `H`.
+    pub c: Vec<f32>,
+    /// `c · w2`.
+    pub out: f32,
+}
+
+/// Step 4 in plain arithmetic: the forward pass of one point.
+pub fn forward(x: f32, context: &[f32], w1: &[f32], w2: &[f32]) -> Step {
+    let hidden = context.len();
+    let mut xh = Vec::with_capacity(hidden + 1);
+    xh.push(x);
+    xh.extend_from_slice(context);
+    let mut c = vec![0f32; hidden];
+    for (i, xi) in xh.iter().enumerate() {
+        let row = &w1[i * hidden..(i + 1) * hidden];
+        for (ck, wik) in c.iter_mut().zip(row) {
+            *ck += xi * wik;
+        }
+    }
+    c.iter_mut().for_each(|v| *v = (*v as f64).tanh() as f32);
+    let out = c.iter().zip(w2).map(|(ck, wk)| ck * wk).sum();
+    Step { xh, c, out }
+}
+
+/// The loss `½ (out − y)²` of one point.
+pub fn loss(step: &Step, y: f32) -> f32 {
+    let e = step.out - y;
+    e * e / 2.0
+}
+
+/// `(∂L/∂w1, ∂L/∂w2)` for one step, by the formulas above.
+pub fn gradients(step: &Step, y: f32, w2: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let hidden = step.c.len();
+    let e = step.out - y;
+    let g2: Vec<f32> = step.c.iter().map(|ck| ck * e).collect();
+    let ga: Vec<f32> = step.c.iter().zip(w2).map(|(ck, wk)| e * wk * ck.mul_add(-ck, 1.0)).collect();
+    let mut g1 = vec![0f32; step.xh.len() * hidden];
+    for (i, xi) in step.xh.iter().enumerate() {
+        for (g, gak) in g1[i * hidden..(i + 1) * hidden].iter_mut().zip(&ga) {
+            *g = xi * gak;
+        }
+    }
+    (g1, g2)
+}

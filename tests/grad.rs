@@ -1,0 +1,86 @@
+//! The hand-derived gradients against autograd at every step of a full default
+//! training run, and the native backend against the tch backend.
+
+mod common;
+
+use sine_rnn::data::{sine_data, Config};
+use sine_rnn::grad;
+use sine_rnn::model::{forward, Weights};
+use sine_rnn::native::{self, NativeWeights};
+use sine_rnn::train::{to_vec, train};
+use tch::{Device, Kind, Tensor};
+
+/// ‖a − b‖ / ‖b‖ (0 when both are 0).
+fn rel(a: &[f32], b: &[f32]) -> f64 {
+    let num: f64 = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum::<f64>().sqrt();
+    let den: f64 = b.iter().map(|y| (*y as f64).powi(2)).sum::<f64>().sqrt();
+    if num == 0.0 {
+        0.0
+    } else {
+        num / den
+    }
+}
+
+#[test]
+fn hand_derived_gradients_match_autograd_at_every_step() {
+    let _g = common::seed_lock();
+    let cfg = Config::default();
+    let data = sine_data(cfg.seq_length, Device::Cpu);
+    let (x, y) = (to_vec(&data.x), to_vec(&data.y));
+    let mut w = Weights::init(&cfg, Device::Cpu);
+    let mut worst = (0f64, 0f64);
+    for _epoch in 0..cfg.epochs {
+        let mut context = Tensor::zeros([1, cfg.hidden_size as i64], (Kind::Float, Device::Cpu));
+        for j in 0..cfg.seq_length {
+            // The same values both ways: this step's weights and context.
+            let (w1, w2, ctx) = (to_vec(&w.w1), to_vec(&w.w2), to_vec(&context));
+            let (pred, next) = forward(&data.x.narrow(0, j as i64, 1), &context, &w);
+            let loss = (&pred - data.y.narrow(0, j as i64, 1)).pow_tensor_scalar(2).sum(Kind::Float) / 2;
+            loss.backward();
+            let (a1, a2) = (to_vec(&w.w1.grad()), to_vec(&w.w2.grad()));
+
+            // Only the backward pass is under test here, so it starts from the forward
+            // values libtorch computed (the native forward adds in another order).
+            let xh: Vec<f32> = std::iter::once(x[j]).chain(ctx.iter().copied()).collect();
+            let step = grad::Step { xh, c: to_vec(&next), out: to_vec(&pred)[0] };
+            assert!(rel(&grad::forward(x[j], &ctx, &w1, &w2).c, &step.c) < 1e-6);
+            let (g1, g2) = grad::gradients(&step, y[j], &w2);
+            let (r1, r2) = (rel(&g1, &a1), rel(&g2, &a2));
+            assert!(r1 <= 1e-6 && r2 <= 1e-6, "step {j}: relative differences {r1:e} (w1), {r2:e} (w2)");
+            worst = (worst.0.max(r1), worst.1.max(r2));
+
+            tch::no_grad(|| {
+                w.w1 -= w.w1.grad() * cfg.lr;
+                w.w2 -= w.w2.grad() * cfg.lr;
+            });
+            w.w1.zero_grad();
+            w.w2.zero_grad();
+            context = next.detach();
+        }
+    }
+    eprintln!("largest relative gradient difference over 6000 steps: w1 {:e}, w2 {:e}", worst.0, worst.1);
+}
+
+#[test]
+fn native_backend_losses_stay_within_1e5_of_the_tch_backend() {
+    let _g = common::seed_lock();
+    for cfg in [
+        Config::default(),
+        Config { seed: 1, ..Config::default() },
+        Config { seed: 7, hidden_size: 16, seq_length: 50, epochs: 40, ..Config::default() },
+        Config { seed: 3, hidden_size: 1, seq_length: 2, epochs: 60, ..Config::default() },
+        Config { seed: 42, hidden_size: 3, seq_length: 10, lr: 0.05, epochs: 120 },
+    ] {
+        let data = sine_data(cfg.seq_length, Device::Cpu);
+        let mut w = Weights::init(&cfg, Device::Cpu);
+        let mut nw = NativeWeights { hidden: cfg.hidden_size, w1: to_vec(&w.w1), w2: to_vec(&w.w2) };
+        let tch_losses = train(&cfg, &data, &mut w, |_, _| {});
+        let n = cfg.seq_length;
+        let native_losses = native::train(&cfg, &data.values[..n], &data.values[1..], &mut nw, |_, _| {});
+        assert_eq!(native_losses.len(), tch_losses.len());
+        for (i, (a, b)) in native_losses.iter().zip(&tch_losses).enumerate() {
+            let r = ((a - b) / b).abs();
+            assert!(r <= 1e-5, "{cfg:?} epoch {i}: native {a} vs tch {b} ({r:e})");
+        }
+    }
+}
