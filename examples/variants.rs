@@ -12,7 +12,8 @@ fn v_rows_host_runbackward(cfg: &Config, data: &sine_rnn::data::SineData, w: &mu
     let mut losses = vec![];
     for _ in 0..cfg.epochs {
         let mut total = 0f32;
-        let mut context = Tensor::zeros([1, cfg.hidden_size as i64], (Kind::Float, device)).set_requires_grad(true);
+        let mut context =
+            Tensor::zeros([1, cfg.hidden_size as i64], (Kind::Float, device)).set_requires_grad(true);
         for j in 0..n as usize {
             let (pred, next) = forward(&xs[j], &context, w);
             let loss = (pred - &ys[j]).pow_tensor_scalar(2).sum(Kind::Float) / 2;
@@ -37,7 +38,8 @@ fn v_rows_only(cfg: &Config, data: &sine_rnn::data::SineData, w: &mut Weights) -
     let mut losses = vec![];
     for _ in 0..cfg.epochs {
         let mut total = 0f32;
-        let mut context = Tensor::zeros([1, cfg.hidden_size as i64], (Kind::Float, device)).set_requires_grad(true);
+        let mut context =
+            Tensor::zeros([1, cfg.hidden_size as i64], (Kind::Float, device)).set_requires_grad(true);
         for j in 0..n as usize {
             let (pred, next) = forward(&xs[j], &context, w);
             let loss = (pred - &ys[j]).pow_tensor_scalar(2).sum(Kind::Float) / 2;
@@ -58,7 +60,9 @@ fn v_rows_only(cfg: &Config, data: &sine_rnn::data::SineData, w: &mut Weights) -
 
 fn main() {
     let threads: i32 = std::env::var("T").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
-    if threads > 0 { tch::set_num_threads(threads); }
+    if threads > 0 {
+        tch::set_num_threads(threads);
+    }
     let epochs: usize = std::env::var("E").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
     let only = std::env::var("V").ok();
     let rounds: usize = if only.is_some() { 1 } else { 3 };
@@ -67,18 +71,37 @@ fn main() {
     let mut reference = None;
     for round in 0..rounds {
         for (name, f) in [
-            ("base", (|c: &Config, d: &_, w: &mut Weights| train(c, d, w, |_, _| {})) as fn(&Config, &sine_rnn::data::SineData, &mut Weights) -> Vec<f32>),
+            (
+                "base",
+                (|c: &Config, d: &_, w: &mut Weights| train(c, d, w, |_, _| {}))
+                    as fn(&Config, &sine_rnn::data::SineData, &mut Weights) -> Vec<f32>,
+            ),
             ("rows+host", v_rows_only),
             ("rows+host+run_backward", v_rows_host_runbackward),
         ] {
-            if only.as_deref().is_some_and(|o| o != name) { continue; }
+            if only.as_deref().is_some_and(|o| o != name) {
+                continue;
+            }
             let mut w = Weights::init(&cfg, tch::Device::Cpu);
             let t = Instant::now();
             let l = f(&cfg, &data, &mut w);
             let dt = t.elapsed().as_secs_f64();
             let w1 = to_vec(&w.w1);
-            let same = match &reference { None => { reference = Some((l.clone(), w1.clone())); true }, Some((rl, rw)) => rl.iter().zip(&l).all(|(a,b)| a.to_bits()==b.to_bits()) && rw.iter().zip(&w1).all(|(a,b)| a.to_bits()==b.to_bits()) };
-            println!("round {round} {name:<24} {:.3} s  {:.1} us/step identical={same}", dt, dt * 1e6 / 20000.0);
+            let same = match &reference {
+                None => {
+                    reference = Some((l.clone(), w1.clone()));
+                    true
+                }
+                Some((rl, rw)) => {
+                    rl.iter().zip(&l).all(|(a, b)| a.to_bits() == b.to_bits())
+                        && rw.iter().zip(&w1).all(|(a, b)| a.to_bits() == b.to_bits())
+                }
+            };
+            println!(
+                "round {round} {name:<24} {:.3} s  {:.1} us/step identical={same}",
+                dt,
+                dt * 1e6 / 20000.0
+            );
         }
     }
 }

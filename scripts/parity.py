@@ -137,6 +137,8 @@ def main():
     p.add_argument("--perturb-lr-ulps", type=int, default=0,
                    help="give the Rust side a learning rate this many float32 ULPs off (checks that the "
                    "harness sees a difference)")
+    p.add_argument("--rust-flags", default="", metavar="FLAGS",
+                   help="extra flags for the Rust side only, e.g. '--backend tch-manual'")
     p.add_argument("--every", type=int, default=10, help="show every n-th epoch in the tables (default 10)")
     args = p.parse_args()
 
@@ -153,7 +155,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="sine-rnn-parity-") as tmp:
         for n, config in enumerate(configs):
             flags = shlex.split(config) + ["--device", args.device]
-            rust_flags = list(flags)
+            rust_flags = list(flags) + shlex.split(args.rust_flags)
             if args.perturb_lr_ulps:
                 lr = float(flags[flags.index("--lr") + 1]) if "--lr" in flags else 0.1
                 rust_flags += ["--lr", repr(f32_step(lr, args.perturb_lr_ulps))]

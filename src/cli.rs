@@ -13,6 +13,8 @@ use crate::device::DeviceChoice;
 pub enum Backend {
     /// The tutorial on libtorch: tensors, autograd, `no_grad` updates.
     Tch,
+    /// The same libtorch ops with autograd off and the backward pass written out (bit-identical).
+    TchManual,
     /// The same algorithm in plain Rust `f32` (CPU only), from the same initial weights.
     Native,
 }
@@ -45,7 +47,7 @@ pub struct Args {
     /// Hidden (context) units; the input size is hidden-size + 1
     #[arg(long, default_value_t = 6, allow_hyphen_values = true, value_parser = parse_hidden_size)]
     pub hidden_size: usize,
-    /// How to train: libtorch with autograd (tch, the port), or plain Rust f32 with hand-derived gradients (native)
+    /// How to train: libtorch with autograd (tch, the port), libtorch with the backward pass by hand (tch-manual), or plain Rust f32 (native)
     #[arg(long, value_enum, default_value_t = Backend::Tch)]
     pub backend: Backend,
     /// Where to run: CUDA if a usable GPU is present (auto), or force one

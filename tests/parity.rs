@@ -1,7 +1,8 @@
 //! Parity with PyTorch, run live: for every configuration in
-//! tests/parity_configs.txt, scripts/reference.py and our binary must print the
-//! same bytes on stdout, exit the same way, and report bit-identical float32s
-//! (every epoch's loss, the predictions, the final w1 and w2).
+//! tests/parity_configs.txt, scripts/reference.py and our binary (both libtorch
+//! backends: autograd, and the hand-written backward pass) must print the same
+//! bytes on stdout, exit the same way, and report bit-identical float32s (every
+//! epoch's loss, the predictions, the final w1 and w2).
 //! Then the harness itself must notice a one-ULP change in the learning rate.
 
 mod common;
@@ -14,37 +15,46 @@ fn configs() -> Vec<String> {
     text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
 }
 
+/// Runs the reference once, then our binary with each libtorch backend, and
+/// demands the same bytes and bits from each.
 fn check(config: &str) {
     let dir = scratch();
-    let (py_json, rs_json) = (dir.path().join("py.json"), dir.path().join("rs.json"));
     let mut flags: Vec<String> = config.split_whitespace().map(String::from).collect();
     flags.extend(["--device", "cpu", "--no-plot"].map(String::from));
-    let with_json = |path: &std::path::Path| {
+    let with = |extra: &[&str], json: &str| -> Vec<String> {
         let mut f = flags.clone();
-        f.extend(["--json".to_string(), path_str(path)]);
+        f.extend(extra.iter().map(|s| s.to_string()));
+        f.extend(["--json".to_string(), path_str(&dir.path().join(json))]);
         f
     };
     let reference = path_str(&root().join("scripts/reference.py"));
-    let py_args = with_json(&py_json);
+    let py_args = with(&[], "py.json");
     let py = python(
         &std::iter::once(reference.as_str()).chain(py_args.iter().map(String::as_str)).collect::<Vec<_>>(),
     );
-    let rs_args = with_json(&rs_json);
-    let rs = sine_rnn(&rs_args.iter().map(String::as_str).collect::<Vec<_>>(), dir.path());
-
     assert!(
         py.status.code().is_some_and(|c| c == 0 || c == 3),
         "{config}: reference failed: {}",
         stderr(&py)
     );
-    assert_eq!(stdout(&py), stdout(&rs), "{config}: stdout differs");
-    assert_eq!(py.status.code(), rs.status.code(), "{config}: exit codes differ");
-    let (p, r) = (common::read_json(&py_json), common::read_json(&rs_json));
-    for key in ["data", "epoch_losses", "predictions", "w1", "w2"] {
-        assert_eq!(p[key]["shape"], r[key]["shape"], "{config}: {key} shape");
-        assert_eq!(p[key]["bits"], r[key]["bits"], "{config}: {key} not bit-identical");
+    let p = common::read_json(&dir.path().join("py.json"));
+
+    for backend in ["tch", "tch-manual"] {
+        let json = format!("{backend}.json");
+        let rs_args = with(&["--backend", backend], &json);
+        let rs = sine_rnn(&rs_args.iter().map(String::as_str).collect::<Vec<_>>(), dir.path());
+        assert_eq!(stdout(&py), stdout(&rs), "{config} --backend {backend}: stdout differs");
+        assert_eq!(py.status.code(), rs.status.code(), "{config} --backend {backend}: exit codes differ");
+        let r = common::read_json(&dir.path().join(&json));
+        for key in ["data", "epoch_losses", "predictions", "w1", "w2"] {
+            assert_eq!(p[key]["shape"], r[key]["shape"], "{config} --backend {backend}: {key} shape");
+            assert_eq!(
+                p[key]["bits"], r[key]["bits"],
+                "{config} --backend {backend}: {key} not bit-identical"
+            );
+        }
+        assert_eq!(p["time_steps"], r["time_steps"], "{config}: time steps");
     }
-    assert_eq!(p["time_steps"], r["time_steps"], "{config}: time steps");
 }
 
 #[test]

@@ -1,0 +1,63 @@
+//! `--backend tch-manual`: the tch port with autograd switched off. The same
+//! libtorch ops run forward, then the backward pass is written out by hand with the
+//! very ops autograd would run (the formulas of PyTorch's `derivatives.yaml` for
+//! `div`, `sum`, `pow`, `sub`, `mm` and `tanh`), so the results stay bit-identical
+//! to PyTorch's while the autograd engine's bookkeeping (graph nodes, saved
+//! tensors, per-node thread-local state) is skipped.
+//!
+//! Compare it with [`crate::train::train`] to see what autograd costs here, and with
+//! [`crate::native`] to see what the dispatcher costs.
+
+use tch::{Kind, Tensor};
+
+use crate::data::{Config, SineData};
+use crate::model::Weights;
+
+/// Trains `w` in place, like [`crate::train::train`], and returns every epoch's loss.
+pub fn train(
+    cfg: &Config,
+    data: &SineData,
+    w: &mut Weights,
+    mut on_epoch: impl FnMut(usize, f32),
+) -> Vec<f32> {
+    let device = data.x.device();
+    let n = data.x.size()[0];
+    let (xs, ys): (Vec<Tensor>, Vec<Tensor>) =
+        (0..n).map(|j| (data.x.narrow(0, j, 1), data.y.narrow(0, j, 1))).unzip();
+    // d(loss)/d(loss) = 1, through `/ 2` (DivBackward): 1 / 2, a 0-dim tensor.
+    let half = Tensor::ones([], (Kind::Float, device)) / 2;
+    let mut losses = Vec::with_capacity(cfg.epochs);
+    tch::no_grad(|| {
+        for i in 0..cfg.epochs {
+            let mut total_loss = Tensor::zeros([], (Kind::Float, device));
+            let mut context = Tensor::zeros([1, cfg.hidden_size as i64], (Kind::Float, device));
+            for (input, target) in xs.iter().zip(&ys) {
+                // Step 4, keeping `xh` for the backward pass.
+                let xh = Tensor::cat(&[input, &context], 1);
+                let new_context = xh.mm(&w.w1).tanh();
+                let pred = new_context.mm(&w.w2);
+                let diff = pred - target;
+                let loss = diff.pow_tensor_scalar(2).sum(Kind::Float) / 2;
+                total_loss += &loss;
+
+                // SumBackward: expand; PowBackward: grad * (2 * diff^1); SubBackward: as is.
+                let grad_pred = half.expand([1, 1], false) * (diff.pow_tensor_scalar(1.0) * 2.0);
+                // MmBackward of `context · w2`.
+                let grad_w2 = new_context.tr().mm(&grad_pred);
+                let grad_context = grad_pred.mm(&w.w2.tr());
+                // TanhBackward: grad * (1 - tanh²), libtorch's own kernel.
+                let grad_pre = Tensor::tanh_backward(&grad_context, &new_context);
+                // MmBackward of `xh · w1`.
+                let grad_w1 = xh.tr().mm(&grad_pre);
+
+                w.w1 -= grad_w1 * cfg.lr;
+                w.w2 -= grad_w2 * cfg.lr;
+                context = new_context;
+            }
+            let total = total_loss.double_value(&[]) as f32;
+            losses.push(total);
+            on_epoch(i, total);
+        }
+    });
+    losses
+}
