@@ -94,7 +94,7 @@ def run(args, device):
         context_state = context_state
         predictions.append(pred.data.cpu().numpy().ravel()[0])
     steps = max(epochs * seq_length, 1)
-    print("reference.py: trained {} epochs x {} points in {:.3f} s ({:.1f} us per step)".format(
+    print("reference.py: trained {} epochs x {} points in {:.6f} s ({:.2f} us per step)".format(
         epochs, seq_length, train_secs, 1e6 * train_secs / steps), file=sys.stderr)
 
     if args.json:

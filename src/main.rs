@@ -111,7 +111,7 @@ fn run(args: &Args, device: Device) -> Result<u8> {
     let train_secs = started.elapsed().as_secs_f64();
     let steps = cfg.epochs * cfg.seq_length;
     eprintln!(
-        "sine-rnn: trained {} epochs x {} points in {:.3} s ({:.1} us per step)",
+        "sine-rnn: trained {} epochs x {} points in {:.6} s ({:.2} us per step)",
         cfg.epochs,
         cfg.seq_length,
         train_secs,
