@@ -16,6 +16,7 @@ pub mod cli;
 pub mod data;
 pub mod device;
 pub mod grad;
+pub mod idiomatic;
 pub mod manual;
 pub mod model;
 pub mod native;

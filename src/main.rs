@@ -10,7 +10,7 @@ use tch::Device;
 use sine_rnn::cli::{Args, Backend};
 use sine_rnn::data::{sine_data, Config, SineData};
 use sine_rnn::device::{self, DeviceChoice};
-use sine_rnn::manual;
+use sine_rnn::{idiomatic, manual};
 use sine_rnn::model::Weights;
 use sine_rnn::native::{self, NativeWeights};
 use sine_rnn::plot::{self, Format};
@@ -71,6 +71,7 @@ fn run(args: &Args, device: Device) -> Result<u8> {
     let backend = match args.backend {
         Backend::Tch => "",
         Backend::TchManual => ", backend tch-manual",
+        Backend::Idiomatic => ", backend idiomatic",
         Backend::Native => ", backend native",
     };
     eprintln!("sine-rnn: libtorch {LIBTORCH_VERSION}, device {device_name}{cuda}{backend}");
@@ -97,6 +98,7 @@ fn run(args: &Args, device: Device) -> Result<u8> {
     let trained = match args.backend {
         Backend::Tch => train_tch(&cfg, &data, weights, train, log),
         Backend::TchManual => train_tch(&cfg, &data, weights, manual::train, log),
+        Backend::Idiomatic => train_idiomatic(&cfg, &data, device, log)?,
         Backend::Native => train_native(&cfg, &data, &weights, log),
     };
     if let Some(e) = write_error {
@@ -176,6 +178,13 @@ fn train_tch<L: FnMut(usize, f32)>(
     let losses = train(cfg, data, &mut w, log);
     let predictions = predict(cfg, data, &w);
     Trained { losses, predictions, w1: to_vec(&w.w1), w2: to_vec(&w.w2) }
+}
+
+/// Step 5 with tch's nn module (src/idiomatic.rs); it draws its own weights.
+fn train_idiomatic(cfg: &Config, data: &SineData, device: Device, log: impl FnMut(usize, f32)) -> Result<Trained> {
+    let (losses, w) = idiomatic::train(cfg, data, device, log)?;
+    let predictions = predict(cfg, data, &w);
+    Ok(Trained { losses, predictions, w1: to_vec(&w.w1), w2: to_vec(&w.w2) })
 }
 
 /// Step 5 in plain Rust (src/native.rs), from the same initial weights and data.
