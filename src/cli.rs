@@ -61,6 +61,12 @@ pub struct Args {
     /// Do not write the plot
     #[arg(long)]
     pub no_plot: bool,
+    /// Continue the wave this many steps past the data, feeding each prediction back in (drawn in the plot)
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse_generate)]
+    pub generate: usize,
+    /// Also draw every epoch's total loss, log scale (.png or .svg)
+    #[arg(long, value_name = "PATH", value_parser = parse_plot_path)]
+    pub loss_plot: Option<PathBuf>,
     /// Also write a JSON record of the run (every epoch's loss, predictions, weights, bit-exact)
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
@@ -96,6 +102,9 @@ impl Args {
         }
         if !self.no_plot {
             check_output_path(&self.plot).map_err(|e| format!("--plot: {e}"))?;
+        }
+        if let Some(path) = &self.loss_plot {
+            check_output_path(path).map_err(|e| format!("--loss-plot: {e}"))?;
         }
         if let Some(json) = &self.json {
             check_output_path(json).map_err(|e| format!("--json: {e}"))?;
@@ -166,6 +175,18 @@ fn parse_seq_length(s: &str) -> Result<usize, String> {
 
 fn parse_hidden_size(s: &str) -> Result<usize, String> {
     parse_in_range(s, "the hidden size", MAX_HIDDEN_SIZE)
+}
+
+fn parse_generate(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("--generate takes a whole number from 0 to {MAX_SEQ_LENGTH}"))?;
+    if n <= MAX_SEQ_LENGTH {
+        Ok(n)
+    } else {
+        Err(format!("--generate takes a whole number from 0 to {MAX_SEQ_LENGTH}"))
+    }
 }
 
 fn parse_plot_path(s: &str) -> Result<PathBuf, String> {

@@ -64,6 +64,17 @@ pub fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
     t
 }
 
+/// The times of `extra` further points past the end of `time_steps`, with the
+/// same spacing, computed as `linspace` computes its own (`i * step + start`).
+pub fn times_after(time_steps: &[f64], extra: usize) -> Vec<f64> {
+    let n = time_steps.len();
+    if n < 2 {
+        return Vec::new();
+    }
+    let step = (time_steps[n - 1] - time_steps[0]) / (n - 1) as f64;
+    (n..n + extra).map(|i| i as f64 * step + time_steps[0]).collect()
+}
+
 /// The tutorial's data: sin at `seq_length + 1` evenly spaced times in [2, 10],
 /// computed in float64 (as numpy does), then rounded once to float32.
 pub fn sine_data(seq_length: usize, device: Device) -> SineData {

@@ -8,16 +8,16 @@ use anyhow::{Context, Result};
 use tch::Device;
 
 use sine_rnn::cli::{Args, Backend};
-use sine_rnn::data::{sine_data, Config, SineData};
+use sine_rnn::data::{sine_data, times_after, Config, SineData};
 use sine_rnn::device::{self, DeviceChoice};
-use sine_rnn::{idiomatic, manual};
 use sine_rnn::model::Weights;
 use sine_rnn::native::{self, NativeWeights};
 use sine_rnn::plot::{self, Format};
 use sine_rnn::pyfmt::py_float;
 use sine_rnn::report::{write_atomic, RunRecord};
-use sine_rnn::train::{diverged_at, predict, to_vec, train};
+use sine_rnn::train::{diverged_at, generate, predict, to_vec, train};
 use sine_rnn::LIBTORCH_VERSION;
+use sine_rnn::{idiomatic, manual};
 
 /// Exit codes: 0 success, 1 a run-time failure, 2 a usage error, 3 divergence.
 const EXIT_RUNTIME: u8 = 1;
@@ -155,13 +155,35 @@ fn run(args: &Args, device: Device) -> Result<u8> {
         return Ok(EXIT_DIVERGED);
     }
 
-    // Step 6: the plot.
+    // Step 6: the plot, with the closed-loop continuation if asked for.
+    let generated = if args.generate > 0 {
+        let w = Weights::from_vecs(&trained.w1, &trained.w2, cfg.hidden_size, device);
+        generate(&data, &w, args.generate)
+    } else {
+        Vec::new()
+    };
+    if let Some(k) = generated.iter().position(|v| !v.is_finite()) {
+        eprintln!("sine-rnn: the generated wave stops being finite after {k} steps; it is drawn up to there");
+    }
+    let finite = generated.iter().take_while(|v| v.is_finite()).count();
     if !args.no_plot {
         let format = Format::from_path(&args.plot).unwrap_or(Format::Png);
         let n = cfg.seq_length;
-        let bytes = plot::render(format, &data.time_steps, &data.values[..n], &trained.predictions)?;
+        let later = times_after(&data.time_steps, finite);
+        let bytes = plot::render(
+            format,
+            &data.time_steps,
+            &data.values[..n],
+            &trained.predictions,
+            (&later, &generated[..finite]),
+        )?;
         write_atomic(&args.plot, &bytes)?;
         eprintln!("sine-rnn: wrote {}", args.plot.display());
+    }
+    if let Some(path) = &args.loss_plot {
+        let format = Format::from_path(path).unwrap_or(Format::Png);
+        write_atomic(path, &plot::render_losses(format, &trained.losses)?)?;
+        eprintln!("sine-rnn: wrote {}", path.display());
     }
     Ok(0)
 }
@@ -181,7 +203,12 @@ fn train_tch<L: FnMut(usize, f32)>(
 }
 
 /// Step 5 with tch's nn module (src/idiomatic.rs); it draws its own weights.
-fn train_idiomatic(cfg: &Config, data: &SineData, device: Device, log: impl FnMut(usize, f32)) -> Result<Trained> {
+fn train_idiomatic(
+    cfg: &Config,
+    data: &SineData,
+    device: Device,
+    log: impl FnMut(usize, f32),
+) -> Result<Trained> {
     let (losses, w) = idiomatic::train(cfg, data, device, log)?;
     let predictions = predict(cfg, data, &w);
     Ok(Trained { losses, predictions, w1: to_vec(&w.w1), w2: to_vec(&w.w2) })

@@ -32,6 +32,17 @@ impl Weights {
         Weights::from_cpu(w1, w2, device)
     }
 
+    /// Weights from row-major float32 values (as the JSON record and the native
+    /// backend hold them), on `device`.
+    pub fn from_vecs(w1: &[f32], w2: &[f32], hidden: usize, device: Device) -> Weights {
+        let h = hidden as i64;
+        Weights::from_cpu(
+            Tensor::from_slice(w1).reshape([h + 1, h]),
+            Tensor::from_slice(w2).reshape([h, 1]),
+            device,
+        )
+    }
+
     /// Moves CPU weights to `device` and marks them as leaves that collect gradients.
     pub fn from_cpu(w1: Tensor, w2: Tensor, device: Device) -> Weights {
         Weights {

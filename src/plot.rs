@@ -15,6 +15,7 @@ const SIZE: (u32, u32) = (900, 600);
 /// matplotlib's first two default colours, so the picture looks like pylab's.
 const ACTUAL: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
 const PREDICTED: RGBColor = RGBColor(0xff, 0x7f, 0x0e);
+const GENERATED: RGBColor = RGBColor(0x2c, 0xa0, 0x2c);
 
 /// The output format, chosen by the file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,35 +36,57 @@ impl Format {
     }
 }
 
-/// `pl.scatter(time_steps[:-1], x, s=90, label="Actual")` and
-/// `pl.scatter(time_steps[1:], predictions, label="Predicted")`, with a legend.
-pub fn render(format: Format, time_steps: &[f64], actual: &[f32], predicted: &[f32]) -> Result<Vec<u8>> {
-    register_font();
-    let n = actual.len();
-    let actual: Vec<(f64, f64)> = time_steps[..n].iter().zip(actual).map(|(t, v)| (*t, *v as f64)).collect();
-    let predicted: Vec<(f64, f64)> =
-        time_steps[1..].iter().zip(predicted).map(|(t, v)| (*t, *v as f64)).collect();
-    match format {
-        Format::Svg => {
-            let mut svg = String::new();
-            draw(SVGBackend::with_string(&mut svg, SIZE).into_drawing_area(), &actual, &predicted)?;
-            Ok(svg.into_bytes())
+/// Renders with whichever backend `format` names, into bytes.
+macro_rules! render_as {
+    ($format:expr, |$root:ident| $draw:expr) => {
+        match $format {
+            Format::Svg => {
+                let mut svg = String::new();
+                {
+                    let $root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+                    $draw?;
+                }
+                Ok(svg.into_bytes())
+            }
+            Format::Png => {
+                let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+                {
+                    let $root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
+                    $draw?;
+                }
+                encode_png(&rgb, SIZE)
+            }
         }
-        Format::Png => {
-            let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
-            draw(BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area(), &actual, &predicted)?;
-            encode_png(&rgb, SIZE)
-        }
-    }
+    };
 }
 
-fn draw<DB: DrawingBackend>(
+/// `pl.scatter(time_steps[:-1], x, s=90, label="Actual")` and
+/// `pl.scatter(time_steps[1:], predictions, label="Predicted")`, with a legend;
+/// plus, when `generated` holds any points, the closed-loop continuation.
+pub fn render(
+    format: Format,
+    time_steps: &[f64],
+    actual: &[f32],
+    predicted: &[f32],
+    generated: (&[f64], &[f32]),
+) -> Result<Vec<u8>> {
+    register_font();
+    let points =
+        |t: &[f64], v: &[f32]| -> Vec<(f64, f64)> { t.iter().zip(v).map(|(t, v)| (*t, *v as f64)).collect() };
+    let actual = points(&time_steps[..actual.len()], actual);
+    let predicted = points(&time_steps[1..], predicted);
+    let generated = points(generated.0, generated.1);
+    render_as!(format, |root| draw_wave(root, &actual, &predicted, &generated))
+}
+
+fn draw_wave<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     actual: &[(f64, f64)],
     predicted: &[(f64, f64)],
+    generated: &[(f64, f64)],
 ) -> Result<()> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing the plot: {e:?}");
-    let all = actual.iter().chain(predicted);
+    let all = actual.iter().chain(predicted).chain(generated);
     let (t0, t1) = bounds(all.clone().map(|p| p.0));
     let (v0, v1) = bounds(all.map(|p| p.1));
     root.fill(&WHITE).map_err(err)?;
@@ -93,6 +116,13 @@ fn draw<DB: DrawingBackend>(
         .map_err(err)?
         .label("Predicted")
         .legend(|p| Circle::new(p, 4, PREDICTED.filled()));
+    if !generated.is_empty() {
+        chart
+            .draw_series(generated.iter().map(|p| TriangleMarker::new(*p, 5, GENERATED.filled())))
+            .map_err(err)?
+            .label("Generated (closed loop)")
+            .legend(|p| TriangleMarker::new(p, 5, GENERATED.filled()));
+    }
     chart
         .configure_series_labels()
         .label_font(("sans-serif", 16))
@@ -101,6 +131,48 @@ fn draw<DB: DrawingBackend>(
         .position(SeriesLabelPosition::UpperRight)
         .draw()
         .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+/// Every epoch's total loss on a logarithmic axis (`--loss-plot`). Epochs whose
+/// loss is not finite, or zero, are left out (a log axis cannot show them).
+pub fn render_losses(format: Format, losses: &[f32]) -> Result<Vec<u8>> {
+    register_font();
+    let points: Vec<(f64, f64)> = losses
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.is_finite() && **l > 0.0)
+        .map(|(i, l)| (i as f64, *l as f64))
+        .collect();
+    render_as!(format, |root| draw_losses(root, &points))
+}
+
+fn draw_losses<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, points: &[(f64, f64)]) -> Result<()> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing the loss plot: {e:?}");
+    let epochs = points.last().map_or(1.0, |p| p.0.max(1.0));
+    let (lo, hi) =
+        points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    let (lo, hi) = if lo.is_finite() { (lo / 1.5, hi * 1.5) } else { (1e-3, 1.0) };
+    root.fill(&WHITE).map_err(err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Total loss per epoch", ("sans-serif", 24))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..epochs, (lo..hi).log_scale())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc("total loss (log scale)")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .light_line_style(WHITE)
+        .label_style(("sans-serif", 16))
+        .draw()
+        .map_err(err)?;
+    chart.draw_series(LineSeries::new(points.iter().copied(), ACTUAL.stroke_width(2))).map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
 }

@@ -77,6 +77,34 @@ pub fn predict(cfg: &Config, data: &SineData, w: &Weights) -> Vec<f32> {
     })
 }
 
+/// Closed-loop generation: after the prediction pass over the data, feed the last
+/// real value in, then keep feeding the network its own previous prediction, for
+/// `steps` steps past the end of the data. Returns the generated values, which
+/// belong at times `t[seq_length] + k * dt` for `k = 1..=steps`.
+pub fn generate(data: &SineData, w: &Weights, steps: usize) -> Vec<f32> {
+    tch::no_grad(|| {
+        let device = data.x.device();
+        let mut context = Tensor::zeros([1, w.w2.size()[0]], (Kind::Float, device));
+        for i in 0..data.x.size()[0] {
+            context = forward(&data.x.narrow(0, i, 1), &context, w).1;
+        }
+        let n = data.y.size()[0];
+        let mut input = data.y.narrow(0, n - 1, 1); // the last real point
+        let mut generated = Vec::with_capacity(steps);
+        for _ in 0..steps {
+            let (pred, new_context) = forward(&input, &context, w);
+            context = new_context;
+            generated.push(pred.shallow_clone());
+            input = pred;
+        }
+        if generated.is_empty() {
+            Vec::new()
+        } else {
+            to_vec(&Tensor::cat(&generated, 0))
+        }
+    })
+}
+
 /// The values of a float32 tensor, in row-major order, on the host.
 pub fn to_vec(t: &Tensor) -> Vec<f32> {
     let flat = t.detach().to_device(tch::Device::Cpu).to_kind(Kind::Float).reshape([-1]);

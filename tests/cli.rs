@@ -48,6 +48,24 @@ fn svg_plot_and_json_record() {
 }
 
 #[test]
+fn generate_and_loss_plot() {
+    let dir = scratch();
+    let out = sine_rnn(
+        &["--epochs", "50", "--generate", "25", "--loss-plot", "loss.svg", "--plot", "w.svg"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let wave = std::fs::read_to_string(dir.path().join("w.svg")).unwrap();
+    assert!(wave.contains("Generated"));
+    let loss = std::fs::read_to_string(dir.path().join("loss.svg")).unwrap();
+    assert!(loss.contains("Total loss per epoch"));
+    let png = sine_rnn(&["--epochs", "5", "--no-plot", "--loss-plot", "loss.png"], dir.path());
+    assert!(png.status.success(), "{}", stderr(&png));
+    let bytes = std::fs::read(dir.path().join("loss.png")).unwrap();
+    png::Decoder::new(std::io::Cursor::new(bytes)).read_info().expect("a PNG that decodes");
+}
+
+#[test]
 fn no_plot_writes_nothing() {
     let dir = scratch();
     let out = sine_rnn(&["--epochs", "1", "--no-plot"], dir.path());

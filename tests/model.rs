@@ -3,9 +3,10 @@
 
 mod common;
 
+use sine_rnn::data::times_after;
 use sine_rnn::data::{linspace, sine_data, Config};
 use sine_rnn::model::{forward, Weights};
-use sine_rnn::train::{predict, to_vec, train};
+use sine_rnn::train::{generate, predict, to_vec, train};
 use tch::{Device, Kind, Tensor};
 
 #[test]
@@ -173,4 +174,22 @@ fn the_loss_falls_over_training() {
         |guess: &[f32]| guess.iter().zip(&y).map(|(p, t)| (p - t).powi(2)).sum::<f32>() / y.len() as f32;
     // Better than the naive guess "the next value equals this one".
     assert!(mse(&predictions) < mse(&x), "prediction MSE {} vs naive {}", mse(&predictions), mse(&x));
+}
+
+#[test]
+fn closed_loop_generation_continues_the_wave() {
+    let _g = common::seed_lock();
+    let cfg = Config::default();
+    let data = sine_data(cfg.seq_length, Device::Cpu);
+    let mut w = Weights::init(&cfg, Device::Cpu);
+    train(&cfg, &data, &mut w, |_, _| {});
+    let generated = generate(&data, &w, 40);
+    assert_eq!(generated.len(), 40);
+    assert!(generated.iter().all(|v| v.is_finite()));
+    assert!(generate(&data, &w, 0).is_empty());
+    // They belong at 10.4, 10.8, 11.2, ... (the data's spacing, continued).
+    let t = times_after(&data.time_steps, 3);
+    assert!((t[0] - 10.4).abs() < 1e-12 && (t[2] - 11.2).abs() < 1e-12, "{t:?}");
+    // Feeding its own output back, the network keeps oscillating: the values change sign.
+    assert!(generated.iter().any(|v| *v > 0.0) && generated.iter().any(|v| *v < 0.0));
 }
