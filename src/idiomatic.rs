@@ -9,6 +9,7 @@
 //! - libtorch's SGD updates with `w.add_(grad, alpha = -lr)`, one fused
 //!   multiply-add, where the tutorial computes `lr * grad` and subtracts it: two
 //!   roundings. Each update can differ in the last bit.
+//!
 //! Both differences are a few float32 ULPs per step; they accumulate over training
 //! (tests/idiomatic.rs measures how far the logs end up apart).
 
