@@ -44,6 +44,9 @@ torch_dir() {
 
 link_clone() {
   local dir=$1
+  if [ -e "$link" ] && [ ! -L "$link" ]; then
+    die "$link exists and is not a symlink; move it away and rerun (this script manages .libtorch as a link)"
+  fi
   if [ "$(readlink "$link" 2>/dev/null)" != "$dir" ]; then
     ln -sfn "$dir" "$link" || die "cannot create the symlink $link"
     say "linked $link -> $dir"
@@ -58,23 +61,24 @@ if [ -f "$stamp" ] && dir=$(torch_dir) && [ -f "$dir/include/torch/csrc/api/incl
 fi
 
 command -v "$python" >/dev/null 2>&1 \
-  || die "no '$python' found: install Python 3.10-3.13 with venv and pip (Debian: apt install python3 python3-venv python3-pip), or set PYTHON"
+  || die "no '$python' found: install Python 3.10-3.14 with venv and pip (Debian: apt install python3 python3-venv python3-pip), or set PYTHON"
 "$python" -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 14) else 1)' \
   || die "$python is $("$python" -V 2>&1); the torch $TORCH_VERSION wheel needs Python 3.10-3.14"
 "$python" -c 'import venv, ensurepip' >/dev/null 2>&1 \
   || die "$python cannot create virtual environments: install its venv module (Debian: apt install python3-venv)"
 
 mkdir -p "$cache" || die "cannot create the cache directory $cache"
-if [ ! -x "$venv/bin/python" ]; then
+# A venv whose creation was interrupted can have bin/python but no pip: recreate it.
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
   say "creating the Python environment $venv"
-  "$python" -m venv "$venv" || die "could not create the virtual environment $venv (is the disk full?)"
+  "$python" -m venv --clear "$venv" || die "could not create the virtual environment $venv (is the disk full?)"
 fi
 
 # pip gives up after a bounded number of short attempts when PyPI is unreachable
 # (about 30 s, never endlessly). Nothing is marked complete until the end, so a
 # rerun after an interruption installs whatever is still missing.
 say "installing torch==$TORCH_VERSION (about 4.8 GB with its NVIDIA wheels), numpy and matplotlib"
-log=$(mktemp "${TMPDIR:-/tmp}/fetch_libtorch.XXXXXX")
+log=$(mktemp "${TMPDIR:-/tmp}/fetch_libtorch.XXXXXX") || die "cannot create a temporary file in ${TMPDIR:-/tmp} (is the disk full?)"
 trap 'rm -f "$log"' EXIT
 if ! "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
       --timeout "${PIP_TIMEOUT:-10}" --retries 2 \

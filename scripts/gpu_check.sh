@@ -31,7 +31,7 @@ if torch.cuda.is_available():
 PY
 
 echo "== what sine-rnn sees (--device auto, no GPU flag given)"
-"$bin" --device auto --epochs 0 --no-plot 2>&1 | tee /tmp/sine-rnn-auto.txt
+"$bin" --device auto --epochs 0 --no-plot 2>&1 | tee /tmp/sine-rnn-auto.txt || fail=1
 grep -q 'device cuda:0' /tmp/sine-rnn-auto.txt || { echo "FAIL: --device auto did not pick CUDA"; fail=1; }
 
 echo "== parity on CUDA: Rust vs Python, same libtorch, zero tolerance"

@@ -157,8 +157,12 @@ def main():
             flags = shlex.split(config) + ["--device", args.device]
             rust_flags = list(flags) + shlex.split(args.rust_flags)
             if args.perturb_lr_ulps:
-                lr = float(flags[flags.index("--lr") + 1]) if "--lr" in flags else 0.1
-                rust_flags += ["--lr", repr(f32_step(lr, args.perturb_lr_ulps))]
+                bumped = repr(f32_step(float(flags[flags.index("--lr") + 1]) if "--lr" in flags else 0.1,
+                                       args.perturb_lr_ulps))
+                if "--lr" in rust_flags:
+                    rust_flags[rust_flags.index("--lr") + 1] = bumped
+                else:
+                    rust_flags += ["--lr", bumped]
             print("== {} (device {}, against {}){}".format(config, args.device, args.baseline,
                   ", rust lr {} ULPs off".format(args.perturb_lr_ulps) if args.perturb_lr_ulps else ""))
             if args.baseline == "python":

@@ -3,12 +3,14 @@
 
 Written for PyTorch 2.13 and kept as close to the original tutorial as current
 PyTorch allows. The only changes to the algorithm's code:
-  * `init.normal(w, 0.0, std)` -> `w.normal_(0.0, std)` (the old name is gone);
+  * `init.normal(w, 0.0, std)` -> `w.normal_(0.0, std)` (the old name is deprecated);
   * `total_loss.data[0]` -> `total_loss.item()` (indexing a 0-dim tensor fails);
   * `Variable(t.data)` -> `t.detach()` (Variable is a no-op wrapper since 0.4);
   * the weight update runs under `torch.no_grad()` instead of through `.data`.
-Everything else is scaffolding shared with the Rust binary: the same flags, the
-same stdout, the same JSON record (`--json`), the same exit codes.
+Everything else is scaffolding shared with the Rust binary: the tutorial's flags
+(--seed --epochs --lr --seq-length --hidden-size --device --plot --no-plot --json;
+the binary's extras --backend, --generate, --loss-plot are Rust-only), the same
+stdout, the same JSON record, the same exit codes.
 
 Run it with the environment that scripts/fetch_libtorch.sh made:
     ~/.cache/sine-rnn/venv-torch-2.13.0/bin/python scripts/reference.py [flags]
@@ -133,12 +135,10 @@ def run(args, device):
         pl.ylabel("sin(t)")
         pl.legend()
         fmt = os.path.splitext(args.plot)[1].lower().lstrip(".")
-        tmp = tempfile.NamedTemporaryFile(dir=os.path.dirname(os.path.abspath(args.plot)), delete=False,
-                                          prefix=".reference-", suffix=".tmp")
-        with tmp:
-            pl.savefig(tmp, format=fmt)
-        os.chmod(tmp.name, 0o644)
-        os.replace(tmp.name, args.plot)
+        import io
+        buf = io.BytesIO()
+        pl.savefig(buf, format=fmt)
+        write_atomic(args.plot, buf.getvalue())
         print("reference.py: wrote {}".format(args.plot), file=sys.stderr)
     return 0
 

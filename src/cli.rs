@@ -25,6 +25,9 @@ use crate::plot::Format;
 /// Refused up front: w1 alone holds (hidden + 1) × hidden floats, and a step costs
 /// O(hidden²); 4096 is 64 MiB of weights and already minutes per epoch.
 pub const MAX_HIDDEN_SIZE: usize = 4096;
+/// Refused up front: every epoch's loss is kept (for the JSON record and the loss
+/// plot), and ten million epochs already take days.
+pub const MAX_EPOCHS: usize = 10_000_000;
 /// Refused up front: the whole sequence lives in memory and every epoch walks it.
 pub const MAX_SEQ_LENGTH: usize = 1_000_000;
 
@@ -37,7 +40,7 @@ pub struct Args {
     /// Seed for libtorch's generator, as torch.manual_seed(seed)
     #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = parse_seed)]
     pub seed: u64,
-    /// Passes over the sequence (0 trains nothing and only predicts)
+    /// Passes over the sequence (0 trains nothing and only predicts; at most 10,000,000)
     #[arg(long, default_value_t = 300, allow_hyphen_values = true, value_parser = parse_epochs)]
     pub epochs: usize,
     /// Learning rate of the plain gradient-descent update (finite, > 0)
@@ -148,7 +151,12 @@ fn parse_seed(s: &str) -> Result<u64, String> {
 }
 
 fn parse_epochs(s: &str) -> Result<usize, String> {
-    s.trim().parse().map_err(|_| "the number of epochs must be a whole number >= 0 (0 only predicts)".into())
+    let message =
+        || format!("the number of epochs must be a whole number from 0 (only predict) to {MAX_EPOCHS}");
+    match s.trim().parse::<usize>() {
+        Ok(n) if n <= MAX_EPOCHS => Ok(n),
+        _ => Err(message()),
+    }
 }
 
 fn parse_lr(s: &str) -> Result<f64, String> {
@@ -199,7 +207,8 @@ fn parse_plot_path(s: &str) -> Result<PathBuf, String> {
 
 /// Prints one line and exits with the usage-error code.
 fn usage_error(message: &str) -> ! {
-    eprintln!("sine-rnn: error: {message} (see sine-rnn --help)");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "sine-rnn: error: {message} (see sine-rnn --help)");
     std::process::exit(2);
 }
 

@@ -9,6 +9,10 @@
 //! | 5    | training and prediction               | [`train`]         |
 //! | 6    | the plot                              | [`plot`]          |
 //!
+//! Other ways to train the same network (`--backend`): [`manual`] (the backward
+//! pass by hand on libtorch ops), [`idiomatic`] (tch's nn module), [`native`] with
+//! [`grad`] (plain Rust, the chain-rule formulas).
+//!
 //! Scaffolding lives apart: [`cli`] (flags), [`device`] (CPU or CUDA),
 //! [`report`] (JSON, atomic writes), [`pyfmt`] (Python's float format).
 

@@ -24,18 +24,42 @@ const EXIT_RUNTIME: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 const EXIT_DIVERGED: u8 = 3;
 
+/// A line on stderr. Unlike `eprintln!`, it does not panic when stderr is closed
+/// (`sine-rnn 2>&1 | head -3`): a lost progress note is no reason to fail a run.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 fn main() {
     let args = Args::parse_or_exit();
+    // tch turns a libtorch exception (say, CUDA out of memory) into a panic: report
+    // it in one line instead of a backtrace, and exit as any run-time failure.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("unknown failure");
+        let first = what.lines().next().unwrap_or(what);
+        note!("sine-rnn: error: libtorch failed: {first}");
+    }));
     let choice = if args.backend == Backend::Native { DeviceChoice::Cpu } else { args.device };
     let code = match device::select(choice) {
         Err(e) => {
-            eprintln!("sine-rnn: error: {e:#}");
+            note!("sine-rnn: error: {e:#}");
             EXIT_USAGE
         }
-        Ok(device) => run(&args, device).unwrap_or_else(|e| {
-            eprintln!("sine-rnn: error: {e:#}");
-            EXIT_RUNTIME
-        }),
+        Ok(device) => match std::panic::catch_unwind(|| run(&args, device)) {
+            Ok(Ok(code)) => code,
+            Ok(Err(e)) => {
+                note!("sine-rnn: error: {e:#}");
+                EXIT_RUNTIME
+            }
+            Err(_) => EXIT_RUNTIME, // the hook has said what happened
+        },
     };
     exit_now(code)
 }
@@ -63,10 +87,9 @@ fn run(args: &Args, device: Device) -> Result<u8> {
     let cfg = args.config();
     let device_name = device::name(device);
     // Only a run that may use CUDA probes for it: `--device cpu` never loads it.
-    let cuda = match args.device {
-        DeviceChoice::Auto if args.backend == Backend::Tch => format!(" (CUDA: {})", device::cuda_status()),
-        DeviceChoice::Cuda => format!(" (CUDA: {})", device::cuda_status()),
-        _ => String::new(),
+    let cuda = match (args.device, args.backend) {
+        (DeviceChoice::Cpu, _) | (_, Backend::Native) => String::new(),
+        _ => format!(" (CUDA: {})", device::cuda_status()),
     };
     let backend = match args.backend {
         Backend::Tch => "",
@@ -74,11 +97,10 @@ fn run(args: &Args, device: Device) -> Result<u8> {
         Backend::Idiomatic => ", backend idiomatic",
         Backend::Native => ", backend native",
     };
-    eprintln!("sine-rnn: libtorch {LIBTORCH_VERSION}, device {device_name}{cuda}{backend}");
+    note!("sine-rnn: libtorch {LIBTORCH_VERSION}, device {device_name}{cuda}{backend}");
 
-    // Step 2: the data. Step 3: the weights (drawn by libtorch for both backends).
+    // Step 2: the data.
     let data = sine_data(cfg.seq_length, device);
-    let weights = Weights::init(&cfg, device);
 
     // Step 5: training; the tutorial's log line every 10th epoch, on stdout only.
     let started = Instant::now();
@@ -96,10 +118,12 @@ fn run(args: &Args, device: Device) -> Result<u8> {
         }
     };
     let trained = match args.backend {
-        Backend::Tch => train_tch(&cfg, &data, weights, train, log),
-        Backend::TchManual => train_tch(&cfg, &data, weights, manual::train, log),
+        // Step 3, the weights, is the same libtorch draw for all backends but the
+        // idiomatic one, which lets nn::Init draw its own.
+        Backend::Tch => train_tch(&cfg, &data, Weights::init(&cfg, device), train, log),
+        Backend::TchManual => train_tch(&cfg, &data, Weights::init(&cfg, device), manual::train, log),
         Backend::Idiomatic => train_idiomatic(&cfg, &data, device, log)?,
-        Backend::Native => train_native(&cfg, &data, &weights, log),
+        Backend::Native => train_native(&cfg, &data, &Weights::init(&cfg, device), log),
     };
     if let Some(e) = write_error {
         return Err(e).context("writing the log to stdout");
@@ -112,7 +136,7 @@ fn run(args: &Args, device: Device) -> Result<u8> {
     }
     let train_secs = started.elapsed().as_secs_f64();
     let steps = cfg.epochs * cfg.seq_length;
-    eprintln!(
+    note!(
         "sine-rnn: trained {} epochs x {} points in {:.6} s ({:.2} us per step)",
         cfg.epochs,
         cfg.seq_length,
@@ -136,13 +160,13 @@ fn run(args: &Args, device: Device) -> Result<u8> {
         };
         let text = serde_json::to_string_pretty(&record.to_json())?;
         write_atomic(path, text.as_bytes())?;
-        eprintln!("sine-rnn: wrote {}", path.display());
+        note!("sine-rnn: wrote {}", path.display());
     }
 
     // A run whose loss blew up still printed what Python prints; say what happened
     // and keep any earlier plot rather than overwrite it with a picture of nothing.
     if let Some(epoch) = diverged_at(&trained.losses) {
-        eprintln!(
+        note!(
             "sine-rnn: the loss stopped being finite at epoch {epoch} (lr {}): training diverged; \
              try a smaller --lr, e.g. {}; no plot written",
             py_float(cfg.lr),
@@ -151,19 +175,19 @@ fn run(args: &Args, device: Device) -> Result<u8> {
         return Ok(EXIT_DIVERGED);
     }
     if trained.predictions.iter().any(|p| !p.is_finite()) {
-        eprintln!("sine-rnn: the predictions are not finite; try a smaller --lr; no plot written");
+        note!("sine-rnn: the predictions are not finite; try a smaller --lr; no plot written");
         return Ok(EXIT_DIVERGED);
     }
 
     // Step 6: the plot, with the closed-loop continuation if asked for.
-    let generated = if args.generate > 0 {
+    let generated = if args.generate > 0 && !args.no_plot {
         let w = Weights::from_vecs(&trained.w1, &trained.w2, cfg.hidden_size, device);
         generate(&data, &w, args.generate)
     } else {
         Vec::new()
     };
     if let Some(k) = generated.iter().position(|v| !v.is_finite()) {
-        eprintln!("sine-rnn: the generated wave stops being finite after {k} steps; it is drawn up to there");
+        note!("sine-rnn: the generated wave stops being finite after {k} steps; it is drawn up to there");
     }
     let finite = generated.iter().take_while(|v| v.is_finite()).count();
     if !args.no_plot {
@@ -178,12 +202,12 @@ fn run(args: &Args, device: Device) -> Result<u8> {
             (&later, &generated[..finite]),
         )?;
         write_atomic(&args.plot, &bytes)?;
-        eprintln!("sine-rnn: wrote {}", args.plot.display());
+        note!("sine-rnn: wrote {}", args.plot.display());
     }
     if let Some(path) = &args.loss_plot {
         let format = Format::from_path(path).unwrap_or(Format::Png);
         write_atomic(path, &plot::render_losses(format, &trained.losses)?)?;
-        eprintln!("sine-rnn: wrote {}", path.display());
+        note!("sine-rnn: wrote {}", path.display());
     }
     Ok(0)
 }

@@ -101,6 +101,7 @@ fn bad_flags_exit_2_with_one_line_before_training() {
         vec!["--lr", "abc"],
         vec!["--epochs", "-1"],
         vec!["--epochs", "1.5"],
+        vec!["--epochs", "99999999999"],
         vec!["--hidden-size", "0"],
         vec!["--hidden-size", "100000"],
         vec!["--seq-length", "0"],
@@ -130,6 +131,16 @@ fn bad_flags_exit_2_with_one_line_before_training() {
         assert!(err.starts_with("sine-rnn: error: "), "{case:?}: {err}");
         assert!(!err.contains("panicked"), "{case:?}: {err}");
     }
+}
+
+#[test]
+fn a_reader_that_goes_away_does_not_fail_the_run() {
+    // `sine-rnn 2>&1 | head -1`: both stdout and stderr lose their reader.
+    let dir = scratch();
+    let script = format!("set -o pipefail; '{BIN}' --epochs 30 --plot p.png 2>&1 | head -1 >/dev/null");
+    let out = Command::new("bash").args(["-c", &script]).current_dir(dir.path()).output().unwrap();
+    assert!(out.status.success(), "exit {:?}: {}", out.status.code(), stderr(&out));
+    assert!(dir.path().join("p.png").exists(), "the plot was still written");
 }
 
 #[test]
@@ -172,6 +183,9 @@ fn help_documents_every_flag() {
         "--plot",
         "--no-plot",
         "--json",
+        "--backend",
+        "--generate",
+        "--loss-plot",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }

@@ -13,7 +13,7 @@ fn max_rel(a: &[f32], b: &[f32]) -> f64 {
 }
 
 #[test]
-fn idiomatic_and_manual_logs_stay_close() {
+fn idiomatic_and_port_logs_stay_close() {
     let _g = common::seed_lock();
     for cfg in
         [Config::default(), Config { seed: 1, ..Config::default() }, Config { seed: 2, ..Config::default() }]
@@ -23,9 +23,6 @@ fn idiomatic_and_manual_logs_stay_close() {
         let (init1, init2) = (to_vec(&init.w1), to_vec(&init.w2));
         let mut w = init;
         let port = train(&cfg, &data, &mut w, |_, _| {});
-        let (idio, _) =
-            idiomatic::train(&Config { epochs: 0, ..cfg.clone() }, &data, Device::Cpu, |_, _| {}).unwrap();
-        assert!(idio.is_empty());
         // The same draws, scaled in another precision: the initial weights agree to
         // float32 rounding (not always to the bit).
         tch::manual_seed(cfg.seed as i64);

@@ -88,8 +88,17 @@ fn harness_reports_identical_runs_as_identical() {
 
 #[test]
 fn harness_detects_a_learning_rate_one_ulp_off() {
-    let out = harness(&["--config", "--seed 4 --epochs 12", "--perturb-lr-ulps", "1"]);
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
-    assert!(text.contains("verdict: DIFFERENT"), "{text}");
+    // With and without an explicit --lr: the perturbed value replaces it.
+    for config in ["--seed 4 --epochs 12", "--seed 4 --epochs 12 --lr 0.05"] {
+        let out = harness(&["--config", config, "--perturb-lr-ulps", "1"]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+        assert!(text.contains("verdict: DIFFERENT"), "{text}");
+        // Different for the right reason: both ran and wrote their records, and
+        // the numbers moved; not a crash or a usage error on one side.
+        assert!(!text.contains("wrote no JSON") && !text.contains("exit codes differ"), "{text}");
+        assert!(text.contains("stdout differs"), "{text}");
+        let w1 = text.lines().find(|l| l.trim_start().starts_with("w1:")).expect("a w1 line");
+        assert!(!w1.contains("max difference     0 ULPs"), "{w1}");
+    }
 }

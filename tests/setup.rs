@@ -42,6 +42,7 @@ torch="$(dirname "$0")/../lib/python3.11/site-packages/torch"
 case "$1" in
   -c) echo "2.13.0+cpu" ;;
   -m)
+    if [ "$3" = "--version" ]; then echo "pip 23.2.1 (fake)"; exit 0; fi
     case "$FAKE_PIP" in
       ok)
         mkdir -p "$torch/lib" "$torch/include/torch/csrc/api/include/torch"
@@ -98,6 +99,47 @@ fn unreachable_registry_fails_fast_with_a_clear_message() {
     assert!(err(&out).contains("PyPI is unreachable") && err(&out).contains("rerun"), "{}", err(&out));
     assert!(took < Duration::from_secs(60), "took {took:?}");
     assert!(!clone.path().join(".libtorch").exists());
+}
+
+#[test]
+fn a_venv_without_pip_is_recreated() {
+    // As if `python -m venv` had been killed after writing bin/python: the script
+    // must notice pip is missing and recreate the environment (then pip, here
+    // unreachable, fails; what matters is that the venv was rebuilt).
+    let clone = clone_with_script();
+    let cache = common::scratch();
+    let bin = cache.path().join("venv-torch-2.13.0/bin");
+    fs::create_dir_all(&bin).unwrap();
+    fs::write(bin.join("python"), "#!/bin/sh\nexit 1\n").unwrap();
+    fs::set_permissions(bin.join("python"), fs::Permissions::from_mode(0o755)).unwrap();
+    let links = common::scratch();
+    let (out, _) = fetch(
+        clone.path(),
+        &[
+            ("SINE_RNN_CACHE", &common::path_str(cache.path())),
+            ("PIP_INDEX_URL", "https://127.0.0.1:9/simple"),
+            ("PIP_FIND_LINKS", &common::path_str(links.path())),
+            ("PIP_NO_CACHE_DIR", "1"),
+        ],
+    );
+    assert!(err(&out).contains("creating the Python environment"), "{}", err(&out));
+    assert!(err(&out).contains("PyPI is unreachable"), "{}", err(&out));
+    let python = cache.path().join("venv-torch-2.13.0/bin/python");
+    let ok = Command::new(&python).args(["-m", "pip", "--version"]).output().unwrap();
+    assert!(ok.status.success(), "the recreated venv has pip");
+}
+
+#[test]
+fn a_real_libtorch_directory_in_the_clone_is_not_touched() {
+    let clone = clone_with_script();
+    let cache = common::scratch();
+    fake_venv(cache.path());
+    fs::create_dir(clone.path().join(".libtorch")).unwrap();
+    let (out, _) =
+        fetch(clone.path(), &[("SINE_RNN_CACHE", &common::path_str(cache.path())), ("FAKE_PIP", "ok")]);
+    assert!(!out.status.success());
+    assert!(err(&out).contains("is not a symlink"), "{}", err(&out));
+    assert_eq!(fs::read_dir(clone.path().join(".libtorch")).unwrap().count(), 0);
 }
 
 #[test]
