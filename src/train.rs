@@ -27,14 +27,17 @@ pub fn train(
         // grad; that changes no value, only what autograd records.
         let mut context = Tensor::zeros([1, hidden], (Kind::Float, device)).set_requires_grad(true);
         for j in 0..data.x.size()[0] {
+            // Step 5a: one point of the sequence and the value that follows it.
             let input = data.x.narrow(0, j, 1); // x[j:(j+1)]
             let target = data.y.narrow(0, j, 1); // y[j:(j+1)]
+            // Step 5b (step 4's forward pass): predict, and score it as ½·error².
             let (pred, new_context) = forward(&input, &context, w);
             let loss = (pred - target).pow_tensor_scalar(2).sum(Kind::Float) / 2;
             total_loss += loss.detach();
+            // Step 5c: autograd fills w1.grad and w2.grad with ∂loss/∂w.
             loss.backward();
-            // `w.data -= lr * w.grad.data` in the tutorial: the update itself
-            // must not be recorded by autograd.
+            // Step 5d: `w.data -= lr * w.grad.data` in the tutorial; the update
+            // itself must not be recorded by autograd.
             tch::no_grad(|| {
                 w.w1 -= w.w1.grad() * cfg.lr;
                 w.w2 -= w.w2.grad() * cfg.lr;
@@ -42,10 +45,11 @@ pub fn train(
             // backward() adds into .grad, so clear it for the next point.
             w.w1.zero_grad();
             w.w2.zero_grad();
-            // Truncated backpropagation through time, one step deep: the next
-            // point sees this context's value but not the graph that made it.
+            // Step 5e: truncated backpropagation through time, one step deep: the
+            // next point sees this context's value but not the graph that made it.
             context = new_context.detach();
         }
+        // Step 5f: the epoch's total, read back as a number (`.item()`).
         let total = total_loss.double_value(&[]) as f32;
         losses.push(total);
         on_epoch(i, total);
