@@ -11,13 +11,13 @@ use crate::device::DeviceChoice;
 /// The `--backend` flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Backend {
-    /// The tutorial on libtorch: tensors, autograd, `no_grad` updates.
+    // The tutorial on libtorch: tensors, autograd, `no_grad` updates.
     Tch,
-    /// The same libtorch ops with autograd off and the backward pass written out (bit-identical).
+    // The same libtorch ops with autograd off and the backward pass written out (bit-identical).
     TchManual,
-    /// The model the idiomatic tch way: `nn::VarStore`, `nn::Init`, `nn::Sgd` (not bit-identical).
+    // The model the idiomatic tch way: `nn::VarStore`, `nn::Init`, `nn::Sgd` (not bit-identical).
     Idiomatic,
-    /// The same algorithm in plain Rust `f32` (CPU only), from the same initial weights.
+    // The same algorithm in plain Rust `f32` (CPU only), from the same initial weights.
     Native,
 }
 use crate::plot::Format;
@@ -52,7 +52,7 @@ pub struct Args {
     /// Hidden (context) units; the input size is hidden-size + 1
     #[arg(long, default_value_t = 6, allow_hyphen_values = true, value_parser = parse_hidden_size)]
     pub hidden_size: usize,
-    /// How to train: libtorch with autograd (tch, the port), libtorch with the backward pass by hand (tch-manual), tch's nn module (idiomatic), or plain Rust f32 (native)
+    /// How to train: autograd (tch, the port), backward by hand (tch-manual), tch::nn (idiomatic), plain Rust (native)
     #[arg(long, value_enum, default_value_t = Backend::Tch)]
     pub backend: Backend,
     /// Where to run: CUDA if a usable GPU is present (auto), or force one

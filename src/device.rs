@@ -14,7 +14,7 @@ use tch::Device;
 /// The `--device` flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DeviceChoice {
-    /// CUDA when a usable GPU is present, else the CPU.
+    // CUDA when a usable GPU is present, else the CPU.
     Auto,
     Cpu,
     Cuda,

@@ -30,7 +30,7 @@ pub fn train(
             // Step 5a: one point of the sequence and the value that follows it.
             let input = data.x.narrow(0, j, 1); // x[j:(j+1)]
             let target = data.y.narrow(0, j, 1); // y[j:(j+1)]
-            // Step 5b (step 4's forward pass): predict, and score it as ½·error².
+                                                 // Step 5b (step 4's forward pass): predict, and score it as ½·error².
             let (pred, new_context) = forward(&input, &context, w);
             let loss = (pred - target).pow_tensor_scalar(2).sum(Kind::Float) / 2;
             total_loss += loss.detach();

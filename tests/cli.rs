@@ -189,4 +189,8 @@ fn help_documents_every_flag() {
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
+    // One line per flag: the name, what it does, its default.
+    let flag_lines: Vec<&str> = help.lines().filter(|l| l.trim_start().starts_with("--")).collect();
+    assert_eq!(flag_lines.len(), 12, "{help}");
+    assert!(flag_lines.iter().all(|l| l.split_whitespace().count() > 3), "{help}");
 }
