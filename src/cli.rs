@@ -7,6 +7,8 @@ use clap::Parser;
 
 use crate::data::Config;
 use crate::device::DeviceChoice;
+use crate::plot::Format;
+use crate::report::parent_dir;
 
 /// The `--backend` flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -20,7 +22,6 @@ pub enum Backend {
     // The same algorithm in plain Rust `f32` (CPU only), from the same initial weights.
     Native,
 }
-use crate::plot::Format;
 
 /// Refused up front: w1 alone holds (hidden + 1) × hidden floats, and a step costs
 /// O(hidden²); 4096 is 64 MiB of weights and already minutes per epoch.
@@ -232,12 +233,4 @@ pub fn check_output_path(path: &Path) -> Result<(), String> {
         .tempfile_in(dir)
         .map_err(|e| format!("cannot write in {} ({})", dir.display(), e.kind()))?;
     Ok(())
-}
-
-/// The directory a file path lives in (`.` for a bare file name).
-pub fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
 }

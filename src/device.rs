@@ -63,7 +63,7 @@ fn load_cuda_support() -> &'static std::result::Result<(), String> {
         // and libtorch_cuda are libraries built to be loaded this way, and the
         // handles are kept for the life of the process (never unloaded).
         unsafe {
-            let flags = libc_flags();
+            let flags = dlopen_flags();
             let driver = libloading::os::unix::Library::open(Some("libcuda.so.1"), flags)
                 .map_err(|_| "no NVIDIA driver (libcuda.so.1) on this machine".to_string())?;
             std::mem::forget(driver);
@@ -84,7 +84,7 @@ fn load_cuda_support() -> &'static std::result::Result<(), String> {
 
 /// RTLD_NOW | RTLD_GLOBAL: resolve everything up front, and let libtorch's own
 /// symbol lookups see the CUDA library.
-fn libc_flags() -> std::os::raw::c_int {
+fn dlopen_flags() -> std::os::raw::c_int {
     libloading::os::unix::RTLD_NOW | libloading::os::unix::RTLD_GLOBAL
 }
 

@@ -6,7 +6,6 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
-use crate::cli::parent_dir;
 use crate::data::Config;
 
 /// Everything a parity check compares, from one run.
@@ -92,4 +91,12 @@ pub fn write_atomic_with(
         .map_err(|e| e.error)
         .with_context(|| format!("cannot move the new file into place at {}", path.display()))?;
     Ok(())
+}
+
+/// The directory a file path lives in (`.` for a bare file name).
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }

@@ -68,17 +68,25 @@ pub fn diverged_at(losses: &[f32]) -> Option<usize> {
 /// the network's guess for `x[i + 1]`. No gradient is needed.
 pub fn predict(cfg: &Config, data: &SineData, w: &Weights) -> Vec<f32> {
     tch::no_grad(|| {
-        let device = data.x.device();
-        let mut context = Tensor::zeros([1, cfg.hidden_size as i64], (Kind::Float, device));
-        let mut predictions = Vec::with_capacity(cfg.seq_length);
-        for i in 0..data.x.size()[0] {
-            let input = data.x.narrow(0, i, 1);
-            let (pred, new_context) = forward(&input, &context, w);
-            context = new_context;
-            predictions.push(pred);
-        }
+        let (predictions, _context) = run_over_data(cfg.hidden_size, data, w);
         to_vec(&Tensor::cat(&predictions, 0))
     })
+}
+
+/// Feeds every `x[i]` from a zero context; returns each step's prediction and the
+/// context left after the last point.
+fn run_over_data(hidden: usize, data: &SineData, w: &Weights) -> (Vec<Tensor>, Tensor) {
+    let device = data.x.device();
+    let mut context = Tensor::zeros([1, hidden as i64], (Kind::Float, device));
+    let n = data.x.size()[0];
+    let mut predictions = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let input = data.x.narrow(0, i, 1);
+        let (pred, new_context) = forward(&input, &context, w);
+        context = new_context;
+        predictions.push(pred);
+    }
+    (predictions, context)
 }
 
 /// Closed-loop generation: after the prediction pass over the data, feed the last
@@ -87,11 +95,7 @@ pub fn predict(cfg: &Config, data: &SineData, w: &Weights) -> Vec<f32> {
 /// belong at times `t[seq_length] + k * dt` for `k = 1..=steps`.
 pub fn generate(data: &SineData, w: &Weights, steps: usize) -> Vec<f32> {
     tch::no_grad(|| {
-        let device = data.x.device();
-        let mut context = Tensor::zeros([1, w.w2.size()[0]], (Kind::Float, device));
-        for i in 0..data.x.size()[0] {
-            context = forward(&data.x.narrow(0, i, 1), &context, w).1;
-        }
+        let (_predictions, mut context) = run_over_data(w.w2.size()[0] as usize, data, w);
         let n = data.y.size()[0];
         let mut input = data.y.narrow(0, n - 1, 1); // the last real point
         let mut generated = Vec::with_capacity(steps);
