@@ -7,10 +7,10 @@ PyTorch allows. The only changes to the algorithm's code:
   * `total_loss.data[0]` -> `total_loss.item()` (indexing a 0-dim tensor fails);
   * `Variable(t.data)` -> `t.detach()` (Variable is a no-op wrapper since 0.4);
   * the weight update runs under `torch.no_grad()` instead of through `.data`.
-Everything else is scaffolding shared with the Rust binary: the tutorial's flags
-(--seed --epochs --lr --seq-length --hidden-size --device --plot --no-plot --json;
-the binary's extras --backend, --generate, --loss-plot are Rust-only), the same
-stdout, the same JSON record, the same exit codes.
+Everything else is scaffolding shared with the Rust binary: the same flags
+(--seed --epochs --lr --seq-length --hidden-size --device --plot --no-plot --json
+--generate --loss-plot; only --backend is the binary's alone), the same stdout, the
+same JSON record, the same exit codes.
 
 Run it with the environment that scripts/fetch_libtorch.sh made:
     ~/.cache/sine-rnn/venv-torch-2.13.0/bin/python scripts/reference.py [flags]
@@ -95,6 +95,16 @@ def run(args, device):
         (pred, context_state) = forward(input, context_state, w1, w2)
         context_state = context_state
         predictions.append(pred.data.cpu().numpy().ravel()[0])
+    # --generate: from the context the prediction pass left, feed the last real
+    # point in, then each prediction back in (closed loop).
+    generated = []
+    if args.generate > 0 and all(math.isfinite(l) for l in losses) and all(math.isfinite(float(p)) for p in predictions):
+        with torch.no_grad():
+            input = y[-1:]
+            for _ in range(args.generate):
+                (pred, context_state) = forward(input, context_state, w1, w2)
+                generated.append(pred.cpu().numpy().ravel()[0])
+                input = pred
     steps = max(epochs * seq_length, 1)
     print("reference.py: trained {} epochs x {} points in {:.6f} s ({:.2f} us per step)".format(
         epochs, seq_length, train_secs, 1e6 * train_secs / steps), file=sys.stderr)
@@ -103,6 +113,7 @@ def run(args, device):
         record = {
             "format": "sine-rnn-run/1",
             "program": "reference.py",
+            "backend": "pytorch",
             "config": {"seed": args.seed, "epochs": epochs, "lr": lr, "seq_length": seq_length,
                        "hidden_size": hidden_size, "input_size": input_size, "output_size": output_size},
             "libtorch_version": torch.__version__,
@@ -113,6 +124,7 @@ def run(args, device):
             "predictions": f32_array(np.array(predictions, dtype=np.float32)),
             "w1": f32_array(w1.detach().cpu().numpy()),
             "w2": f32_array(w2.detach().cpu().numpy()),
+            "generated": f32_array(np.array(generated, dtype=np.float32)),
         }
         write_atomic(args.json, json.dumps(record, indent=2).encode())
         print("reference.py: wrote {}".format(args.json), file=sys.stderr)
@@ -125,22 +137,40 @@ def run(args, device):
         return EXIT_DIVERGED
 
     # Step 6: the plot.
-    if not args.no_plot:
+    if not args.no_plot or args.loss_plot:
         import matplotlib
         matplotlib.use("Agg")  # write a file, open no window
         import matplotlib.pyplot as pl
+    if not args.no_plot:
         pl.scatter(time_steps[:-1], x.cpu().numpy(), s=90, label="Actual")
         pl.scatter(time_steps[1:], predictions, label="Predicted")
+        finite = [g for g in generated if math.isfinite(float(g))]
+        if finite:
+            step = (time_steps[-1] - time_steps[0]) / seq_length
+            later = [(seq_length + 1 + k) * step + time_steps[0] for k in range(len(finite))]
+            pl.plot(later, np.sin(later), color="0.7", label="sin(t) past the data")
+            pl.scatter(later, finite, marker="^", label="Generated (closed loop)")
         pl.xlabel("t")
         pl.ylabel("sin(t)")
         pl.legend()
-        fmt = os.path.splitext(args.plot)[1].lower().lstrip(".")
-        import io
-        buf = io.BytesIO()
-        pl.savefig(buf, format=fmt)
-        write_atomic(args.plot, buf.getvalue())
-        print("reference.py: wrote {}".format(args.plot), file=sys.stderr)
+        save(pl, args.plot)
+    if args.loss_plot:
+        pl.figure()
+        pl.semilogy(range(len(losses)), losses)
+        pl.xlabel("epoch")
+        pl.ylabel("total loss (log scale)")
+        pl.title("Total loss per epoch")
+        save(pl, args.loss_plot)
     return 0
+
+
+def save(pl, path):
+    """Renders the current figure in memory and writes it atomically."""
+    import io
+    buf = io.BytesIO()
+    pl.savefig(buf, format=os.path.splitext(path)[1].lower().lstrip("."))
+    write_atomic(path, buf.getvalue())
+    print("reference.py: wrote {}".format(path), file=sys.stderr)
 
 
 def f32_array(a):
@@ -200,6 +230,8 @@ def main():
     p.add_argument("--plot", default="sine_wave.png")
     p.add_argument("--no-plot", action="store_true")
     p.add_argument("--json")
+    p.add_argument("--generate", type=bounded_int("--generate", 0, MAX_SEQ_LENGTH), default=0)
+    p.add_argument("--loss-plot")
     args = p.parse_args()  # exits with code 2 on a bad flag, as the Rust binary does
 
     if args.device == "cuda" and not torch.cuda.is_available():

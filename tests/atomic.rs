@@ -3,7 +3,7 @@
 
 mod common;
 
-use sine_rnn::report::{write_atomic, write_atomic_with};
+use sine_rnn::support::files::{write_atomic, write_atomic_with};
 use std::io::Write;
 
 fn entries(dir: &std::path::Path) -> Vec<String> {

@@ -1,12 +1,14 @@
 //! docs/line-by-line.md quotes our code and the Python reference beside each other.
 //! Every fenced block whose info string is `<lang> <path>` is a quote of that file:
-//! each of its non-empty lines, trimmed, must still be a line of the file. When the
-//! code changes and a quote no longer matches, this test names the doc line, the
-//! file and the line that went missing, so the document cannot rot silently.
+//! its non-empty lines, trimmed, must be consecutive non-empty lines of the file, in
+//! the same order; a line `...` (or `// ...`, `# ...`) marks where lines are left
+//! out. When the code changes and a quote no longer matches, this test names the doc
+//! line, the file and the line that went missing or moved, so the document cannot
+//! rot silently.
 
 mod common;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 const DOC: &str = "docs/line-by-line.md";
@@ -34,8 +36,8 @@ fn fence(line: &str) -> Option<(char, usize, &str)> {
 /// files under `root`.
 fn check(doc_name: &str, doc: &str, root: &Path) -> Checked {
     let mut out = Checked::default();
-    // Each quoted file's trimmed lines, read once; None when it cannot be read.
-    let mut files: HashMap<String, Option<HashSet<String>>> = HashMap::new();
+    // Each quoted file's non-empty lines, trimmed, read once; None when it cannot be read.
+    let mut files: HashMap<String, Option<Vec<String>>> = HashMap::new();
     let mut lines = doc.lines().enumerate().map(|(i, l)| (i + 1, l));
     while let Some((open_no, line)) = lines.next() {
         let Some((c, n, info)) = fence(line) else { continue };
@@ -70,30 +72,59 @@ fn check(doc_name: &str, doc: &str, root: &Path) -> Checked {
         let known = files.entry(path.to_string()).or_insert_with(|| {
             std::fs::read_to_string(root.join(path))
                 .ok()
-                .map(|text| text.lines().map(|l| l.trim().to_string()).collect())
+                .map(|text| text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())
         });
         let Some(known) = known else {
             out.problems.push(format!("{doc_name}:{open_no}: quotes {path}, which does not exist"));
             continue;
         };
-        let mut quoted = 0;
-        for (no, l) in body {
-            let l = l.trim();
-            if l.is_empty() {
-                continue;
-            }
-            quoted += 1;
-            if known.contains(l) {
-                out.lines += 1;
-            } else {
-                out.problems.push(format!("{doc_name}:{no}: not a line of {path}: `{l}`"));
+        let quoted: Vec<(usize, &str)> =
+            body.iter().map(|(no, l)| (*no, l.trim())).filter(|(_, l)| !l.is_empty()).collect();
+        let mut from = 0; // where the next excerpt may start in the file
+        for segment in quoted.split(|(_, l)| is_gap(l)).filter(|s| !s.is_empty()) {
+            match find_excerpt(known, segment, from) {
+                Ok(end) => {
+                    out.lines += segment.len();
+                    from = end;
+                }
+                Err((no, l, why)) => out.problems.push(format!("{doc_name}:{no}: {why} {path}: `{l}`")),
             }
         }
+        let quoted = quoted.iter().filter(|(_, l)| !is_gap(l)).count();
         if quoted == 0 {
             out.problems.push(format!("{doc_name}:{open_no}: the quote of {path} is empty"));
         }
     }
     out
+}
+
+/// A line that marks left-out lines inside a quote.
+fn is_gap(line: &str) -> bool {
+    matches!(line, "..." | "// ..." | "# ..." | "/// ...")
+}
+
+/// Finds `segment` as consecutive lines of `file`, at or after line `from`; returns
+/// where it ends. Otherwise the first quoted line that does not fit, and why: it is
+/// not in the file at all, or not where the quote puts it.
+fn find_excerpt<'a>(
+    file: &[String],
+    segment: &[(usize, &'a str)],
+    from: usize,
+) -> Result<usize, (usize, &'a str, &'static str)> {
+    let matched_at = |i: usize| segment.iter().zip(&file[i..]).take_while(|((_, q), f)| q == f).count();
+    let (best, start) = (from..file.len())
+        .map(|i| (matched_at(i), i))
+        .max_by_key(|(m, i)| (*m, usize::MAX - i))
+        .unwrap_or((0, from));
+    if best == segment.len() {
+        return Ok(start + best);
+    }
+    let (no, line) = segment[best];
+    if file.iter().any(|f| f == line) {
+        Err((no, line, "out of order (mark left-out lines with `...`) in"))
+    } else {
+        Err((no, line, "not a line of"))
+    }
 }
 
 #[test]
@@ -117,14 +148,39 @@ fn every_quote_in_the_line_by_line_doc_is_still_in_its_file() {
 #[test]
 fn an_altered_quote_is_reported_with_its_line_file_and_text() {
     let root = common::root();
-    let train = std::fs::read_to_string(root.join("src/train.rs")).unwrap();
+    let train = std::fs::read_to_string(root.join("src/steps/train.rs")).unwrap();
     let real = train.lines().find(|l| l.contains("pow_tensor_scalar(2)")).expect("the loss line").trim();
     let altered = real.replace("pow_tensor_scalar(2)", "pow_tensor_scalar(3)");
     assert_ne!(real, altered);
-    let doc = format!("# t\n\n```rust src/train.rs\n    {real}\n\n    {altered}\n```\n");
+    let doc = format!("# t\n\n```rust src/steps/train.rs\n    {real}\n    ...\n    {altered}\n```\n");
     let checked = check("t.md", &doc, root);
     assert_eq!(checked.lines, 1, "the real line is found: {checked:?}");
-    assert_eq!(checked.problems, [format!("t.md:6: not a line of src/train.rs: `{altered}`")]);
+    assert_eq!(checked.problems, [format!("t.md:6: not a line of src/steps/train.rs: `{altered}`")]);
+}
+
+#[test]
+fn a_quote_must_be_contiguous_and_in_order() {
+    let root = common::root();
+    let train = std::fs::read_to_string(root.join("src/steps/train.rs")).unwrap();
+    let lines: Vec<&str> = train.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let at = lines.iter().position(|l| l.contains("pow_tensor_scalar(2)")).expect("the loss line");
+    let (a, b) = (lines[at - 1], lines[at]);
+    // In the file's order: fine. Swapped: the second line is out of order.
+    let ok = check("t.md", &format!("```rust src/steps/train.rs\n{a}\n{b}\n```\n"), root);
+    assert!(ok.problems.is_empty(), "{:?}", ok.problems);
+    assert_eq!(ok.lines, 2);
+    let swapped = check("t.md", &format!("```rust src/steps/train.rs\n{b}\n{a}\n```\n"), root);
+    assert_eq!(
+        swapped.problems,
+        [format!("t.md:3: out of order (mark left-out lines with `...`) in src/steps/train.rs: `{a}`")]
+    );
+    // A lone `}` is in every file, but not right after this line.
+    let sum = lines.iter().find(|l| l.starts_with("total_loss += loss")).expect("the epoch sum");
+    let brace = check("t.md", &format!("```rust src/steps/train.rs\n{sum}\n}}\n```\n"), root);
+    assert_eq!(brace.problems.len(), 1, "{:?}", brace.problems);
+    // Left-out lines marked as such are accepted, in order only.
+    let gap = check("t.md", &format!("```rust src/steps/train.rs\n{}\n// ...\n{b}\n```\n", lines[0]), root);
+    assert!(gap.problems.is_empty(), "{:?}", gap.problems);
 }
 
 #[test]

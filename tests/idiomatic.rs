@@ -2,10 +2,10 @@
 
 mod common;
 
-use sine_rnn::data::{sine_data, Config};
-use sine_rnn::idiomatic;
-use sine_rnn::model::Weights;
-use sine_rnn::train::{to_vec, train};
+use sine_rnn::backends::idiomatic;
+use sine_rnn::steps::data::{sine_data, Config};
+use sine_rnn::steps::model::Weights;
+use sine_rnn::steps::train::{to_vec, train};
 use tch::Device;
 
 fn max_rel(a: &[f32], b: &[f32]) -> f64 {
@@ -15,28 +15,34 @@ fn max_rel(a: &[f32], b: &[f32]) -> f64 {
 #[test]
 fn idiomatic_and_port_logs_stay_close() {
     let _g = common::seed_lock();
-    for cfg in
-        [Config::default(), Config { seed: 1, ..Config::default() }, Config { seed: 2, ..Config::default() }]
-    {
+    for cfg in [
+        Config::default(),
+        Config { seed: 1, ..Config::default() },
+        Config { seed: 2, hidden_size: 3, ..Config::default() },
+    ] {
         let data = sine_data(cfg.seq_length, Device::Cpu);
-        let init = Weights::init(&cfg, Device::Cpu);
-        let (init1, init2) = (to_vec(&init.w1), to_vec(&init.w2));
-        let mut w = init;
+        let mut w = Weights::init(&cfg, Device::Cpu);
+        let (init1, init2) = (to_vec(&w.w1), to_vec(&w.w2));
         let port = train(&cfg, &data, &mut w, |_, _| {});
-        // The same draws, scaled in another precision: the initial weights agree to
-        // float32 rounding (not always to the bit).
-        tch::manual_seed(cfg.seed as i64);
-        let vs = tch::nn::VarStore::new(Device::Cpu);
-        let w1 = vs.root().var("w1", &[7, 6], tch::nn::Init::Randn { mean: 0.0, stdev: 0.4 });
-        let w2 = vs.root().var("w2", &[6, 1], tch::nn::Init::Randn { mean: 0.0, stdev: 0.3 });
-        let (r1, r2) = (max_rel(&to_vec(&w1), &init1), max_rel(&to_vec(&w2), &init2));
+
+        // The backend's own draw: the same random numbers, scaled in float32 rather
+        // than float64, so equal to float32 rounding (not always to the bit), and
+        // of the configuration's shapes.
+        let (vs, iw) = idiomatic::init(&cfg, Device::Cpu);
+        let h = cfg.hidden_size as i64;
+        assert_eq!((iw.w1.size(), iw.w2.size()), (vec![h + 1, h], vec![h, 1]));
+        assert_eq!(vs.trainable_variables().len(), 2, "w1 and w2 are the store's variables");
+        let (r1, r2) = (max_rel(&to_vec(&iw.w1), &init1), max_rel(&to_vec(&iw.w2), &init2));
         assert!(r1 < 1e-6 && r2 < 1e-6, "initial weights differ by {r1:e} / {r2:e}");
 
-        let (idio, _) = idiomatic::train(&cfg, &data, Device::Cpu, |_, _| {}).unwrap();
+        let drawn = to_vec(&iw.w1);
+        let idio = idiomatic::train(&cfg, &data, &vs, &iw, |_, _| {}).expect("training runs");
         let r = max_rel(&idio, &port);
-        eprintln!("seed {}: largest relative difference of the 300 epoch losses: {r:e}", cfg.seed);
+        eprintln!("seed {}: largest relative difference of the epoch losses: {r:e}", cfg.seed);
         // Close, and not identical: the fused update rounds differently.
         assert!(r < 1e-4, "seed {}: {r:e}", cfg.seed);
         assert!(r > 0.0, "seed {}: unexpectedly identical", cfg.seed);
+        // Training through the store moved the very tensors `init` returned.
+        assert_ne!(to_vec(&iw.w1), drawn);
     }
 }

@@ -1,12 +1,13 @@
-//! The library's pieces against independent computations: data, shapes, initial
-//! weights, gradients (central finite differences in f64), and training progress.
+//! The library's pieces against independent computations: data (numpy's own
+//! output), shapes, initial weights, gradients (central finite differences in f64),
+//! and training progress.
 
 mod common;
 
-use sine_rnn::data::times_after;
-use sine_rnn::data::{linspace, sine_data, Config};
-use sine_rnn::model::{forward, Weights};
-use sine_rnn::train::{generate, predict, to_vec, train};
+use sine_rnn::steps::data::times_after;
+use sine_rnn::steps::data::{linspace, sine_data, Config};
+use sine_rnn::steps::model::{forward, Weights};
+use sine_rnn::steps::train::{generate, loss, predict, to_vec, train};
 use tch::{Device, Kind, Tensor};
 
 #[test]
@@ -38,15 +39,23 @@ fn data_matches_an_independent_computation() {
     assert_eq!(to_vec(&data.y)[19], 10f64.sin() as f32);
 }
 
+/// numpy's own output (tests/fixtures/linspace.json, written by
+/// scripts/make_fixtures.py): the time steps and the float32 values, bit for bit.
 #[test]
-fn linspace_follows_numpys_arithmetic() {
-    assert_eq!(linspace(2.0, 10.0, 5), vec![2.0, 4.0, 6.0, 8.0, 10.0]);
-    let t = linspace(2.0, 10.0, 21);
-    let step = 8.0 / 20.0;
-    for (i, v) in t.iter().enumerate().take(20) {
-        assert_eq!(*v, i as f64 * step + 2.0);
+fn data_is_bit_identical_to_numpys() {
+    let fixture = common::read_json(&common::root().join("tests/fixtures/linspace.json"));
+    let cases = fixture["cases"].as_array().expect("a list of cases");
+    assert!(cases.len() >= 5);
+    let hex = |v: &serde_json::Value| u64::from_str_radix(v.as_str().expect("hex bits"), 16).expect("hex");
+    for case in cases {
+        let n = case["seq_length"].as_u64().expect("seq_length") as usize;
+        let t: Vec<u64> = case["time_steps_bits"].as_array().expect("bits").iter().map(hex).collect();
+        let v: Vec<u32> =
+            case["values_bits"].as_array().expect("bits").iter().map(|b| hex(b) as u32).collect();
+        assert_eq!(linspace(2.0, 10.0, n + 1).iter().map(|x| x.to_bits()).collect::<Vec<_>>(), t, "n = {n}");
+        let data = sine_data(n, Device::Cpu);
+        assert_eq!(data.values.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), v, "n = {n}");
     }
-    assert_eq!(t[20], 10.0);
 }
 
 #[test]
@@ -118,7 +127,7 @@ fn gradients_match_central_finite_differences() {
     let mut context = Tensor::zeros([1, h as i64], (Kind::Float, Device::Cpu)).set_requires_grad(true);
     for j in 0..cfg.seq_length as i64 {
         let (pred, next) = forward(&data.x.narrow(0, j, 1), &context, &w);
-        let loss = (pred - data.y.narrow(0, j, 1)).pow_tensor_scalar(2).sum(Kind::Float) / 2;
+        let loss = loss(&pred, &data.y.narrow(0, j, 1));
         loss.backward();
         let (g1, g2) = (to_vec(&w.w1.grad()), to_vec(&w.w2.grad()));
         let _ = w.w1.grad().zero_();

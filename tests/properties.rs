@@ -4,9 +4,9 @@
 mod common;
 
 use proptest::prelude::*;
-use sine_rnn::data::{sine_data, Config};
-use sine_rnn::model::Weights;
-use sine_rnn::train::{diverged_at, predict, train};
+use sine_rnn::steps::data::{sine_data, Config};
+use sine_rnn::steps::model::Weights;
+use sine_rnn::steps::train::{diverged_at, predict, train};
 use tch::Device;
 
 fn configs() -> impl Strategy<Value = Config> {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use sine_rnn::pyfmt::py_float;
+use sine_rnn::support::pyfmt::py_float;
 
 #[test]
 fn formats_floats_exactly_like_python_repr() {

@@ -16,17 +16,14 @@
 use anyhow::Result;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
-use crate::data::{Config, SineData};
-use crate::model::{forward, Weights};
+use crate::steps::data::{Config, SineData};
+use crate::steps::model::{forward, Weights};
+use crate::steps::train::loss;
 
-/// Trains from weights drawn with `nn::Init` and returns every epoch's total loss
-/// with the trained weights (views of the VarStore's variables).
-pub fn train(
-    cfg: &Config,
-    data: &SineData,
-    device: Device,
-    mut on_epoch: impl FnMut(usize, f32),
-) -> Result<(Vec<f32>, Weights)> {
+/// Step 3 the tch way: `w1` and `w2` as variables of a `VarStore`, drawn by
+/// `nn::Init` after the tutorial's `manual_seed`. The returned weights are views of
+/// the store's variables, so training through the store updates them.
+pub fn init(cfg: &Config, device: Device) -> (nn::VarStore, Weights) {
     tch::manual_seed(cfg.seed as i64);
     let vs = nn::VarStore::new(device);
     let root = vs.root();
@@ -35,14 +32,27 @@ pub fn train(
         w1: root.var("w1", &[input, hidden], nn::Init::Randn { mean: 0.0, stdev: 0.4 }),
         w2: root.var("w2", &[hidden, output], nn::Init::Randn { mean: 0.0, stdev: 0.3 }),
     };
-    let mut opt = nn::Sgd::default().build(&vs, cfg.lr)?;
+    (vs, w)
+}
+
+/// Step 5 with an `nn::Sgd` optimizer over the store's variables; returns every
+/// epoch's total loss. `backward_step` is zero_grad, backward and step in one.
+pub fn train(
+    cfg: &Config,
+    data: &SineData,
+    vs: &nn::VarStore,
+    w: &Weights,
+    mut on_epoch: impl FnMut(usize, f32),
+) -> Result<Vec<f32>> {
+    let device = data.x.device();
+    let mut opt = nn::Sgd::default().build(vs, cfg.lr)?;
     let mut losses = Vec::with_capacity(cfg.epochs);
     for i in 0..cfg.epochs {
         let mut total_loss = Tensor::zeros([], (Kind::Float, device));
-        let mut context = Tensor::zeros([1, hidden], (Kind::Float, device));
+        let mut context = Tensor::zeros([1, cfg.hidden_size as i64], (Kind::Float, device));
         for j in 0..data.x.size()[0] {
-            let (pred, new_context) = forward(&data.x.narrow(0, j, 1), &context, &w);
-            let loss = (pred - data.y.narrow(0, j, 1)).pow_tensor_scalar(2).sum(Kind::Float) / 2;
+            let (pred, new_context) = forward(&data.x.narrow(0, j, 1), &context, w);
+            let loss = loss(&pred, &data.y.narrow(0, j, 1));
             total_loss += loss.detach();
             opt.backward_step(&loss);
             context = new_context.detach();
@@ -51,5 +61,5 @@ pub fn train(
         losses.push(total);
         on_epoch(i, total);
     }
-    Ok((losses, w))
+    Ok(losses)
 }

@@ -88,16 +88,41 @@ fn dlopen_flags() -> std::os::raw::c_int {
     libloading::os::unix::RTLD_NOW | libloading::os::unix::RTLD_GLOBAL
 }
 
-/// The libtorch that build.rs linked against first, then the loader's search path
-/// (`LD_LIBRARY_PATH`, for a binary run against another libtorch).
+/// `libtorch_cuda.so` must come from the same libtorch as the `libtorch_cpu.so`
+/// this process already runs on (two builds do not mix), so the first candidate is
+/// the one beside it; then the one build.rs found; then the loader's search path.
 fn torch_cuda_candidates() -> Vec<String> {
     let mut out = Vec::new();
+    if let Some(dir) = loaded_libtorch_dir() {
+        out.push(format!("{dir}/libtorch_cuda.so"));
+    }
     let built = env!("SINE_RNN_LIBTORCH_LIB");
     if !built.is_empty() {
         out.push(format!("{built}/libtorch_cuda.so"));
     }
     out.push("libtorch_cuda.so".into());
     out
+}
+
+/// The directory of the `libtorch_cpu.so` mapped into this process (linked at start,
+/// so always there), read from the kernel's list of this process's mappings.
+fn loaded_libtorch_dir() -> Option<String> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    // The path is the last field, and the only one with a `/` (it may hold spaces).
+    maps.lines()
+        .filter_map(|line| line.find('/').map(|i| &line[i..]))
+        .find(|path| path.ends_with("/libtorch_cpu.so"))
+        .and_then(|path| path.rsplit_once('/'))
+        .map(|(dir, _)| dir.to_string())
+}
+
+/// The device as stderr reports it, with why CUDA is or is not in use whenever
+/// it was considered (`--device cpu` never probes for it).
+pub fn describe(choice: DeviceChoice, device: Device) -> String {
+    match choice {
+        DeviceChoice::Cpu => name(device),
+        _ => format!("{} (CUDA: {})", name(device), cuda_status()),
+    }
 }
 
 /// How the device is named in logs and JSON: `cpu` or `cuda:0`.

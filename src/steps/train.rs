@@ -3,8 +3,8 @@
 
 use tch::{Kind, Tensor};
 
-use crate::data::{Config, SineData};
-use crate::model::{forward, Weights};
+use crate::steps::data::{Config, SineData};
+use crate::steps::model::{forward, Weights};
 
 /// Trains `w` in place and returns every epoch's total loss.
 ///
@@ -30,9 +30,10 @@ pub fn train(
             // Step 5a: one point of the sequence and the value that follows it.
             let input = data.x.narrow(0, j, 1); // x[j:(j+1)]
             let target = data.y.narrow(0, j, 1); // y[j:(j+1)]
-                                                 // Step 5b (step 4's forward pass): predict, and score it as ½·error².
+
+            // Step 5b (step 4's forward pass): predict, and score it as ½·error².
             let (pred, new_context) = forward(&input, &context, w);
-            let loss = (pred - target).pow_tensor_scalar(2).sum(Kind::Float) / 2;
+            let loss = loss(&pred, &target);
             total_loss += loss.detach();
             // Step 5c: autograd fills w1.grad and w2.grad with ∂loss/∂w.
             loss.backward();
@@ -55,6 +56,14 @@ pub fn train(
         on_epoch(i, total);
     }
     losses
+}
+
+/// The tutorial's loss of one point, `(pred - target).pow(2).sum() / 2`: half the
+/// squared error, as a 0-dim float32 tensor. Every libtorch backend scores with
+/// this one expression; written as `square()` or as a mean it would round
+/// differently and the log would no longer match PyTorch's to the bit.
+pub fn loss(pred: &Tensor, target: &Tensor) -> Tensor {
+    (pred - target).pow_tensor_scalar(2).sum(Kind::Float) / 2
 }
 
 /// The first epoch whose total loss is not finite (inf or nan): where training
@@ -115,9 +124,7 @@ pub fn generate(data: &SineData, w: &Weights, steps: usize) -> Vec<f32> {
 
 /// The values of a float32 tensor, in row-major order, on the host.
 pub fn to_vec(t: &Tensor) -> Vec<f32> {
-    let flat = t.detach().to_device(tch::Device::Cpu).to_kind(Kind::Float).reshape([-1]);
-    let mut out = vec![0f32; flat.numel()];
-    let n = out.len();
-    flat.copy_data(&mut out, n);
-    out
+    let flat = t.detach().to_device(tch::Device::Cpu).reshape([-1]);
+    // A float32 tensor always converts; anything else is a bug of ours, not input.
+    Vec::<f32>::try_from(&flat).unwrap_or_else(|e| panic!("reading a {:?} tensor as f32: {e}", flat.kind()))
 }

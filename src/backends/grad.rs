@@ -64,8 +64,10 @@ pub fn gradients(step: &Step, y: f32, w2: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let e = step.out - y;
     let g2: Vec<f32> = step.c.iter().map(|ck| ck * e).collect();
     // `1 − c²` as one fused multiply-add: libtorch's tanh_backward kernel is
-    // compiled that way; matching it makes these gradients bit-identical to
-    // autograd's for the same forward values (tests/grad.rs).
+    // compiled that way; matching it makes these gradients equal to autograd's,
+    // value for value, for the same forward values (tests/grad.rs). The one bit that
+    // can differ is the sign of a zero (here 0 · −x is −0; libtorch's matrix product
+    // gives +0), and `w − lr·(±0)` is the same `w` either way.
     let ga: Vec<f32> = step.c.iter().zip(w2).map(|(ck, wk)| e * wk * ck.mul_add(-ck, 1.0)).collect();
     let mut g1 = vec![0f32; step.xh.len() * hidden];
     for (i, xi) in step.xh.iter().enumerate() {

@@ -5,15 +5,16 @@
 //! to PyTorch's while the autograd engine's bookkeeping (graph nodes, saved
 //! tensors, per-node thread-local state) is skipped.
 //!
-//! Compare it with [`crate::train::train`] to see what autograd costs here, and with
-//! [`crate::native`] to see what the dispatcher costs.
+//! Compare it with [`crate::steps::train::train`] to see what autograd costs here, and with
+//! [`crate::backends::native`] to see what the dispatcher costs.
 
 use tch::{Kind, Tensor};
 
-use crate::data::{Config, SineData};
-use crate::model::Weights;
+use crate::steps::data::{Config, SineData};
+use crate::steps::model::Weights;
+use crate::steps::train::loss;
 
-/// Trains `w` in place, like [`crate::train::train`], and returns every epoch's loss.
+/// Trains `w` in place, like [`crate::steps::train::train`], and returns every epoch's loss.
 pub fn train(
     cfg: &Config,
     data: &SineData,
@@ -36,9 +37,9 @@ pub fn train(
                 let xh = Tensor::cat(&[input, &context], 1);
                 let new_context = xh.mm(&w.w1).tanh();
                 let pred = new_context.mm(&w.w2);
-                let diff = pred - target;
-                let loss = diff.pow_tensor_scalar(2).sum(Kind::Float) / 2;
+                let loss = loss(&pred, target);
                 total_loss += &loss;
+                let diff = pred - target;
 
                 // SumBackward: expand; PowBackward: grad * (2 * diff^1); SubBackward: as is.
                 let grad_pred = half.expand([1, 1], false) * (diff.pow_tensor_scalar(1.0) * 2.0);

@@ -47,6 +47,14 @@ pub struct SineData {
     pub y: Tensor,
 }
 
+impl SineData {
+    /// `x` and `y` as plain values: every point but the last, every point but the first.
+    pub fn xy_values(&self) -> (&[f32], &[f32]) {
+        let n = self.values.len() - 1;
+        (&self.values[..n], &self.values[1..])
+    }
+}
+
 /// `numpy.linspace(start, stop, num)` with numpy's own float64 arithmetic:
 /// `i * step + start`, then the last point set to `stop` exactly. Computing it any
 /// other way (e.g. `start + i * (stop - start) / (num - 1)`) can differ in the last

@@ -1,27 +1,16 @@
 //! Command-line scaffolding: flags, their limits, and up-front checks, so that
 //! every mistake ends in one line and exit code 2 before any training starts.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use clap::builder::RangedI64ValueParser;
 use clap::Parser;
 
-use crate::data::Config;
-use crate::device::DeviceChoice;
-use crate::plot::Format;
-use crate::report::parent_dir;
-
-/// The `--backend` flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Backend {
-    // The tutorial on libtorch: tensors, autograd, `no_grad` updates.
-    Tch,
-    // The same libtorch ops with autograd off and the backward pass written out (bit-identical).
-    TchManual,
-    // The model the idiomatic tch way: `nn::VarStore`, `nn::Init`, `nn::Sgd` (not bit-identical).
-    Idiomatic,
-    // The same algorithm in plain Rust `f32` (CPU only), from the same initial weights.
-    Native,
-}
+use crate::backends::Backend;
+use crate::steps::data::Config;
+use crate::steps::plot::Format;
+use crate::support::device::DeviceChoice;
+use crate::support::files::check_output_path;
 
 /// Refused up front: w1 alone holds (hidden + 1) × hidden floats, and a step costs
 /// O(hidden²); 4096 is 64 MiB of weights and already minutes per epoch.
@@ -42,16 +31,16 @@ pub struct Args {
     #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = parse_seed)]
     pub seed: u64,
     /// Passes over the sequence (0 trains nothing and only predicts; at most 10,000,000)
-    #[arg(long, default_value_t = 300, allow_hyphen_values = true, value_parser = parse_epochs)]
+    #[arg(long, default_value_t = 300, allow_hyphen_values = true, value_parser = count(0, MAX_EPOCHS))]
     pub epochs: usize,
     /// Learning rate of the plain gradient-descent update (finite, > 0)
     #[arg(long, default_value_t = 0.1, allow_hyphen_values = true, value_parser = parse_lr)]
     pub lr: f64,
     /// Training points; the wave is sampled at seq-length + 1 times in [2, 10]
-    #[arg(long, default_value_t = 20, allow_hyphen_values = true, value_parser = parse_seq_length)]
+    #[arg(long, default_value_t = 20, allow_hyphen_values = true, value_parser = count(1, MAX_SEQ_LENGTH))]
     pub seq_length: usize,
     /// Hidden (context) units; the input size is hidden-size + 1
-    #[arg(long, default_value_t = 6, allow_hyphen_values = true, value_parser = parse_hidden_size)]
+    #[arg(long, default_value_t = 6, allow_hyphen_values = true, value_parser = count(1, MAX_HIDDEN_SIZE))]
     pub hidden_size: usize,
     /// How to train: autograd (tch, the port), backward by hand (tch-manual), tch::nn (idiomatic), plain Rust (native)
     #[arg(long, value_enum, default_value_t = Backend::Tch)]
@@ -66,7 +55,7 @@ pub struct Args {
     #[arg(long)]
     pub no_plot: bool,
     /// Continue the wave this many steps past the data, feeding each prediction back in (drawn in the plot)
-    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse_generate)]
+    #[arg(long, value_name = "N", default_value_t = 0, allow_hyphen_values = true, value_parser = count(0, MAX_SEQ_LENGTH))]
     pub generate: usize,
     /// Also draw every epoch's total loss, log scale (.png or .svg)
     #[arg(long, value_name = "PATH", value_parser = parse_plot_path)]
@@ -116,6 +105,15 @@ impl Args {
         Ok(())
     }
 
+    /// Where to run: `--device`, except that the native backend is CPU-only.
+    pub fn device_choice(&self) -> DeviceChoice {
+        if self.backend.uses_libtorch() {
+            self.device
+        } else {
+            DeviceChoice::Cpu
+        }
+    }
+
     /// The tutorial's hyper-parameters, as chosen on the command line.
     pub fn config(&self) -> Config {
         Config {
@@ -151,15 +149,6 @@ fn parse_seed(s: &str) -> Result<u64, String> {
     s.trim().parse().map_err(|_| format!("the seed must be a whole number from 0 to {}", u64::MAX))
 }
 
-fn parse_epochs(s: &str) -> Result<usize, String> {
-    let message =
-        || format!("the number of epochs must be a whole number from 0 (only predict) to {MAX_EPOCHS}");
-    match s.trim().parse::<usize>() {
-        Ok(n) if n <= MAX_EPOCHS => Ok(n),
-        _ => Err(message()),
-    }
-}
-
 fn parse_lr(s: &str) -> Result<f64, String> {
     let lr: f64 = s.trim().parse().map_err(|_| "expected a number such as 0.1".to_string())?;
     if lr.is_finite() && lr > 0.0 {
@@ -169,33 +158,10 @@ fn parse_lr(s: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_in_range(s: &str, what: &str, max: usize) -> Result<usize, String> {
-    let n: usize = s.trim().parse().map_err(|_| format!("{what} must be a whole number from 1 to {max}"))?;
-    if (1..=max).contains(&n) {
-        Ok(n)
-    } else {
-        Err(format!("{what} must be from 1 to {max}"))
-    }
-}
-
-fn parse_seq_length(s: &str) -> Result<usize, String> {
-    parse_in_range(s, "the sequence length", MAX_SEQ_LENGTH)
-}
-
-fn parse_hidden_size(s: &str) -> Result<usize, String> {
-    parse_in_range(s, "the hidden size", MAX_HIDDEN_SIZE)
-}
-
-fn parse_generate(s: &str) -> Result<usize, String> {
-    let n: usize = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("--generate takes a whole number from 0 to {MAX_SEQ_LENGTH}"))?;
-    if n <= MAX_SEQ_LENGTH {
-        Ok(n)
-    } else {
-        Err(format!("--generate takes a whole number from 0 to {MAX_SEQ_LENGTH}"))
-    }
+/// A whole number in `min..=max`, by clap's own range check; parsed as a signed
+/// number first, so `-1` is told the range rather than taken for a flag.
+fn count(min: usize, max: usize) -> RangedI64ValueParser<usize> {
+    RangedI64ValueParser::new().range(min as i64..=max as i64)
 }
 
 fn parse_plot_path(s: &str) -> Result<PathBuf, String> {
@@ -211,26 +177,4 @@ fn usage_error(message: &str) -> ! {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "sine-rnn: error: {message} (see sine-rnn --help)");
     std::process::exit(2);
-}
-
-/// An output path is accepted when its directory exists and we can create a file
-/// there, and it does not name a directory. Checked before training, so a typo
-/// does not cost a whole run.
-pub fn check_output_path(path: &Path) -> Result<(), String> {
-    if path.as_os_str().is_empty() {
-        return Err("the path is empty".into());
-    }
-    if path.is_dir() {
-        return Err(format!("{} is a directory; give a file name", path.display()));
-    }
-    let dir = parent_dir(path);
-    if !dir.is_dir() {
-        return Err(format!("the directory {} does not exist", dir.display()));
-    }
-    // The only reliable writability test is to try (permissions, read-only mounts).
-    tempfile::Builder::new()
-        .prefix(".sine-rnn-probe-")
-        .tempfile_in(dir)
-        .map_err(|e| format!("cannot write in {} ({})", dir.display(), e.kind()))?;
-    Ok(())
 }

@@ -2,7 +2,7 @@
 
 use tch::{Device, Kind, Tensor};
 
-use crate::data::Config;
+use crate::steps::data::Config;
 
 /// The network's only parameters. PyTorch's tutorial wraps them in `Variable`;
 /// in tch (as in PyTorch ≥ 0.4) "requires grad" is a flag on the tensor itself.

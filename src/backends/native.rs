@@ -1,5 +1,5 @@
 //! `--backend native`: the same training in plain Rust `f32`, with no libtorch op
-//! in the loop, using the hand-derived gradients of [`crate::grad`].
+//! in the loop, using the hand-derived gradients of [`crate::backends::grad`].
 //!
 //! It starts from the very same weights (drawn by libtorch, as in Python) and data,
 //! and follows the same update rule, but it is not bit-identical: libtorch's CPU
@@ -14,8 +14,8 @@
 //! (about 74 µs per step on our machine, docs/performance.md) is dispatch, autograd
 //! bookkeeping and allocation.
 
-use crate::data::Config;
-use crate::grad::{forward, gradients, loss};
+use crate::backends::grad::{forward, gradients, loss};
+use crate::steps::data::Config;
 
 /// Weights as plain row-major vectors: `w1` is `[H+1, H]`, `w2` is `[H, 1]`.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,6 +16,13 @@ const SIZE: (u32, u32) = (900, 600);
 const ACTUAL: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
 const PREDICTED: RGBColor = RGBColor(0xff, 0x7f, 0x0e);
 const GENERATED: RGBColor = RGBColor(0x2c, 0xa0, 0x2c);
+/// The true wave past the data, drawn faintly under the generated points.
+const TRUE_WAVE: RGBColor = RGBColor(0xb0, 0xb0, 0xb0);
+/// Share of the chart's height kept free above the data for a legend of `entries`
+/// lines, so the legend never hides a point.
+fn legend_band(entries: usize) -> f64 {
+    0.08 + 0.05 * entries as f64
+}
 
 /// The output format, chosen by the file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +69,8 @@ macro_rules! render_as {
 
 /// `pl.scatter(time_steps[:-1], x, s=90, label="Actual")` and
 /// `pl.scatter(time_steps[1:], predictions, label="Predicted")`, with a legend;
-/// plus, when `generated` holds any points, the closed-loop continuation.
+/// plus, when `generated` holds any points, the closed-loop continuation over a
+/// faint line of the true sin(t), so the drift shows.
 pub fn render(
     format: Format,
     time_steps: &[f64],
@@ -76,7 +84,15 @@ pub fn render(
     let actual = points(&time_steps[..actual.len()], actual);
     let predicted = points(&time_steps[1..], predicted);
     let generated = points(generated.0, generated.1);
-    render_as!(format, |root| draw_wave(root, &actual, &predicted, &generated))
+    // sin(t) from the last data point to the last generated one, finely sampled.
+    let truth: Vec<(f64, f64)> = match (time_steps.last(), generated.last()) {
+        (Some(&t0), Some(&(t1, _))) => {
+            let n = 400;
+            (0..=n).map(|k| t0 + (t1 - t0) * k as f64 / n as f64).map(|t| (t, t.sin())).collect()
+        }
+        _ => Vec::new(),
+    };
+    render_as!(format, |root| draw_wave(root, &actual, &predicted, &generated, &truth))
 }
 
 fn draw_wave<DB: DrawingBackend>(
@@ -84,11 +100,14 @@ fn draw_wave<DB: DrawingBackend>(
     actual: &[(f64, f64)],
     predicted: &[(f64, f64)],
     generated: &[(f64, f64)],
+    truth: &[(f64, f64)],
 ) -> Result<()> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing the plot: {e:?}");
     let all = actual.iter().chain(predicted).chain(generated);
     let (t0, t1) = bounds(all.clone().map(|p| p.0));
-    let (v0, v1) = bounds(all.map(|p| p.1));
+    let (v0, v1) = bounds(all.chain(truth).map(|p| p.1));
+    let band = legend_band(2 + usize::from(!truth.is_empty()) + usize::from(!generated.is_empty()));
+    let v1 = v1 + (v1 - v0) * band / (1.0 - band);
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)
         .caption("Elman RNN: one-step-ahead prediction of sin(t)", ("sans-serif", 24))
@@ -116,6 +135,13 @@ fn draw_wave<DB: DrawingBackend>(
         .map_err(err)?
         .label("Predicted")
         .legend(|p| Circle::new(p, 4, PREDICTED.filled()));
+    if !truth.is_empty() {
+        chart
+            .draw_series(LineSeries::new(truth.iter().copied(), TRUE_WAVE.stroke_width(2)))
+            .map_err(err)?
+            .label("sin(t) past the data")
+            .legend(|(x, y)| PathElement::new([(x - 8, y), (x + 8, y)], TRUE_WAVE.stroke_width(2)));
+    }
     if !generated.is_empty() {
         chart
             .draw_series(generated.iter().map(|p| TriangleMarker::new(*p, 5, GENERATED.filled())))
@@ -150,13 +176,23 @@ pub fn render_losses(format: Format, losses: &[f32]) -> Result<Vec<u8>> {
 
 fn draw_losses<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, points: &[(f64, f64)]) -> Result<()> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing the loss plot: {e:?}");
+    // At least epochs 0 and 1 on the axis, labelled with whole numbers only.
     let epochs = points.last().map_or(1.0, |p| p.0.max(1.0));
+    let x_labels = (epochs as usize + 1).min(11);
+    let caption =
+        if points.is_empty() { "Total loss per epoch (no epoch trained)" } else { "Total loss per epoch" };
     let (lo, hi) =
         points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
-    let (lo, hi) = if lo.is_finite() { (lo / 1.5, hi * 1.5) } else { (1e-3, 1.0) };
+    // Whole decades, at least one, so the log axis always has labelled ticks.
+    let (lo, hi) = if lo.is_finite() {
+        let (a, b) = (lo.log10().floor(), hi.log10().ceil());
+        (10f64.powf(a), 10f64.powf(if b > a { b } else { a + 1.0 }))
+    } else {
+        (1e-3, 1.0)
+    };
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption("Total loss per epoch", ("sans-serif", 24))
+        .caption(caption, ("sans-serif", 24))
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(70)
@@ -166,6 +202,7 @@ fn draw_losses<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, points: &[(f64,
         .configure_mesh()
         .x_desc("epoch")
         .y_desc("total loss (log scale)")
+        .x_labels(x_labels)
         .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| format!("{v:.0e}"))
         .light_line_style(WHITE)
@@ -173,6 +210,10 @@ fn draw_losses<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, points: &[(f64,
         .draw()
         .map_err(err)?;
     chart.draw_series(LineSeries::new(points.iter().copied(), ACTUAL.stroke_width(2))).map_err(err)?;
+    // A line needs two points: a lone epoch is shown as a dot.
+    if points.len() == 1 {
+        chart.draw_series(points.iter().map(|p| Circle::new(*p, 5, ACTUAL.filled()))).map_err(err)?;
+    }
     root.present().map_err(err)?;
     Ok(())
 }

@@ -1,0 +1,111 @@
+//! The other ways to train the same network, and the one place that picks between
+//! them (`--backend`). Each starts from the tutorial's data; all but `idiomatic`
+//! start from the tutorial's own weight draw (step 3).
+//!
+//! - `tch`: the port itself, [`crate::steps::train`];
+//! - `tch-manual`: [`manual`], the same libtorch ops with the backward pass by hand;
+//! - `idiomatic`: [`idiomatic`], tch's `nn::VarStore`, `nn::Init` and `nn::Sgd`;
+//! - `native`: [`native`], plain Rust `f32` with the gradients of [`grad`].
+
+pub mod grad;
+pub mod idiomatic;
+pub mod manual;
+pub mod native;
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use tch::Device;
+
+use crate::steps::data::{Config, SineData};
+use crate::steps::model::Weights;
+use crate::steps::train::{self, predict, to_vec};
+use native::NativeWeights;
+
+/// The `--backend` flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    // The tutorial on libtorch: tensors, autograd, `no_grad` updates.
+    Tch,
+    // The same libtorch ops with autograd off and the backward pass written out (bit-identical).
+    TchManual,
+    // The model the idiomatic tch way: `nn::VarStore`, `nn::Init`, `nn::Sgd` (not bit-identical).
+    Idiomatic,
+    // The same algorithm in plain Rust `f32` (CPU only), from the same initial weights.
+    Native,
+}
+
+impl Backend {
+    /// The name `--backend` takes, for logs and the JSON record.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Tch => "tch",
+            Backend::TchManual => "tch-manual",
+            Backend::Idiomatic => "idiomatic",
+            Backend::Native => "native",
+        }
+    }
+
+    /// Whether it runs libtorch ops, and so can run on a GPU.
+    pub fn uses_libtorch(self) -> bool {
+        self != Backend::Native
+    }
+}
+
+/// What a training run leaves behind, whichever backend ran it: plain values, so
+/// the outputs (log, JSON, plots) need not know how they were computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trained {
+    /// Every epoch's total loss.
+    pub losses: Vec<f32>,
+    /// The prediction pass after training: the guess for each `y[j]`.
+    pub predictions: Vec<f32>,
+    /// Final weights, row-major: `w1` is `[hidden + 1, hidden]`, `w2` is `[hidden, 1]`.
+    pub w1: Vec<f32>,
+    pub w2: Vec<f32>,
+    /// The training loop alone: no start-up, no prediction pass, no output.
+    pub train_time: Duration,
+}
+
+/// Steps 3 to 5 with the chosen backend: draw the weights, train, predict.
+/// `on_epoch(i, total)` is called after each epoch (the binary logs from it).
+pub fn train_with(
+    backend: Backend,
+    cfg: &Config,
+    data: &SineData,
+    device: Device,
+    on_epoch: impl FnMut(usize, f32),
+) -> Result<Trained> {
+    let started = Instant::now();
+    let (losses, w) = match backend {
+        Backend::Tch => {
+            let mut w = Weights::init(cfg, device);
+            (train::train(cfg, data, &mut w, on_epoch), w)
+        }
+        Backend::TchManual => {
+            let mut w = Weights::init(cfg, device);
+            (manual::train(cfg, data, &mut w, on_epoch), w)
+        }
+        Backend::Idiomatic => {
+            let (vs, w) = idiomatic::init(cfg, device);
+            (idiomatic::train(cfg, data, &vs, &w, on_epoch)?, w)
+        }
+        Backend::Native => return Ok(train_native(cfg, data, on_epoch)),
+    };
+    let train_time = started.elapsed();
+    let predictions = predict(cfg, data, &w);
+    Ok(Trained { losses, predictions, w1: to_vec(&w.w1), w2: to_vec(&w.w2), train_time })
+}
+
+/// The native backend from the tutorial's own weight draw (on the CPU generator,
+/// as for every device), in plain vectors.
+fn train_native(cfg: &Config, data: &SineData, on_epoch: impl FnMut(usize, f32)) -> Trained {
+    let started = Instant::now();
+    let drawn = Weights::init(cfg, Device::Cpu);
+    let mut w = NativeWeights { hidden: cfg.hidden_size, w1: to_vec(&drawn.w1), w2: to_vec(&drawn.w2) };
+    let (x, y) = data.xy_values();
+    let losses = native::train(cfg, x, y, &mut w, on_epoch);
+    let train_time = started.elapsed();
+    let predictions = native::predict(x, &w);
+    Trained { losses, predictions, w1: w.w1, w2: w.w2, train_time }
+}

@@ -1,0 +1,62 @@
+//! The JSON record of a run: everything a parity check compares, bit-exact.
+
+use serde_json::{json, Value};
+
+use crate::backends::Trained;
+use crate::steps::data::{Config, SineData};
+
+/// One run, as `--json` records it; `scripts/reference.py --json` writes the same
+/// layout, so the two can be compared value by value.
+pub struct RunRecord<'a> {
+    pub program: &'a str,
+    /// `--backend`'s name (`tch`, `tch-manual`, `idiomatic`, `native`).
+    pub backend: &'a str,
+    pub config: &'a Config,
+    pub libtorch_version: &'a str,
+    pub device: &'a str,
+    pub data: &'a SineData,
+    pub trained: &'a Trained,
+    /// The closed-loop continuation (`--generate`), empty without it.
+    pub generated: &'a [f32],
+}
+
+impl RunRecord<'_> {
+    /// The JSON document.
+    pub fn to_json(&self) -> Value {
+        let c = self.config;
+        let (i, h, o) = (c.input_size(), c.hidden_size, c.output_size());
+        let t = self.trained;
+        json!({
+            "format": "sine-rnn-run/1",
+            "program": self.program,
+            "backend": self.backend,
+            "config": {
+                "seed": c.seed,
+                "epochs": c.epochs,
+                "lr": c.lr,
+                "seq_length": c.seq_length,
+                "hidden_size": h,
+                "input_size": i,
+                "output_size": o,
+            },
+            "libtorch_version": self.libtorch_version,
+            "device": self.device,
+            "time_steps": self.data.time_steps,
+            "data": f32_array(&self.data.values, &[self.data.values.len()]),
+            "epoch_losses": f32_array(&t.losses, &[t.losses.len()]),
+            "predictions": f32_array(&t.predictions, &[t.predictions.len()]),
+            "w1": f32_array(&t.w1, &[i, h]),
+            "w2": f32_array(&t.w2, &[h, o]),
+            "generated": f32_array(self.generated, &[self.generated.len()]),
+        })
+    }
+}
+
+/// A float32 array stored exactly: each value's IEEE bit pattern in hex (for ULP
+/// counting) beside a readable decimal (`null` for inf and nan, which JSON lacks).
+pub fn f32_array(values: &[f32], shape: &[usize]) -> Value {
+    let bits: Vec<String> = values.iter().map(|v| format!("{:08x}", v.to_bits())).collect();
+    let decimals: Vec<Value> =
+        values.iter().map(|v| if v.is_finite() { json!(*v as f64) } else { Value::Null }).collect();
+    json!({ "shape": shape, "bits": bits, "values": decimals })
+}
