@@ -4,11 +4,10 @@
 # CPU (within 1e-4 relative), and a CPU-vs-CUDA timing table. Exits non-zero on any
 # failure.
 #
-# Here:                scripts/gpu_check.sh
-# GPU test machine:    source .gpu/env.sh && scripts/gpu_check.sh
-#                      (see ../shared/device/README.md; there sine-rnn is on PATH and
-#                      python3 carries that machine's PyTorch)
-# Environment: SINE_RNN_BIN (the binary), PYTHON (the Python with torch), RUNS (timing runs, 5).
+#   scripts/gpu_check.sh
+# Environment: SINE_RNN_BIN (the binary; default: sine-rnn on PATH, else
+# target/release/sine-rnn), PYTHON (the Python with torch; default scripts/python),
+# RUNS (timing runs, 5).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -16,6 +15,12 @@ bin=${SINE_RNN_BIN:-$(command -v sine-rnn || echo "$root/target/release/sine-rnn
 py=${PYTHON:-$root/scripts/python}
 runs=${RUNS:-5}
 fail=0
+
+# Nothing below means anything without a GPU: say so in one line and stop.
+if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then
+  echo "gpu_check: no NVIDIA GPU on this machine (nvidia-smi finds none); nothing to check" >&2
+  exit 2
+fi
 
 echo "== GPU and driver"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || { echo "nvidia-smi failed"; fail=1; }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use sine_rnn::support::files::{write_atomic, write_atomic_with};
+use sine_rnn::support::files::{stage, stage_with, write_atomic, write_atomic_with};
 use std::io::Write;
 
 fn entries(dir: &std::path::Path) -> Vec<String> {
@@ -37,6 +37,26 @@ fn a_write_that_fails_half_way_keeps_the_previous_file() {
     assert!(result.is_err());
     assert_eq!(std::fs::read(&target).unwrap(), b"previous good plot");
     assert_eq!(entries(dir.path()), ["plot.png"], "temporary file left behind");
+}
+
+#[test]
+fn outputs_staged_together_are_not_committed_when_a_later_one_fails() {
+    let dir = common::scratch();
+    let (json, plot) = (dir.path().join("run.json"), dir.path().join("plot.png"));
+    std::fs::write(&json, b"previous record").unwrap();
+    let first = stage(&json, b"new record").unwrap();
+    let second = stage_with(&plot, |_| Err(std::io::Error::other("no space left")));
+    assert!(second.is_err());
+    drop(first); // the run gives up: nothing was committed
+    assert_eq!(std::fs::read(&json).unwrap(), b"previous record");
+    assert_eq!(entries(dir.path()), ["run.json"], "temporary files left behind");
+    // Both staged, both committed.
+    let staged = [stage(&json, b"new record").unwrap(), stage(&plot, b"png").unwrap()];
+    for s in staged {
+        s.commit().unwrap();
+    }
+    assert_eq!(std::fs::read(&json).unwrap(), b"new record");
+    assert_eq!(entries(dir.path()), ["plot.png", "run.json"]);
 }
 
 #[test]

@@ -66,6 +66,26 @@ fn generate_and_loss_plot() {
 }
 
 #[test]
+fn the_record_names_the_backend_and_keeps_the_generated_wave_without_a_plot() {
+    let dir = scratch();
+    let out = sine_rnn(&["--epochs", "20", "--no-plot", "--generate", "7", "--json", "r.json"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json = common::read_json(&dir.path().join("r.json"));
+    assert_eq!(json["backend"], "tch");
+    assert_eq!(json["generated"]["shape"], serde_json::json!([7]));
+    assert!(json["generated"]["values"].as_array().unwrap().iter().all(|v| v.is_f64()));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the record is written");
+    let native =
+        sine_rnn(&["--epochs", "2", "--no-plot", "--backend", "native", "--json", "n.json"], dir.path());
+    assert!(native.status.success(), "{}", stderr(&native));
+    let json = common::read_json(&dir.path().join("n.json"));
+    assert_eq!(
+        (json["backend"].as_str(), json["generated"]["shape"].clone()),
+        (Some("native"), serde_json::json!([0]))
+    );
+}
+
+#[test]
 fn no_plot_writes_nothing() {
     let dir = scratch();
     let out = sine_rnn(&["--epochs", "1", "--no-plot"], dir.path());
@@ -107,6 +127,7 @@ fn bad_flags_exit_2_with_one_line_before_training() {
         vec!["--seq-length", "0"],
         vec!["--seq-length", "99999999999"],
         vec!["--device", "tpu"],
+        vec!["--generate", "-1"],
         vec!["--seed", "x"],
         vec!["--seed", "-1"],
         vec!["--bogus"],

@@ -1,0 +1,83 @@
+//! The support modules in-process: the stdout epoch log and the one-line panic
+//! reports.
+
+use std::io::{self, Write};
+use std::sync::Mutex;
+
+use sine_rnn::support::epoch_log::EpochLog;
+use sine_rnn::support::process::describe_panic;
+use tch::{Kind, Tensor};
+
+#[test]
+fn the_log_prints_every_nth_epoch_as_python_does() {
+    let mut out = Vec::new();
+    let mut log = EpochLog::new(&mut out, 10);
+    for (i, loss) in [2.853710651397705f32, 1.0, 5e-5, f32::NAN].iter().cycle().take(31).enumerate() {
+        log.record(i, *loss);
+    }
+    log.finish().expect("a Vec takes every write");
+    // Epochs 0, 10, 20, 30 carry losses[0], [2], [0], [2] of the cycle of four.
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "Epoch: 0 loss 2.853710651397705\nEpoch: 10 loss 4.999999873689376e-05\n\
+         Epoch: 20 loss 2.853710651397705\nEpoch: 30 loss 4.999999873689376e-05\n"
+    );
+    let mut every = Vec::new();
+    let mut log = EpochLog::new(&mut every, 1);
+    (0..3).for_each(|i| log.record(i, 1.0));
+    log.finish().unwrap();
+    assert_eq!(String::from_utf8(every).unwrap().lines().count(), 3);
+}
+
+/// A writer that fails every write with the given kind, counting the attempts.
+struct Failing(io::ErrorKind, usize);
+
+impl Write for Failing {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        self.1 += 1;
+        Err(io::Error::from(self.0))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Err(io::Error::from(self.0))
+    }
+}
+
+#[test]
+fn a_reader_that_goes_away_is_not_an_error_but_a_full_disk_is() {
+    let mut gone = Failing(io::ErrorKind::BrokenPipe, 0);
+    let mut log = EpochLog::new(&mut gone, 10);
+    (0..100).for_each(|i| log.record(i, 1.0));
+    assert!(log.finish().is_ok());
+    assert_eq!(gone.1, 1, "after the first broken pipe, nothing more is written");
+
+    let mut full = Failing(io::ErrorKind::StorageFull, 0);
+    let mut log = EpochLog::new(&mut full, 10);
+    (0..100).for_each(|i| log.record(i, 1.0));
+    let e = log.finish().expect_err("a full disk is reported");
+    assert!(format!("{e:#}").starts_with("writing the log to stdout:"), "{e:#}");
+}
+
+#[test]
+fn panics_are_told_apart_libtorch_or_ours() {
+    static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|info| SEEN.lock().unwrap().push(describe_panic(info))));
+    // libtorch refuses a product of mismatched shapes; tch turns that into a panic.
+    let torch = std::panic::catch_unwind(|| {
+        let a = Tensor::zeros([2, 3], (Kind::Float, tch::Device::Cpu));
+        let _ = a.mm(&a);
+    });
+    let line = line!() + 1; // where the panic below is raised
+    let ours = std::panic::catch_unwind(|| panic!("an invariant of ours broke\nsecond line"));
+    std::panic::set_hook(previous);
+    assert!(torch.is_err() && ours.is_err());
+    let seen = SEEN.lock().unwrap();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[0].starts_with("libtorch failed: "), "{}", seen[0]);
+    assert!(seen[0].contains("mat1 and mat2 shapes cannot be multiplied"), "{}", seen[0]);
+    assert!(!seen[0].contains('\n'), "{}", seen[0]);
+    assert_eq!(
+        seen[1],
+        format!("internal error at tests/support.rs:{line}: an invariant of ours broke (please report it)")
+    );
+}
