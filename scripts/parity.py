@@ -97,7 +97,10 @@ def compare(py, rs, tolerance, show_every, names=("Python", "Rust")):
 
     worst_rel = 0.0
     identical = same_stdout and pproc.returncode == rproc.returncode
-    for key in ("data", "epoch_losses", "predictions", "w1", "w2"):
+    keys = ["data", "epoch_losses", "predictions", "w1", "w2"]
+    if "generated" in prec and "generated" in rrec:
+        keys.append("generated")  # --generate: the closed-loop continuation
+    for key in keys:
         pa, ra = prec[key], rrec[key]
         if pa["shape"] != ra["shape"]:
             problems.append("{}: shapes differ, {} {} {} {}".format(key, names[0], pa["shape"], names[1], ra["shape"]))

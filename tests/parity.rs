@@ -2,7 +2,7 @@
 //! tests/parity_configs.txt, scripts/reference.py and our binary (both libtorch
 //! backends: autograd, and the hand-written backward pass) must print the same
 //! bytes on stdout, exit the same way, and report bit-identical float32s (every
-//! epoch's loss, the predictions, the final w1 and w2).
+//! epoch's loss, the predictions, the final w1 and w2, the generated wave).
 //! Then the harness itself must notice a one-ULP change in the learning rate.
 
 mod common;
@@ -46,7 +46,7 @@ fn check(config: &str) {
         assert_eq!(stdout(&py), stdout(&rs), "{config} --backend {backend}: stdout differs");
         assert_eq!(py.status.code(), rs.status.code(), "{config} --backend {backend}: exit codes differ");
         let r = common::read_json(&dir.path().join(&json));
-        for key in ["data", "epoch_losses", "predictions", "w1", "w2"] {
+        for key in ["data", "epoch_losses", "predictions", "w1", "w2", "generated"] {
             assert_eq!(p[key]["shape"], r[key]["shape"], "{config} --backend {backend}: {key} shape");
             assert_eq!(
                 p[key]["bits"], r[key]["bits"],
