@@ -12,7 +12,7 @@ use tch::{Kind, Tensor};
 fn the_log_prints_every_nth_epoch_as_python_does() {
     let mut out = Vec::new();
     let mut log = EpochLog::new(&mut out, 10);
-    for (i, loss) in [2.853710651397705f32, 1.0, 5e-5, f32::NAN].iter().cycle().take(31).enumerate() {
+    for (i, loss) in [2.853_710_7_f32, 1.0, 5e-5, f32::NAN].iter().cycle().take(31).enumerate() {
         log.record(i, *loss);
     }
     log.finish().expect("a Vec takes every write");

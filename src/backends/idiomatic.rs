@@ -18,7 +18,7 @@ use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use crate::steps::data::{Config, SineData};
 use crate::steps::model::{forward, Weights};
-use crate::steps::train::loss;
+use crate::steps::train::{loss, Watch};
 
 /// Step 3 the tch way: `w1` and `w2` as variables of a `VarStore`, drawn by
 /// `nn::Init` after the tutorial's `manual_seed`. The returned weights are views of
@@ -42,7 +42,7 @@ pub fn train(
     data: &SineData,
     vs: &nn::VarStore,
     w: &Weights,
-    mut on_epoch: impl FnMut(usize, f32),
+    mut watch: impl Watch,
 ) -> Result<Vec<f32>> {
     let device = data.x.device();
     let mut opt = nn::Sgd::default().build(vs, cfg.lr)?;
@@ -59,7 +59,9 @@ pub fn train(
         }
         let total = total_loss.double_value(&[]) as f32;
         losses.push(total);
-        on_epoch(i, total);
+        if watch.epoch(i, total).is_break() {
+            break;
+        }
     }
     Ok(losses)
 }

@@ -12,15 +12,10 @@ use tch::{Kind, Tensor};
 
 use crate::steps::data::{Config, SineData};
 use crate::steps::model::Weights;
-use crate::steps::train::loss;
+use crate::steps::train::{loss, Watch};
 
 /// Trains `w` in place, like [`crate::steps::train::train`], and returns every epoch's loss.
-pub fn train(
-    cfg: &Config,
-    data: &SineData,
-    w: &mut Weights,
-    mut on_epoch: impl FnMut(usize, f32),
-) -> Vec<f32> {
+pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Watch) -> Vec<f32> {
     let device = data.x.device();
     let n = data.x.size()[0];
     let (xs, ys): (Vec<Tensor>, Vec<Tensor>) =
@@ -57,7 +52,9 @@ pub fn train(
             }
             let total = total_loss.double_value(&[]) as f32;
             losses.push(total);
-            on_epoch(i, total);
+            if watch.epoch(i, total).is_break() {
+                break;
+            }
         }
     });
     losses

@@ -19,7 +19,7 @@ use tch::Device;
 
 use crate::steps::data::{Config, SineData};
 use crate::steps::model::Weights;
-use crate::steps::train::{self, predict, to_vec};
+use crate::steps::train::{self, predict, to_vec, Watch};
 use native::NativeWeights;
 
 /// The `--backend` flag.
@@ -68,29 +68,29 @@ pub struct Trained {
 }
 
 /// Steps 3 to 5 with the chosen backend: draw the weights, train, predict.
-/// `on_epoch(i, total)` is called after each epoch (the binary logs from it).
+/// `watch` hears of every epoch and may stop training early (see [`Watch`]).
 pub fn train_with(
     backend: Backend,
     cfg: &Config,
     data: &SineData,
     device: Device,
-    on_epoch: impl FnMut(usize, f32),
+    watch: impl Watch,
 ) -> Result<Trained> {
     let started = Instant::now();
     let (losses, w) = match backend {
         Backend::Tch => {
             let mut w = Weights::init(cfg, device);
-            (train::train(cfg, data, &mut w, on_epoch), w)
+            (train::train(cfg, data, &mut w, watch), w)
         }
         Backend::TchManual => {
             let mut w = Weights::init(cfg, device);
-            (manual::train(cfg, data, &mut w, on_epoch), w)
+            (manual::train(cfg, data, &mut w, watch), w)
         }
         Backend::Idiomatic => {
             let (vs, w) = idiomatic::init(cfg, device);
-            (idiomatic::train(cfg, data, &vs, &w, on_epoch)?, w)
+            (idiomatic::train(cfg, data, &vs, &w, watch)?, w)
         }
-        Backend::Native => return Ok(train_native(cfg, data, on_epoch)),
+        Backend::Native => return Ok(train_native(cfg, data, watch)),
     };
     let train_time = started.elapsed();
     let predictions = predict(cfg, data, &w);
@@ -99,12 +99,12 @@ pub fn train_with(
 
 /// The native backend from the tutorial's own weight draw (on the CPU generator,
 /// as for every device), in plain vectors.
-fn train_native(cfg: &Config, data: &SineData, on_epoch: impl FnMut(usize, f32)) -> Trained {
+fn train_native(cfg: &Config, data: &SineData, watch: impl Watch) -> Trained {
     let started = Instant::now();
     let drawn = Weights::init(cfg, Device::Cpu);
     let mut w = NativeWeights { hidden: cfg.hidden_size, w1: to_vec(&drawn.w1), w2: to_vec(&drawn.w2) };
     let (x, y) = data.xy_values();
-    let losses = native::train(cfg, x, y, &mut w, on_epoch);
+    let losses = native::train(cfg, x, y, &mut w, watch);
     let train_time = started.elapsed();
     let predictions = native::predict(x, &w);
     Trained { losses, predictions, w1: w.w1, w2: w.w2, train_time }

@@ -19,6 +19,7 @@
 
 use crate::backends::grad::{forward, gradients, loss};
 use crate::steps::data::Config;
+use crate::steps::train::Watch;
 
 /// Weights as plain row-major vectors: `w1` is `[H+1, H]`, `w2` is `[H, 1]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,13 +31,7 @@ pub struct NativeWeights {
 
 /// Step 5 without libtorch: per point, forward, loss, gradients, update; the
 /// context carried to the next point as a plain value (nothing to detach).
-pub fn train(
-    cfg: &Config,
-    x: &[f32],
-    y: &[f32],
-    w: &mut NativeWeights,
-    mut on_epoch: impl FnMut(usize, f32),
-) -> Vec<f32> {
+pub fn train(cfg: &Config, x: &[f32], y: &[f32], w: &mut NativeWeights, mut watch: impl Watch) -> Vec<f32> {
     // libtorch multiplies a float32 gradient by the learning rate as a float32.
     let lr = cfg.lr as f32;
     let mut losses = Vec::with_capacity(cfg.epochs);
@@ -52,7 +47,9 @@ pub fn train(
             context = step.c;
         }
         losses.push(total_loss);
-        on_epoch(i, total_loss);
+        if watch.epoch(i, total_loss).is_break() {
+            break;
+        }
     }
     losses
 }

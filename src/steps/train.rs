@@ -1,21 +1,32 @@
 //! Step 5 of the tutorial: training by plain gradient descent, one point at a
 //! time, then a prediction pass over the sequence.
 
+use std::ops::ControlFlow;
+
 use tch::{Kind, Tensor};
 
 use crate::steps::data::{Config, SineData};
 use crate::steps::model::{forward, Weights};
 
-/// Trains `w` in place and returns every epoch's total loss.
-///
-/// `on_epoch(i, total)` is called after each epoch; the binary prints the
-/// tutorial's `Epoch: {i} loss {total}` line from it every 10th epoch.
-pub fn train(
-    cfg: &Config,
-    data: &SineData,
-    w: &mut Weights,
-    mut on_epoch: impl FnMut(usize, f32),
-) -> Vec<f32> {
+/// What a training loop reports as it runs, and how it is told to stop early.
+pub trait Watch {
+    /// After epoch `epoch`, with its total loss (the binary prints the tutorial's
+    /// `Epoch: {i} loss {total}` line from here). `ControlFlow::Break` ends training
+    /// after this epoch.
+    fn epoch(&mut self, epoch: usize, total: f32) -> ControlFlow<()>;
+}
+
+/// A closure that only looks at each epoch's loss never stops training.
+impl<F: FnMut(usize, f32)> Watch for F {
+    fn epoch(&mut self, epoch: usize, total: f32) -> ControlFlow<()> {
+        self(epoch, total);
+        ControlFlow::Continue(())
+    }
+}
+
+/// Trains `w` in place and returns every epoch's total loss (fewer than
+/// `cfg.epochs` if `watch` stopped it).
+pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Watch) -> Vec<f32> {
     let device = data.x.device();
     let hidden = cfg.hidden_size as i64;
     let mut losses = Vec::with_capacity(cfg.epochs);
@@ -53,7 +64,9 @@ pub fn train(
         // Step 5f: the epoch's total, read back as a number (`.item()`).
         let total = total_loss.double_value(&[]) as f32;
         losses.push(total);
-        on_epoch(i, total);
+        if watch.epoch(i, total).is_break() {
+            break;
+        }
     }
     losses
 }
