@@ -10,7 +10,8 @@ PyTorch allows. The only changes to the algorithm's code:
 Everything else is scaffolding shared with the Rust binary: the same flags
 (--seed --epochs --lr --seq-length --hidden-size --device --plot --no-plot --json
 --generate --loss-plot; only --backend is the binary's alone), the same stdout, the
-same JSON record, the same exit codes.
+same JSON record, the same exit codes. --trace, --trace-epochs, --save-weights and
+--init-weights write and read the formats sine-rnn does (docs/parity-workbench.md).
 
 Run it with the environment that scripts/fetch_libtorch.sh made:
     ~/.cache/sine-rnn/venv-torch-2.13.0/bin/python scripts/reference.py [flags]
@@ -53,16 +54,20 @@ def run(args, device):
     x = torch.Tensor(data[:-1]).type(dtype).to(device)
     y = torch.Tensor(data[1:]).type(dtype).to(device)
 
-    # Step 3: weights, drawn on the CPU after manual_seed (w1 first), then moved.
+    # Step 3: weights, drawn on the CPU after manual_seed (w1 first), then moved;
+    # or, with --init-weights, read from a safetensors file instead of drawn.
     torch.manual_seed(args.seed)
     w1 = torch.FloatTensor(input_size, hidden_size).type(dtype)
     w1.normal_(0.0, 0.4)
     w2 = torch.FloatTensor(hidden_size, output_size).type(dtype)
     w2.normal_(0.0, 0.3)
+    if args.init:
+        w1, w2 = (torch.from_numpy(args.init[k]) for k in ("w1", "w2"))
     w1 = w1.to(device).requires_grad_(True)
     w2 = w2.to(device).requires_grad_(True)
 
     # Step 5: training.
+    trace = Trace(args.trace, args, device) if args.trace else None
     losses = []
     started = time.perf_counter()
     for i in range(epochs):
@@ -71,6 +76,7 @@ def run(args, device):
         for j in range(x.size(0)):
             input = x[j:(j + 1)]
             target = y[j:(j + 1)]
+            context_in = context_state  # kept for --trace
             (pred, context_state) = forward(input, context_state, w1, w2)
             loss = (pred - target).pow(2).sum() / 2
             total_loss += loss
@@ -78,6 +84,8 @@ def run(args, device):
             with torch.no_grad():
                 w1 -= lr * w1.grad
                 w2 -= lr * w2.grad
+            if trace and trace.wants(i):
+                trace.step("train", i, j, [input, context_in, context_state, pred, loss, w1.grad, w2.grad, w1, w2])
             w1.grad.zero_()
             w2.grad.zero_()
             context_state = context_state.detach()
@@ -92,9 +100,12 @@ def run(args, device):
     predictions = []
     for i in range(x.size(0)):
         input = x[i:i + 1]
+        context_in = context_state  # kept for --trace
         (pred, context_state) = forward(input, context_state, w1, w2)
         context_state = context_state
         predictions.append(pred.data.cpu().numpy().ravel()[0])
+        if trace:
+            trace.step("predict", epochs, i, [input, context_in, context_state, pred])
     # --generate: from the context the prediction pass left, feed the last real
     # point in, then each prediction back in (closed loop).
     generated = []
@@ -109,6 +120,17 @@ def run(args, device):
     print("reference.py: trained {} epochs x {} points in {:.6f} s ({:.2f} us per step)".format(
         epochs, seq_length, train_secs, 1e6 * train_secs / steps), file=sys.stderr)
 
+    if trace:
+        trace.finish()
+    if args.save_weights:
+        if all(np.isfinite(w.detach().cpu().numpy()).all() for w in (w1, w2)):
+            import safetensors.numpy
+            tensors = {"w1": w1.detach().cpu().numpy(), "w2": w2.detach().cpu().numpy()}
+            write_atomic(args.save_weights, safetensors.numpy.save(tensors, metadata={"written_by": "reference.py"}))
+            print("reference.py: wrote {}".format(args.save_weights), file=sys.stderr)
+        else:
+            print("reference.py: the weights are not finite; not saved to {}".format(args.save_weights),
+                  file=sys.stderr)
     if args.json:
         record = {
             "format": "sine-rnn-run/1",
@@ -173,6 +195,103 @@ def save(pl, path):
     print("reference.py: wrote {}".format(path), file=sys.stderr)
 
 
+TRACE_NAMES = {
+    "train": ["input", "context_in", "context", "pred", "loss", "grad_w1", "grad_w2", "w1", "w2"],
+    "predict": ["input", "context_in", "context", "pred"],
+}
+
+
+class Trace:
+    """--trace: every traced step's tensors as float32 bit patterns, one JSON object
+    per line, in the format sine-rnn writes (src/support/trace.rs), streamed to a
+    temporary file that replaces the target at the end."""
+
+    def __init__(self, path, args, device):
+        self.path, self.epochs = path, args.trace_epochs
+        d = os.path.dirname(os.path.abspath(path))
+        fd, self.tmp = tempfile.mkstemp(dir=d, prefix=".reference-", suffix=".tmp")
+        self.out = os.fdopen(fd, "w")
+        header = {"format": "sine-rnn-trace/1", "program": "reference.py", "backend": "pytorch",
+                  "config": config_json(args), "device": str(device),
+                  "init": args.init_weights or "seed", "epochs": [self.epochs.start, self.epochs.stop]}
+        self.out.write(json.dumps(header, sort_keys=True, separators=(",", ":")) + "\n")
+
+    def wants(self, epoch):
+        return self.epochs.start <= epoch and (self.epochs.stop is None or epoch < self.epochs.stop)
+
+    def step(self, phase, epoch, step, tensors):
+        parts = ['{{"phase":"{}","epoch":{},"step":{}'.format(phase, epoch, step)]
+        for name, t in zip(TRACE_NAMES[phase], tensors):
+            bits = t.detach().cpu().numpy().astype(np.float32).ravel().view(np.uint32)
+            parts.append('"{}":[{}]'.format(name, ",".join('"{:08x}"'.format(int(b)) for b in bits)))
+        self.out.write(",".join(parts) + "}\n")
+
+    def finish(self):
+        self.out.close()
+        os.chmod(self.tmp, 0o644)
+        os.replace(self.tmp, self.path)
+        print("reference.py: wrote {}".format(self.path), file=sys.stderr)
+
+
+def config_json(args):
+    return {"seed": args.seed, "epochs": args.epochs, "lr": args.lr, "seq_length": args.seq_length,
+            "hidden_size": args.hidden_size, "input_size": args.hidden_size + 1, "output_size": 1}
+
+
+def read_weights(path, hidden):
+    """--init-weights: w1 [hidden+1, hidden] and w2 [hidden, 1], float32 and finite,
+    from a safetensors file; any problem is one sentence (the caller exits 2)."""
+    import safetensors.numpy
+    if not os.path.exists(path):
+        raise ValueError("{} does not exist".format(path))
+    try:
+        tensors = safetensors.numpy.load_file(path)
+    except Exception as e:  # the package raises its own error type for a malformed file
+        raise ValueError("{} is not a safetensors file ({})".format(path, e))
+    out = {}
+    for key, shape in (("w1", [hidden + 1, hidden]), ("w2", [hidden, 1])):
+        if key not in tensors:
+            raise ValueError("{} has no tensor '{}' (it holds: {})".format(path, key, ", ".join(sorted(tensors))))
+        t = tensors[key]
+        if t.dtype != np.float32:
+            raise ValueError("{}: '{}' is {}, but the weights must be float32 (F32)".format(path, key, t.dtype))
+        if list(t.shape) != shape:
+            raise ValueError("{}: '{}' has shape {}, but --hidden-size {} needs {}".format(
+                path, key, list(t.shape), hidden, shape))
+        bad = np.flatnonzero(~np.isfinite(t))
+        if bad.size:
+            raise ValueError("{}: '{}' holds {} at index {}; weights must be finite".format(
+                path, key, t.ravel()[bad[0]], bad[0]))
+        out[key] = np.ascontiguousarray(t)
+    return out
+
+
+def epoch_range(s):
+    """--trace-epochs: A..B (B excluded), A..=B, A.., ..B or N, as sine-rnn reads it."""
+    bad = argparse.ArgumentTypeError("expected epochs as A..B, A..=B, A.., ..B or N (e.g. 10..20), not '{}'".format(s))
+    try:
+        if "..=" in s:
+            a, b = s.split("..=")
+            r = range(int(a) if a else 0, int(b) + 1)
+        elif ".." in s:
+            a, b = s.split("..")
+            r = range(int(a) if a else 0, int(b)) if b else _Open(int(a) if a else 0)
+        else:
+            r = range(int(s), int(s) + 1)
+    except ValueError:
+        raise bad
+    if r.stop is not None and r.start >= r.stop:
+        raise argparse.ArgumentTypeError("the epoch range {} is empty".format(s))
+    return r
+
+
+class _Open:
+    """An epoch range with no end (`A..`)."""
+
+    def __init__(self, start):
+        self.start, self.stop = start, None
+
+
 def f32_array(a):
     """A float32 array stored exactly: bit patterns in hex beside readable decimals."""
     a = np.asarray(a, dtype=np.float32)
@@ -232,7 +351,18 @@ def main():
     p.add_argument("--json")
     p.add_argument("--generate", type=bounded_int("--generate", 0, MAX_SEQ_LENGTH), default=0)
     p.add_argument("--loss-plot")
+    p.add_argument("--init-weights")
+    p.add_argument("--save-weights")
+    p.add_argument("--trace")
+    p.add_argument("--trace-epochs", type=epoch_range, default=_Open(0))
     args = p.parse_args()  # exits with code 2 on a bad flag, as the Rust binary does
+    args.init = None
+    if args.init_weights:
+        try:
+            args.init = read_weights(args.init_weights, args.hidden_size)
+        except ValueError as e:
+            print("reference.py: error: --init-weights: {}".format(e), file=sys.stderr)
+            return EXIT_USAGE
 
     if args.device == "cuda" and not torch.cuda.is_available():
         print("reference.py: error: --device cuda: no usable NVIDIA GPU found; use --device cpu or --device auto",

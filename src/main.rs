@@ -4,9 +4,9 @@
 use anyhow::Result;
 use tch::Device;
 
-use sine_rnn::backends::{train_with, Trained};
+use sine_rnn::backends::{prediction_steps, train_with, Trained};
 use sine_rnn::note;
-use sine_rnn::steps::data::{sine_data, times_after, SineData};
+use sine_rnn::steps::data::{sine_data, times_after, Config, SineData};
 use sine_rnn::steps::model::Weights;
 use sine_rnn::steps::plot::{self, Format};
 use sine_rnn::steps::train::{diverged_at, generate};
@@ -16,18 +16,22 @@ use sine_rnn::support::epoch_log::EpochLog;
 use sine_rnn::support::files::{stage, Staged};
 use sine_rnn::support::process::{self, EXIT_DIVERGED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
 use sine_rnn::support::pyfmt::py_float;
-use sine_rnn::support::report::RunRecord;
+use sine_rnn::support::report::{config_json, RunRecord};
+use sine_rnn::support::trace::{EpochRange, TraceWriter};
+use sine_rnn::support::watch::RunWatch;
+use sine_rnn::support::weights::{self, WeightValues};
 use sine_rnn::LIBTORCH_VERSION;
 
 fn main() {
     let args = Args::parse_or_exit();
+    let init = args.init_weights_or_exit();
     process::install_panic_hook();
     let code = match device::select(args.device_choice()) {
         Err(e) => {
             note!("sine-rnn: error: {e:#}");
             EXIT_USAGE
         }
-        Ok(device) => match std::panic::catch_unwind(|| run(&args, device)) {
+        Ok(device) => match std::panic::catch_unwind(|| run(&args, init.as_ref(), device)) {
             Ok(Ok(code)) => code,
             Ok(Err(e)) => {
                 note!("sine-rnn: error: {e:#}");
@@ -39,17 +43,22 @@ fn main() {
     process::exit_now(code)
 }
 
-fn run(args: &Args, device: Device) -> Result<u8> {
+fn run(args: &Args, init: Option<&WeightValues>, device: Device) -> Result<u8> {
     let cfg = args.config();
     let backend = args.backend.name();
     let where_ = device::describe(args.device_choice(), device);
     note!("sine-rnn: libtorch {LIBTORCH_VERSION}, device {where_}, backend {backend}");
 
     // Step 2: the data; steps 3 to 5: weights, training, prediction, with the
-    // tutorial's log line on stdout every 10th epoch.
+    // tutorial's log line on stdout every 10th epoch (and `--trace`, if asked for).
     let data = sine_data(cfg.seq_length, device);
-    let mut log = EpochLog::new(std::io::stdout().lock(), 10);
-    let trained = train_with(args.backend, &cfg, &data, device, |i, total| log.record(i, total))?;
+    let trace = match &args.trace {
+        Some(path) => Some(start_trace(path, args, &cfg, device)?),
+        None => None,
+    };
+    let mut watch = RunWatch { log: EpochLog::new(std::io::stdout().lock(), 10), trace };
+    let trained = train_with(args.backend, &cfg, &data, device, init, &mut watch)?;
+    let RunWatch { log, trace } = watch;
     log.finish()?;
     let secs = trained.train_time.as_secs_f64();
     let steps = cfg.epochs * cfg.seq_length;
@@ -78,6 +87,26 @@ fn run(args: &Args, device: Device) -> Result<u8> {
 
     // Every output is staged first and moved into place together.
     let mut staged: Vec<Staged> = Vec::new();
+    if let Some(mut trace) = trace {
+        let epochs = trained.losses.len();
+        for (j, [input, context_in, context, pred]) in
+            prediction_steps(args.backend, &data, &trained, device).iter().enumerate()
+        {
+            trace.prediction(
+                epochs,
+                j,
+                [("input", input), ("context_in", context_in), ("context", context), ("pred", pred)],
+            );
+        }
+        staged.push(trace.finish()?);
+    }
+    if let Some(path) = &args.save_weights {
+        if trained.w1.iter().chain(&trained.w2).all(|v| v.is_finite()) {
+            staged.push(stage(path, &weights::to_safetensors(&trained.w1, &trained.w2, cfg.hidden_size)?)?);
+        } else {
+            note!("sine-rnn: the weights are not finite; not saved to {}", path.display());
+        }
+    }
     if let Some(path) = &args.json {
         let record = RunRecord {
             program: "sine-rnn",
@@ -116,6 +145,19 @@ fn run(args: &Args, device: Device) -> Result<u8> {
         note!("sine-rnn: wrote {}", file.commit()?.display());
     }
     Ok(if healthy { EXIT_OK } else { EXIT_DIVERGED })
+}
+
+/// `--trace`: the file and its header line, before the first step.
+fn start_trace(path: &std::path::Path, args: &Args, cfg: &Config, device: Device) -> Result<TraceWriter> {
+    let header = serde_json::json!({
+        "program": "sine-rnn",
+        "backend": args.backend.name(),
+        "config": config_json(cfg),
+        "device": device::name(device),
+        "init": args.init_weights.as_ref().map_or("seed".to_string(), |p| p.display().to_string()),
+    });
+    let epochs = args.trace_epochs.clone().unwrap_or(EpochRange(0..usize::MAX));
+    TraceWriter::create(path, header, &epochs)
 }
 
 /// `--generate`: the network fed its own predictions past the data, from the

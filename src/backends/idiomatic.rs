@@ -18,7 +18,7 @@ use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use crate::steps::data::{Config, SineData};
 use crate::steps::model::{forward, Weights};
-use crate::steps::train::{loss, Watch};
+use crate::steps::train::{loss, StepValues, Watch};
 
 /// Step 3 the tch way: `w1` and `w2` as variables of a `VarStore`, drawn by
 /// `nn::Init` after the tutorial's `manual_seed`. The returned weights are views of
@@ -51,10 +51,16 @@ pub fn train(
         let mut total_loss = Tensor::zeros([], (Kind::Float, device));
         let mut context = Tensor::zeros([1, cfg.hidden_size as i64], (Kind::Float, device));
         for j in 0..data.x.size()[0] {
-            let (pred, new_context) = forward(&data.x.narrow(0, j, 1), &context, w);
+            let input = data.x.narrow(0, j, 1);
+            let (pred, new_context) = forward(&input, &context, w);
             let loss = loss(&pred, &data.y.narrow(0, j, 1));
             total_loss += loss.detach();
             opt.backward_step(&loss);
+            if watch.traces(i) {
+                let (g1, g2) = (w.w1.grad(), w.w2.grad());
+                let all = [&input, &context, &new_context, &pred, &loss, &g1, &g2, &w.w1, &w.w2];
+                watch.step(i, j as usize, &StepValues::of(all));
+            }
             context = new_context.detach();
         }
         let total = total_loss.double_value(&[]) as f32;

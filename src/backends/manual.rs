@@ -12,7 +12,7 @@ use tch::{Kind, Tensor};
 
 use crate::steps::data::{Config, SineData};
 use crate::steps::model::Weights;
-use crate::steps::train::{loss, Watch};
+use crate::steps::train::{loss, StepValues, Watch};
 
 /// Trains `w` in place, like [`crate::steps::train::train`], and returns every epoch's loss.
 pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Watch) -> Vec<f32> {
@@ -27,14 +27,14 @@ pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Wat
         for i in 0..cfg.epochs {
             let mut total_loss = Tensor::zeros([], (Kind::Float, device));
             let mut context = Tensor::zeros([1, cfg.hidden_size as i64], (Kind::Float, device));
-            for (input, target) in xs.iter().zip(&ys) {
+            for (j, (input, target)) in xs.iter().zip(&ys).enumerate() {
                 // Step 4, keeping `xh` for the backward pass.
                 let xh = Tensor::cat(&[input, &context], 1);
                 let new_context = xh.mm(&w.w1).tanh();
                 let pred = new_context.mm(&w.w2);
                 let loss = loss(&pred, target);
                 total_loss += &loss;
-                let diff = pred - target;
+                let diff = &pred - target;
 
                 // SumBackward: expand; PowBackward: grad * (2 * diff^1); SubBackward: as is.
                 let grad_pred = half.expand([1, 1], false) * (diff.pow_tensor_scalar(1.0) * 2.0);
@@ -46,8 +46,12 @@ pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Wat
                 // MmBackward of `xh · w1`.
                 let grad_w1 = xh.tr().mm(&grad_pre);
 
-                w.w1 -= grad_w1 * cfg.lr;
-                w.w2 -= grad_w2 * cfg.lr;
+                w.w1 -= &grad_w1 * cfg.lr;
+                w.w2 -= &grad_w2 * cfg.lr;
+                if watch.traces(i) {
+                    let all = [input, &context, &new_context, &pred, &loss, &grad_w1, &grad_w2, &w.w1, &w.w2];
+                    watch.step(i, j, &StepValues::of(all));
+                }
                 context = new_context;
             }
             let total = total_loss.double_value(&[]) as f32;

@@ -20,6 +20,7 @@ use tch::Device;
 use crate::steps::data::{Config, SineData};
 use crate::steps::model::Weights;
 use crate::steps::train::{self, predict, to_vec, Watch};
+use crate::support::weights::WeightValues;
 use native::NativeWeights;
 
 /// The `--backend` flag.
@@ -67,45 +68,102 @@ pub struct Trained {
     pub train_time: Duration,
 }
 
-/// Steps 3 to 5 with the chosen backend: draw the weights, train, predict.
-/// `watch` hears of every epoch and may stop training early (see [`Watch`]).
+/// Steps 3 to 5 with the chosen backend: draw the weights (or start from `init`,
+/// `--init-weights`), train, predict. `watch` hears of every epoch and may stop
+/// training early (see [`Watch`]).
 pub fn train_with(
     backend: Backend,
     cfg: &Config,
     data: &SineData,
     device: Device,
+    init: Option<&WeightValues>,
     watch: impl Watch,
 ) -> Result<Trained> {
     let started = Instant::now();
     let (losses, w) = match backend {
         Backend::Tch => {
-            let mut w = Weights::init(cfg, device);
+            let mut w = starting_weights(cfg, init, device);
             (train::train(cfg, data, &mut w, watch), w)
         }
         Backend::TchManual => {
-            let mut w = Weights::init(cfg, device);
+            let mut w = starting_weights(cfg, init, device);
             (manual::train(cfg, data, &mut w, watch), w)
         }
         Backend::Idiomatic => {
             let (vs, w) = idiomatic::init(cfg, device);
+            if let Some(given) = init {
+                // The store's variables take the given values in place of nn::Init's.
+                let given = Weights::from_vecs(&given.w1, &given.w2, cfg.hidden_size, device);
+                tch::no_grad(|| {
+                    w.w1.shallow_clone().copy_(&given.w1);
+                    w.w2.shallow_clone().copy_(&given.w2);
+                });
+            }
             (idiomatic::train(cfg, data, &vs, &w, watch)?, w)
         }
-        Backend::Native => return Ok(train_native(cfg, data, watch)),
+        Backend::Native => return Ok(train_native(cfg, data, init, watch)),
     };
     let train_time = started.elapsed();
     let predictions = predict(cfg, data, &w);
     Ok(Trained { losses, predictions, w1: to_vec(&w.w1), w2: to_vec(&w.w2), train_time })
 }
 
+/// Step 3: the tutorial's seeded draw, or the weights `--init-weights` read.
+fn starting_weights(cfg: &Config, init: Option<&WeightValues>, device: Device) -> Weights {
+    match init {
+        Some(given) => Weights::from_vecs(&given.w1, &given.w2, cfg.hidden_size, device),
+        None => Weights::init(cfg, device),
+    }
+}
+
 /// The native backend from the tutorial's own weight draw (on the CPU generator,
-/// as for every device), in plain vectors.
-fn train_native(cfg: &Config, data: &SineData, watch: impl Watch) -> Trained {
+/// as for every device) or the given weights, in plain vectors.
+fn train_native(cfg: &Config, data: &SineData, init: Option<&WeightValues>, watch: impl Watch) -> Trained {
     let started = Instant::now();
-    let drawn = Weights::init(cfg, Device::Cpu);
-    let mut w = NativeWeights { hidden: cfg.hidden_size, w1: to_vec(&drawn.w1), w2: to_vec(&drawn.w2) };
+    let (w1, w2) = match init {
+        Some(given) => (given.w1.clone(), given.w2.clone()),
+        None => {
+            let drawn = Weights::init(cfg, Device::Cpu);
+            (to_vec(&drawn.w1), to_vec(&drawn.w2))
+        }
+    };
+    let mut w = NativeWeights { hidden: cfg.hidden_size, w1, w2 };
     let (x, y) = data.xy_values();
     let losses = native::train(cfg, x, y, &mut w, watch);
     let train_time = started.elapsed();
     let predictions = native::predict(x, &w);
     Trained { losses, predictions, w1: w.w1, w2: w.w2, train_time }
+}
+
+/// The prediction pass step by step, as `backend` computes it (for `--trace`):
+/// each step's input, incoming context, new context and prediction.
+pub fn prediction_steps(
+    backend: Backend,
+    data: &SineData,
+    trained: &Trained,
+    device: Device,
+) -> Vec<[Vec<f32>; 4]> {
+    let (x, _) = data.xy_values();
+    let hidden = trained.w2.len();
+    let mut steps = Vec::with_capacity(x.len());
+    if backend.uses_libtorch() {
+        let w = Weights::from_vecs(&trained.w1, &trained.w2, hidden, device);
+        let mut c = tch::Tensor::zeros([1, hidden as i64], (tch::Kind::Float, device));
+        tch::no_grad(|| {
+            for j in 0..x.len() as i64 {
+                let input = data.x.narrow(0, j, 1);
+                let (pred, next) = crate::steps::model::forward(&input, &c, &w);
+                steps.push([to_vec(&input), to_vec(&c), to_vec(&next), to_vec(&pred)]);
+                c = next;
+            }
+        });
+    } else {
+        let mut context = vec![0f32; hidden];
+        for xj in x {
+            let step = grad::forward(*xj, &context, &trained.w1, &trained.w2);
+            steps.push([vec![*xj], context.clone(), step.c.clone(), vec![step.out]]);
+            context = step.c;
+        }
+    }
+    steps
 }

@@ -19,7 +19,7 @@
 
 use crate::backends::grad::{forward, gradients, loss};
 use crate::steps::data::Config;
-use crate::steps::train::Watch;
+use crate::steps::train::{StepValues, Watch};
 
 /// Weights as plain row-major vectors: `w1` is `[H+1, H]`, `w2` is `[H, 1]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,12 +38,27 @@ pub fn train(cfg: &Config, x: &[f32], y: &[f32], w: &mut NativeWeights, mut watc
     for i in 0..cfg.epochs {
         let mut total_loss = 0f32;
         let mut context = vec![0f32; w.hidden];
-        for (xj, yj) in x.iter().zip(y) {
+        for (j, (xj, yj)) in x.iter().zip(y).enumerate() {
             let step = forward(*xj, &context, &w.w1, &w.w2);
-            total_loss += loss(&step, *yj);
+            let step_loss = loss(&step, *yj);
+            total_loss += step_loss;
             let (g1, g2) = gradients(&step, *yj, &w.w2);
             w.w1.iter_mut().zip(&g1).for_each(|(v, g)| *v -= lr * g);
             w.w2.iter_mut().zip(&g2).for_each(|(v, g)| *v -= lr * g);
+            if watch.traces(i) {
+                let values = StepValues {
+                    input: vec![*xj],
+                    context_in: context.clone(),
+                    context: step.c.clone(),
+                    pred: vec![step.out],
+                    loss: vec![step_loss],
+                    grad_w1: g1,
+                    grad_w2: g2,
+                    w1: w.w1.clone(),
+                    w2: w.w2.clone(),
+                };
+                watch.step(i, j, &values);
+            }
             context = step.c;
         }
         losses.push(total_loss);

@@ -11,6 +11,8 @@ use crate::steps::data::Config;
 use crate::steps::plot::Format;
 use crate::support::device::DeviceChoice;
 use crate::support::files::check_output_path;
+use crate::support::trace::EpochRange;
+use crate::support::weights::{self, WeightValues};
 
 /// Refused up front: w1 alone holds (hidden + 1) × hidden floats, and a step costs
 /// O(hidden²); 4096 is 64 MiB of weights and already minutes per epoch.
@@ -63,6 +65,18 @@ pub struct Args {
     /// Also write a JSON record of the run (every epoch's loss, predictions, weights, bit-exact)
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+    /// Start from these weights instead of the seeded draw (safetensors: float32 w1, w2)
+    #[arg(long, value_name = "PATH")]
+    pub init_weights: Option<PathBuf>,
+    /// Also save the trained weights (safetensors, as --init-weights and PyTorch read them)
+    #[arg(long, value_name = "PATH")]
+    pub save_weights: Option<PathBuf>,
+    /// Record every training step's values, bit-exact, for step-by-step parity (JSON Lines)
+    #[arg(long, value_name = "PATH")]
+    pub trace: Option<PathBuf>,
+    /// Epochs --trace records: A..B (B excluded), A..=B, A.., ..B or N [default: all]
+    #[arg(long, value_name = "RANGE", requires = "trace")]
+    pub trace_epochs: Option<EpochRange>,
 }
 
 impl Args {
@@ -102,7 +116,23 @@ impl Args {
         if let Some(json) = &self.json {
             check_output_path(json).map_err(|e| format!("--json: {e}"))?;
         }
+        if let Some(path) = &self.save_weights {
+            check_output_path(path).map_err(|e| format!("--save-weights: {e}"))?;
+        }
+        if let Some(path) = &self.trace {
+            check_output_path(path).map_err(|e| format!("--trace: {e}"))?;
+        }
         Ok(())
+    }
+
+    /// `--init-weights`, read and checked against `--hidden-size`; on any problem
+    /// with the file, one line and exit 2, before training.
+    pub fn init_weights_or_exit(&self) -> Option<WeightValues> {
+        let path = self.init_weights.as_ref()?;
+        match weights::read(path, self.hidden_size) {
+            Ok(w) => Some(w),
+            Err(why) => usage_error(&format!("--init-weights: {why}")),
+        }
     }
 
     /// Where to run: `--device`, except that the native backend is CPU-only.
@@ -173,7 +203,7 @@ fn parse_plot_path(s: &str) -> Result<PathBuf, String> {
 }
 
 /// Prints one line and exits with the usage-error code.
-fn usage_error(message: &str) -> ! {
+pub fn usage_error(message: &str) -> ! {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "sine-rnn: error: {message} (see sine-rnn --help)");
     std::process::exit(2);

@@ -19,6 +19,16 @@ pub struct Staged {
 }
 
 impl Staged {
+    /// The temporary file, for an output written bit by bit as the run goes.
+    pub fn file(&self) -> &std::fs::File {
+        self.tmp.as_file()
+    }
+
+    /// Where the output goes once committed.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Moves the new content into place (one rename, atomic on POSIX).
     pub fn commit(self) -> Result<PathBuf> {
         let Staged { tmp, path } = self;

@@ -1,7 +1,9 @@
 //! Everything around the tutorial that a command-line tool needs, kept out of the
 //! steps' way: flags ([`cli`]), CPU or CUDA ([`device`]), the stdout log
 //! ([`epoch_log`]), output files ([`files`]) and the JSON record ([`report`]),
-//! exit codes and panics ([`process`]), Python's float format ([`pyfmt`]).
+//! exit codes and panics ([`process`]), Python's float format ([`pyfmt`]), the
+//! step-by-step trace ([`trace`]), weight files ([`weights`]),
+//! and what runs beside training ([`watch`]).
 
 pub mod cli;
 pub mod device;
@@ -10,3 +12,6 @@ pub mod files;
 pub mod process;
 pub mod pyfmt;
 pub mod report;
+pub mod trace;
+pub mod watch;
+pub mod weights;

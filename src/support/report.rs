@@ -30,15 +30,7 @@ impl RunRecord<'_> {
             "format": "sine-rnn-run/1",
             "program": self.program,
             "backend": self.backend,
-            "config": {
-                "seed": c.seed,
-                "epochs": c.epochs,
-                "lr": c.lr,
-                "seq_length": c.seq_length,
-                "hidden_size": h,
-                "input_size": i,
-                "output_size": o,
-            },
+            "config": config_json(c),
             "libtorch_version": self.libtorch_version,
             "device": self.device,
             "time_steps": self.data.time_steps,
@@ -50,6 +42,19 @@ impl RunRecord<'_> {
             "generated": f32_array(self.generated, &[self.generated.len()]),
         })
     }
+}
+
+/// The hyper-parameters, as the record and the trace header store them.
+pub fn config_json(c: &Config) -> Value {
+    json!({
+        "seed": c.seed,
+        "epochs": c.epochs,
+        "lr": c.lr,
+        "seq_length": c.seq_length,
+        "hidden_size": c.hidden_size,
+        "input_size": c.input_size(),
+        "output_size": c.output_size(),
+    })
 }
 
 /// A float32 array stored exactly: each value's IEEE bit pattern in hex (for ULP
