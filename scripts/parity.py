@@ -8,7 +8,12 @@ Rust loss, difference in ULPs), the largest differences, and a verdict:
   IDENTICAL  same stdout, same exit code, every float32 bit-identical;
   WITHIN     not identical, but every value within --tolerance (relative);
   DIFFERENT  anything else.
-Exits 1 if any configuration is DIFFERENT. Use it through scripts/parity.sh.
+Exits 1 if any configuration is DIFFERENT, 2 when a side cannot run at all
+("cannot compare: <reason>"). With --trace, both sides also record every step
+and, for each configuration that is not IDENTICAL, the report names the first
+float32 that differs:
+  first difference: epoch <E>, step <J>, <tensor>[<flat index>]: python <value> rust <value> (<n> ULPs)
+Use it through scripts/parity.sh.
 """
 
 import argparse
@@ -64,13 +69,82 @@ def f32_step(x, n):
     return struct.unpack("<f", struct.pack("<I", bits + n))[0]
 
 
-def run(cmd, json_path):
+def run(cmd, json_path, trace_path=None, trace_epochs=None):
+    if trace_path:
+        cmd = cmd + ["--trace", trace_path] + (["--trace-epochs", trace_epochs] if trace_epochs else [])
     proc = subprocess.run(cmd + ["--no-plot", "--json", json_path], capture_output=True, cwd=ROOT)
     record = None
     if os.path.exists(json_path):
         with open(json_path) as f:
             record = json.load(f)
     return proc, record
+
+
+def bits_to_float(b):
+    return struct.unpack("<f", struct.pack("<I", int(b, 16)))[0]
+
+
+def trace_lines(path):
+    """The steps of a trace (scripts/reference.py or sine-rnn --trace), one at a time."""
+    with open(path) as f:
+        header = json.loads(f.readline() or "{}")
+        if header.get("format") != "sine-rnn-trace/1":
+            raise ValueError("{} is not a sine-rnn trace".format(path))
+        for line in f:
+            yield json.loads(line)
+
+
+def where(line):
+    if line["phase"] == "predict":
+        return "epoch {}, step {} (prediction pass)".format(line["epoch"], line["step"])
+    return "epoch {}, step {}".format(line["epoch"], line["step"])
+
+
+def first_difference(left_path, right_path, names=("Python", "Rust")):
+    """Walks two traces in step and reports the first float32 that differs: the
+    step, the tensor, the index, both values, the ULPs between them, then both
+    sides of that tensor and the last step where everything agreed. Returns the
+    report's lines (empty when the traces agree everywhere)."""
+    last_agreed = None
+    left, right = trace_lines(left_path), trace_lines(right_path)
+    a_name, b_name = (n.lower() for n in names)
+    while True:
+        a, b = next(left, None), next(right, None)
+        if a is None and b is None:
+            return []
+        if a is None or b is None:
+            short, other = (names[0], b) if a is None else (names[1], a)
+            return ["first difference: the {} trace ends before {}".format(short, where(other))]
+        if (a["phase"], a["epoch"], a["step"]) != (b["phase"], b["epoch"], b["step"]):
+            return ["first difference: the traces cover other steps ({} against {})".format(where(a), where(b))]
+        for name in [k for k in a if k not in ("phase", "epoch", "step")]:
+            pa, pb = a[name], b.get(name, [])
+            if pa == pb:
+                continue
+            k = next((k for k, (x, y) in enumerate(zip(pa, pb)) if x != y), min(len(pa), len(pb)))
+            label = "prediction" if a["phase"] == "predict" and name == "pred" else name
+            if k >= min(len(pa), len(pb)):
+                head = "first difference: epoch {}, step {}, {}: {} values in {}, {} in {}".format(
+                    a["epoch"], a["step"], label, len(pa), a_name, len(pb), b_name)
+            else:
+                head = "first difference: epoch {}, step {}, {}[{}]: {} {} {} {} ({} ULPs)".format(
+                    a["epoch"], a["step"], label, k, a_name, repr(bits_to_float(pa[k])), b_name,
+                    repr(bits_to_float(pb[k])), ulps(pa[k], pb[k]))
+            show = lambda v: "[" + ", ".join(repr(bits_to_float(x)) for x in v[:12]) + (", …]" if len(v) > 12 else "]")
+            return [
+                head,
+                "  {} at {}, {}: {}".format(name, where(a), names[0], show(pa)),
+                "  {} at {}, {}: {}".format(name, where(b), " " * (len(names[0]) - len(names[1])) + names[1], show(pb)),
+                "  last step where everything agreed: {}".format(where(last_agreed) if last_agreed else
+                                                                 "none (they differ from the first traced step)"),
+            ]
+        last_agreed = a
+
+
+def cannot_compare(reason):
+    print("cannot compare: " + reason)
+    sys.stdout.flush()
+    return 2
 
 
 def compare(py, rs, tolerance, show_every, names=("Python", "Rust")):
@@ -98,7 +172,7 @@ def compare(py, rs, tolerance, show_every, names=("Python", "Rust")):
     worst_rel = 0.0
     identical = same_stdout and pproc.returncode == rproc.returncode
     keys = ["data", "epoch_losses", "predictions", "w1", "w2"]
-    if "generated" in prec and "generated" in rrec:
+    if prec.get("generated", {}).get("bits") or rrec.get("generated", {}).get("bits"):
         keys.append("generated")  # --generate: the closed-loop continuation
     for key in keys:
         pa, ra = prec[key], rrec[key]
@@ -143,7 +217,24 @@ def main():
     p.add_argument("--rust-flags", default="", metavar="FLAGS",
                    help="extra flags for the Rust side only, e.g. '--backend tch-manual'")
     p.add_argument("--every", type=int, default=10, help="show every n-th epoch in the tables (default 10)")
+    p.add_argument("--trace", action="store_true",
+                   help="also trace every step on both sides and, where they are not identical, report the first "
+                   "float32 that differs (epoch, step, tensor, index)")
+    p.add_argument("--trace-epochs", default=None, metavar="RANGE",
+                   help="with --trace: the epochs to trace, A..B (B excluded), A..=B, A.., ..B or N (default all)")
     args = p.parse_args()
+
+    # Each side must be able to run at all, or there is nothing to compare.
+    if args.baseline == "python":
+        try:
+            probe = subprocess.run([args.python, "-c", "import torch, numpy, safetensors"], capture_output=True)
+            failed = probe.returncode != 0
+            last = (probe.stderr.decode(errors="replace").strip().splitlines() or ["it did not start"])[-1]
+        except OSError as e:
+            failed, last = True, e.strerror
+        if failed:
+            return cannot_compare("the Python reference cannot run with {} ({}); run scripts/fetch_libtorch.sh "
+                                  "--python".format(args.python, last))
 
     binary = args.binary or os.path.join(ROOT, "target", "release", "sine-rnn")
     if args.binary is None and not os.path.exists(binary):
@@ -168,17 +259,32 @@ def main():
                     rust_flags += ["--lr", bumped]
             print("== {} (device {}, against {}){}".format(config, args.device, args.baseline,
                   ", rust lr {} ULPs off".format(args.perturb_lr_ulps) if args.perturb_lr_ulps else ""))
+            traces = [os.path.join(tmp, "{}{}.jsonl".format(side, n)) if args.trace else None
+                      for side in ("left", "right")]
             if args.baseline == "python":
                 names = ("Python", "Rust")
                 left = run([args.python, os.path.join(ROOT, "scripts", "reference.py")] + flags,
-                           os.path.join(tmp, "py{}.json".format(n)))
+                           os.path.join(tmp, "py{}.json".format(n)), traces[0], args.trace_epochs)
             else:
                 names = ("CPU", args.device.upper())
-                left = run([binary] + shlex.split(config) + ["--device", "cpu"], os.path.join(tmp, "cpu{}.json".format(n)))
-            right = run([binary] + rust_flags, os.path.join(tmp, "rs{}.json".format(n)))
+                left = run([binary] + shlex.split(config) + ["--device", "cpu"], os.path.join(tmp, "cpu{}.json".format(n)),
+                           traces[0], args.trace_epochs)
+            right = run([binary] + rust_flags, os.path.join(tmp, "rs{}.json".format(n)), traces[1], args.trace_epochs)
+            # A side that refused to start (a usage error: no GPU for --device cuda, a bad flag) was not compared.
+            refused = [(who, proc) for who, (proc, rec) in zip(names, (left, right)) if proc.returncode == 2 and rec is None]
+            if refused:
+                who, proc = refused[0]
+                why = (proc.stderr.decode(errors="replace").strip().splitlines() or ["exit 2"])[-1]
+                print("  cannot compare: the {} side did not run: {}\n".format(who, why))
+                verdicts.append((config, "CANNOT COMPARE"))
+                continue
             verdict, problems = compare(left, right, args.tolerance, max(args.every, 1), names)
             for problem in problems:
                 print("  note: " + problem)
+            if args.trace and verdict != "IDENTICAL" and all(t and os.path.exists(t) for t in traces):
+                for line in first_difference(traces[0], traces[1], names) or [
+                        "no difference in the traced steps (see the notes above)"]:
+                    print("  " + line)
             print("  verdict: {}\n".format(verdict))
             verdicts.append((config, verdict))
             sys.stdout.flush()
@@ -186,7 +292,10 @@ def main():
     print("summary ({} configurations, device {} against {}, tolerance {}):".format(
         len(verdicts), args.device, args.baseline, args.tolerance))
     for config, verdict in verdicts:
-        print("  {:<10} {}".format(verdict, config))
+        print("  {:<14} {}".format(verdict, config))
+    if any(v == "CANNOT COMPARE" for _, v in verdicts):
+        return cannot_compare("{} of {} configurations could not run on both sides".format(
+            sum(v == "CANNOT COMPARE" for _, v in verdicts), len(verdicts)))
     return 1 if any(v == "DIFFERENT" for _, v in verdicts) else 0
 
 

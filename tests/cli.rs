@@ -201,7 +201,7 @@ fn help_documents_every_flag() {
     let out = Command::new(BIN).arg("--help").output().unwrap();
     assert!(out.status.success());
     let help = stdout(&out);
-    for flag in [
+    let flags = [
         "--seed",
         "--epochs",
         "--lr",
@@ -214,11 +214,16 @@ fn help_documents_every_flag() {
         "--backend",
         "--generate",
         "--loss-plot",
-    ] {
+        "--init-weights",
+        "--save-weights",
+        "--trace",
+        "--trace-epochs",
+    ];
+    for flag in flags {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
     // One line per flag: the name, what it does, its default.
     let flag_lines: Vec<&str> = help.lines().filter(|l| l.trim_start().starts_with("--")).collect();
-    assert_eq!(flag_lines.len(), 12, "{help}");
+    assert_eq!(flag_lines.len(), flags.len(), "{help}");
     assert!(flag_lines.iter().all(|l| l.split_whitespace().count() > 3), "{help}");
 }

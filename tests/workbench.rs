@@ -1,0 +1,225 @@
+//! The parity workbench: `--trace` on both sides, the first-difference report,
+//! and weights that cross between PyTorch and Rust in safetensors files.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{path_str, python, root, scratch, sine_rnn, stderr, stdout};
+
+fn reference(args: &[&str], dir: &Path) -> std::process::Output {
+    let script = path_str(&root().join("scripts/reference.py"));
+    let mut all = vec![script.as_str()];
+    let owned: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    all.extend(owned.iter().map(String::as_str));
+    // reference.py writes relative paths against its working directory: pass absolute ones.
+    let _ = dir;
+    python(&all)
+}
+
+fn lines(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
+}
+
+#[test]
+fn both_sides_trace_the_same_steps_bit_for_bit() {
+    let dir = scratch();
+    let (rs, py) = (dir.path().join("rs.jsonl"), dir.path().join("py.jsonl"));
+    let flags = ["--seed", "3", "--epochs", "25", "--hidden-size", "4", "--seq-length", "7", "--no-plot"];
+    let mut rs_args = flags.to_vec();
+    let rs_path = path_str(&rs);
+    rs_args.extend(["--device", "cpu", "--trace", &rs_path, "--trace-epochs", "10..=12"]);
+    let out = sine_rnn(&rs_args, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut py_args = flags.to_vec();
+    let py_path = path_str(&py);
+    py_args.extend(["--device", "cpu", "--trace", &py_path, "--trace-epochs", "10..=12"]);
+    let out = reference(&py_args, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let (r, p) = (lines(&rs), lines(&py));
+    assert_eq!(r[0]["format"], "sine-rnn-trace/1");
+    assert_eq!(
+        (r[0]["epochs"].clone(), p[0]["epochs"].clone()),
+        (serde_json::json!([10, 13]), serde_json::json!([10, 13]))
+    );
+    // Epochs 10, 11, 12 of 7 steps each, then the 7 steps of the prediction pass.
+    assert_eq!(r.len(), 1 + 3 * 7 + 7);
+    assert_eq!(r[1..], p[1..], "the traced steps differ");
+    let first = &r[1];
+    assert_eq!(
+        (first["phase"].as_str(), first["epoch"].as_u64(), first["step"].as_u64()),
+        (Some("train"), Some(10), Some(0))
+    );
+    let len = |key: &str| first[key].as_array().map(Vec::len);
+    // hidden 4: xh is 5 wide; w1 [5, 4], w2 [4, 1].
+    assert_eq!(
+        [
+            len("input"),
+            len("context_in"),
+            len("context"),
+            len("pred"),
+            len("loss"),
+            len("grad_w1"),
+            len("grad_w2"),
+            len("w1"),
+            len("w2")
+        ],
+        [Some(1), Some(4), Some(4), Some(1), Some(1), Some(20), Some(4), Some(20), Some(4)]
+    );
+    let last = &r[r.len() - 1];
+    assert_eq!(
+        (last["phase"].as_str(), last["epoch"].as_u64(), last["step"].as_u64()),
+        (Some("predict"), Some(25), Some(6))
+    );
+    // The trace's weights after the last traced step are what the next epoch starts from:
+    // the record's final weights after all 25 epochs differ from them.
+    assert_ne!(r[21]["w1"], serde_json::Value::Null);
+}
+
+#[test]
+fn the_default_trace_is_small_enough() {
+    let dir = scratch();
+    let out = sine_rnn(&["--no-plot", "--device", "cpu", "--trace", "t.jsonl"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let size = std::fs::metadata(dir.path().join("t.jsonl")).unwrap().len();
+    assert!(size < 20_000_000, "{size} bytes");
+    // 300 epochs × 20 steps, 20 prediction steps, a header.
+    assert_eq!(std::fs::read_to_string(dir.path().join("t.jsonl")).unwrap().lines().count(), 6021);
+}
+
+#[test]
+fn the_harness_names_the_first_difference() {
+    let out = Command::new(root().join("scripts/parity.sh"))
+        .args([
+            "--binary",
+            common::BIN,
+            "--config",
+            "--seed 4 --epochs 12",
+            "--perturb-lr-ulps",
+            "1",
+            "--trace",
+        ])
+        .output()
+        .expect("scripts/parity.sh runs");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    // The learning rate only enters the update: the first values to differ are
+    // weights after the very first step, never its input, context, loss or gradients.
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("first difference:"))
+        .expect("a first-difference line");
+    assert!(
+        line.starts_with("first difference: epoch 0, step 0, w1[")
+            || line.starts_with("first difference: epoch 0, step 0, w2["),
+        "{line}"
+    );
+    assert!(line.contains(": python ") && line.contains(" rust ") && line.ends_with(" ULPs)"), "{line}");
+    assert!(text.contains("last step where everything agreed"), "{text}");
+}
+
+#[test]
+fn a_side_that_cannot_run_is_not_called_different() {
+    let out = Command::new(root().join("scripts/parity.sh"))
+        .args(["--binary", common::BIN, "--python", "/nonexistent/python3", "--config", "--seed 1"])
+        .output()
+        .expect("scripts/parity.sh runs");
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    assert!(text.starts_with("cannot compare: the Python reference cannot run"), "{text}");
+    assert!(!text.contains("DIFFERENT"), "{text}");
+    if !Path::new("/proc/driver/nvidia/version").exists() {
+        let out = Command::new(root().join("scripts/parity.sh"))
+            .args(["--binary", common::BIN, "--config", "--seed 1 --epochs 2", "--device", "cuda"])
+            .output()
+            .expect("scripts/parity.sh runs");
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(
+            text.contains("cannot compare: the Python side did not run") && !text.contains("DIFFERENT"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn weights_cross_from_pytorch_to_rust_and_back() {
+    let dir = scratch();
+    let (py_w, rs_w) =
+        (path_str(&dir.path().join("py.safetensors")), path_str(&dir.path().join("rs.safetensors")));
+    // PyTorch trains 40 epochs and saves; Rust and PyTorch each continue from that file.
+    let out = reference(
+        &["--seed", "2", "--epochs", "40", "--no-plot", "--device", "cpu", "--save-weights", &py_w],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let more = ["--epochs", "30", "--no-plot", "--device", "cpu", "--init-weights"];
+    let rs = sine_rnn(&[&more[..], &[py_w.as_str(), "--save-weights", &rs_w]].concat(), dir.path());
+    assert!(rs.status.success(), "{}", stderr(&rs));
+    let py = reference(&[&more[..], &[py_w.as_str()]].concat(), dir.path());
+    assert!(py.status.success(), "{}", stderr(&py));
+    assert_eq!(stdout(&rs), stdout(&py));
+    // Continuing is not starting over: the first loss is far below a fresh start's.
+    let fresh = sine_rnn(&["--seed", "2", "--epochs", "1", "--no-plot", "--device", "cpu"], dir.path());
+    let first = |o: &std::process::Output| -> f64 {
+        stdout(o)
+            .lines()
+            .next()
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .expect("a loss")
+    };
+    assert!(first(&rs) < first(&fresh) / 2.0, "{} vs {}", first(&rs), first(&fresh));
+    // And back: PyTorch reads what Rust wrote, with the shapes and type it expects.
+    let check = format!(
+        "from safetensors.numpy import load_file\nt = load_file({rs_w:?})\nprint(sorted(t), t['w1'].shape, t['w2'].shape, t['w1'].dtype)"
+    );
+    let out = python(&["-c", &check]);
+    assert_eq!(stdout(&out).trim(), "['w1', 'w2'] (7, 6) (6, 1) float32", "{}", stderr(&out));
+}
+
+#[test]
+fn a_bad_weights_file_is_refused_before_training_on_both_sides() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("text.safetensors"), b"not a safetensors file at all").unwrap();
+    // Files made by PyTorch's own safetensors package: a tensor missing, a float64, a nan.
+    let make = format!(
+        "import numpy as np\nfrom safetensors.numpy import save_file\nd = {:?}\n\
+         w1, w2 = np.zeros((7, 6), np.float32), np.zeros((6, 1), np.float32)\n\
+         save_file({{'w1': w1}}, d + '/only_w1.safetensors')\n\
+         save_file({{'w1': w1.astype(np.float64), 'w2': w2}}, d + '/f64.safetensors')\n\
+         w1[2, 3] = np.nan\nsave_file({{'w1': w1, 'w2': w2}}, d + '/nan.safetensors')\n\
+         save_file({{'w1': np.zeros((9, 8), np.float32), 'w2': np.zeros((8, 1), np.float32)}}, d + '/h8.safetensors')\n",
+        path_str(d)
+    );
+    let out = python(&["-c", &make]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (file, says) in [
+        ("missing.safetensors", "does not exist"),
+        ("text.safetensors", "is not a safetensors file"),
+        ("only_w1.safetensors", "has no tensor 'w2' (it holds: w1)"),
+        ("f64.safetensors", "'w1' is F64, but the weights must be float32 (F32)"),
+        ("nan.safetensors", "'w1' holds NaN at index 15; weights must be finite"),
+        ("h8.safetensors", "'w1' has shape [9, 8], but --hidden-size 6 needs [7, 6]"),
+    ] {
+        let path = path_str(&d.join(file));
+        let rs = sine_rnn(&["--init-weights", &path, "--no-plot"], d);
+        assert_eq!(rs.status.code(), Some(2), "{file}: {}", stderr(&rs));
+        assert!(rs.stdout.is_empty(), "{file}: trained");
+        let err = stderr(&rs);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("sine-rnn: error: --init-weights: ") && err.contains(says), "{file}: {err}");
+        let py = reference(&["--init-weights", &path, "--no-plot"], d);
+        assert_eq!(py.status.code(), Some(2), "{file}: {}", stderr(&py));
+        assert!(
+            py.stdout.is_empty() && stderr(&py).contains("error: --init-weights:"),
+            "{file}: {}",
+            stderr(&py)
+        );
+    }
+}
