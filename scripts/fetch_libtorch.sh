@@ -10,7 +10,7 @@
 #
 # What is installed depends on what this machine can use:
 #   (no flag)   without an NVIDIA driver (libcuda.so.1 does not load): the CPU
-#               runtime set, about 1.4 GB: torch without its dependencies, plus
+#               runtime set, about 1.2 GB: torch without its dependencies, plus
 #               exactly the libraries that libtorch_cpu.so and libc10.so name as
 #               NEEDED and that torch/lib lacks (read from the ELF files after the
 #               torch wheel is in place), each from the wheel, at the exact
@@ -67,7 +67,7 @@ die() { say "error: $*"; exit 1; }
 usage() {
   cat <<EOF
 usage: scripts/fetch_libtorch.sh [--python | --cpu]
-  (no flag)  what this machine can use: the CPU runtime set (about 1.4 GB) without
+  (no flag)  what this machine can use: the CPU runtime set (about 1.2 GB) without
              an NVIDIA driver, the full set (about 4.8 GB) with one
   --python   the full set: torch with its CUDA libraries, numpy, matplotlib and
              safetensors (the Python reference, the parity harness, the tests)
@@ -167,8 +167,21 @@ print(" ".join(m for m in ("numpy", "matplotlib", "safetensors") if importlib.ut
 fi
 
 # --- which set: what was asked for, and what is already in place --------------
+# As src/device.rs decides: a driver is present when libcuda.so.1 loads. Asked of
+# the environment's own interpreter when there is one (it starts fastest).
 driver_present() {
-  "$python" -c 'import ctypes; ctypes.CDLL("libcuda.so.1")' >/dev/null 2>&1
+  local probe='import ctypes
+try:
+    ctypes.CDLL("libcuda.so.1")
+    print("yes")
+except OSError:
+    print("no")' answer=
+  [ -x "$venv/bin/python" ] && answer=$("$venv/bin/python" -S -c "$probe" 2>/dev/null) || answer=
+  case "$answer" in
+    yes|no) ;;
+    *) answer=$("$python" -S -c "$probe" 2>/dev/null) || answer=no ;;
+  esac
+  [ "$answer" = yes ]
 }
 have_full_set() { [ -f "$python_stamp" ] && [ "$(cat "$python_stamp")" = "$FULL_SET" ]; }
 have_torch_deps() { [ -f "$complete_stamp" ] || [ -f "$python_stamp" ]; }
@@ -203,13 +216,13 @@ set_kind=full
 case "$want" in
   python) say "installing the full set (--python): torch $TORCH_VERSION with its CUDA libraries, numpy, matplotlib and safetensors; about 4.8 GB in all, only what is missing is downloaded" ;;
   cpu) set_kind=runtime
-       say "installing the CPU runtime set (--cpu): torch $TORCH_VERSION without its dependencies, plus the libraries libtorch itself loads; about 1.4 GB" ;;
+       say "installing the CPU runtime set (--cpu): torch $TORCH_VERSION without its dependencies, plus the libraries libtorch itself loads; about 1.2 GB" ;;
   auto)
     if driver_present; then
-      say "an NVIDIA driver is present (libcuda.so.1 loads), so the full set, for --device cuda: torch $TORCH_VERSION with its CUDA libraries, numpy, matplotlib and safetensors; about 4.8 GB (--cpu: the CPU runtime only, about 1.4 GB)"
+      say "an NVIDIA driver is present (libcuda.so.1 loads), so the full set, for --device cuda: torch $TORCH_VERSION with its CUDA libraries, numpy, matplotlib and safetensors; about 4.8 GB (--cpu: the CPU runtime only, about 1.2 GB)"
     else
       set_kind=runtime
-      say "no NVIDIA driver on this machine (libcuda.so.1 does not load), so the CPU runtime set: torch $TORCH_VERSION without its dependencies, plus the libraries libtorch itself loads; about 1.4 GB instead of 4.8 (the Python side: scripts/fetch_libtorch.sh --python)"
+      say "no NVIDIA driver on this machine (libcuda.so.1 does not load), so the CPU runtime set: torch $TORCH_VERSION without its dependencies, plus the libraries libtorch itself loads; about 1.2 GB instead of 4.8 (the Python side: scripts/fetch_libtorch.sh --python)"
     fi ;;
 esac
 
@@ -314,10 +327,10 @@ if cmd == "needs":
         if r and r.group(1) in extras:
             take.append(r.group(1))
             provided.append(name)
-    take = sorted(take)
+    pairs = sorted(zip(take, provided))
     print(pin if take else "")
-    print(",".join(take))
-    print(" ".join(provided))
+    print(",".join(t for t, _ in pairs))
+    print(" ".join(p for _, p in pairs))
 elif cmd == "pins":
     extras, pins = sys.argv[3].split(","), []
     for req in metadata(site, "cuda_toolkit"):
@@ -344,7 +357,7 @@ install_runtime() {
     pip_install "$toolkit" 3 --no-deps "$toolkit"
     pins=$("$python" -c "$helper" pins "$site" "$extras") \
       || die "cannot read the metadata of $toolkit in $site; remove $venv and rerun"
-    say "libtorch_cpu.so and libc10.so load $libs: installing $toolkit[$extras] as torch pins it: $pins"
+    say "libtorch_cpu.so and libc10.so load $libs: installing ${toolkit%%==*}[$extras]==${toolkit#*==} as torch pins it: $pins"
     # shellcheck disable=SC2086 # one argument per pinned wheel
     pip_install "$pins" 3 --no-deps $pins
   fi
