@@ -371,7 +371,11 @@ fn the_plain_command_takes_the_runtime_set_without_a_driver_and_the_full_set_wit
         fake_venv(cache.path());
         let (out, _) = fetch(
             clone.path(),
-            &[("SINE_RNN_CACHE", &common::path_str(cache.path())), ("FAKE_PIP", "ok"), ("FAKE_DRIVER", driver)],
+            &[
+                ("SINE_RNN_CACHE", &common::path_str(cache.path())),
+                ("FAKE_PIP", "ok"),
+                ("FAKE_DRIVER", driver),
+            ],
         );
         assert!(out.status.success(), "{}", err(&out));
         assert!(err(&out).contains(said), "{}", err(&out));
@@ -393,7 +397,10 @@ fn python_over_the_runtime_set_installs_the_rest_into_the_same_environment() {
     assert_eq!(py.status.code(), Some(1));
     let e = err(&py);
     assert_eq!(e.lines().count(), 1, "{e}");
-    assert!(e.starts_with("scripts/python: error: ") && e.contains("run scripts/fetch_libtorch.sh --python"), "{e}");
+    assert!(
+        e.starts_with("scripts/python: error: ") && e.contains("run scripts/fetch_libtorch.sh --python"),
+        "{e}"
+    );
     assert!(py.stdout.is_empty());
 
     let (out, _) = fetch_with(clone.path(), &["--python"], &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "ok")]);
@@ -412,7 +419,11 @@ fn python_over_the_runtime_set_installs_the_rest_into_the_same_environment() {
     // Now everything is there, for every form of the command.
     for args in [&["--python"][..], &["--cpu"][..], &[][..]] {
         let (out, took) = fetch_with(clone.path(), args, &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "enospc")]);
-        assert!(out.status.success() && err(&out).contains("(full set) is in place"), "{args:?}: {}", err(&out));
+        assert!(
+            out.status.success() && err(&out).contains("(full set) is in place"),
+            "{args:?}: {}",
+            err(&out)
+        );
         assert!(took < Duration::from_secs(5), "took {took:?}");
     }
     assert_eq!(pip_log(cache.path()).len(), expected.len());
@@ -460,7 +471,8 @@ fn fake_site(version: &str, also: &[&str]) -> tempfile::TempDir {
     let torch = site.path().join("torch");
     fs::create_dir_all(torch.join("lib")).unwrap();
     fs::create_dir_all(torch.join("include/torch/csrc/api/include/torch")).unwrap();
-    fs::write(torch.join("__init__.py"), "raise ImportError('the fake torch is not for importing')\n").unwrap();
+    fs::write(torch.join("__init__.py"), "raise ImportError('the fake torch is not for importing')\n")
+        .unwrap();
     fs::write(torch.join("version.py"), format!("__version__ = '{version}'\n")).unwrap();
     fs::write(torch.join("lib/libtorch_cpu.so"), "").unwrap();
     fs::write(torch.join("include/torch/csrc/api/include/torch/torch.h"), "").unwrap();
