@@ -358,6 +358,13 @@ fn the_cpu_runtime_set_is_torch_alone_and_the_libraries_libtorch_names() {
     assert!(out.status.success() && err(&out).contains("is in place"), "{}", err(&out));
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert_eq!(pip_log(cache.path()).len(), RUNTIME_INSTALLS.len());
+
+    // Once a driver is present, the plain command completes the full set, for CUDA.
+    let (out, _) = fetch(clone.path(), &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "ok"), ("FAKE_DRIVER", "1")]);
+    assert!(out.status.success() && err(&out).contains("an NVIDIA driver is present"), "{}", err(&out));
+    let mut expected = RUNTIME_INSTALLS.to_vec();
+    expected.push(FULL_INSTALL);
+    assert_installs(cache.path(), &expected);
 }
 
 #[test]
