@@ -7,49 +7,157 @@ mod common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// A scratch "clone" holding only the script, so the `.libtorch` link it makes
-/// lands there.
+/// A scratch "clone" holding only the scripts, so the `.libtorch` link they make
+/// and follow lands there.
 fn clone_with_script() -> tempfile::TempDir {
     let dir = common::scratch();
     fs::create_dir(dir.path().join("scripts")).unwrap();
-    fs::copy(common::root().join("scripts/fetch_libtorch.sh"), dir.path().join("scripts/fetch_libtorch.sh"))
-        .unwrap();
+    for script in ["scripts/fetch_libtorch.sh", "scripts/python"] {
+        fs::copy(common::root().join(script), dir.path().join(script)).unwrap();
+    }
     dir
 }
 
+/// Runs the clone's scripts/python with the cache `cache`.
+fn scripts_python(clone: &Path, cache: &Path) -> Output {
+    Command::new(clone.join("scripts/python"))
+        .arg("scripts/reference.py")
+        .env_remove("SINE_RNN_PYTHON")
+        .env("SINE_RNN_CACHE", cache)
+        .current_dir(clone)
+        .output()
+        .expect("scripts/python runs")
+}
+
 fn fetch(clone: &Path, envs: &[(&str, &str)]) -> (Output, Duration) {
+    fetch_with(clone, &[], envs)
+}
+
+fn fetch_with(clone: &Path, args: &[&str], envs: &[(&str, &str)]) -> (Output, Duration) {
     let started = Instant::now();
     let out = Command::new("bash")
         .arg(clone.join("scripts/fetch_libtorch.sh"))
+        .args(args)
+        .env_remove("PYTHON")
+        .env_remove("SINE_RNN_PYTHON")
+        .env("FAKE_WHEELS", fake_wheels())
         .envs(envs.iter().copied())
         .output()
         .expect("bash runs");
     (out, started.elapsed())
 }
 
+/// Small shared libraries built with the C compiler, standing in for the wheels'
+/// ones: real ELF files with real NEEDED entries and a real run path, so the
+/// script's reading of them and the loader's check (`ldd`) run for real. The fake
+/// libtorch_cpu.so needs libc10.so (beside it), libcudart.so.13 and libcupti.so.13
+/// (found through `$ORIGIN/../../nvidia/cu13/lib`, as in the torch wheel). With
+/// them, the fake wheels' metadata: torch pins `cuda-toolkit[...]==13.0.3`, whose
+/// extras pin the NVIDIA wheels.
+fn fake_wheels() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("setup-fake-wheels-{}", std::process::id()));
+        fs::create_dir_all(&d).unwrap();
+        fs::write(d.join("stub.c"), "int sine_rnn_stub(void) { return 0; }\n").unwrap();
+        let cc = |args: &[&str]| {
+            let out = Command::new("cc").args(args).current_dir(&d).output().expect("a C compiler (cc) runs");
+            assert!(out.status.success(), "cc {args:?}: {}", err(&out));
+        };
+        for so in ["libc10.so", "libcudart.so.13", "libcupti.so.13"] {
+            cc(&["-shared", "-fPIC", "-o", so, &format!("-Wl,-soname,{so}"), "stub.c"]);
+        }
+        cc(&[
+            "-shared",
+            "-fPIC",
+            "-o",
+            "libtorch_cpu.so",
+            "stub.c",
+            "-Wl,--no-as-needed",
+            "-L.",
+            "-l:libc10.so",
+            "-l:libcudart.so.13",
+            "-l:libcupti.so.13",
+            "-Wl,-rpath,$ORIGIN/../../nvidia/cu13/lib:$ORIGIN",
+        ]);
+        fs::write(
+            d.join("torch.METADATA"),
+            "Metadata-Version: 2.1\nName: torch\nVersion: 2.13.0\nRequires-Dist: filelock\n\
+             Requires-Dist: cuda-toolkit[cublas,cudart,cupti,nvrtc]==13.0.3; platform_system == \"Linux\"\n\
+             Requires-Dist: nvidia-cudnn-cu13==9.20.0.48; platform_system == \"Linux\"\n",
+        )
+        .unwrap();
+        fs::write(
+            d.join("cuda_toolkit.METADATA"),
+            "Metadata-Version: 2.1\nName: cuda-toolkit\nVersion: 13.0.3.0\n\
+             Provides-Extra: cublas\n\
+             Requires-Dist: nvidia-cublas==13.1.1.3.*; sys_platform == 'linux' and extra == 'cublas'\n\
+             Provides-Extra: cudart\n\
+             Requires-Dist: nvidia-cuda-runtime==13.0.96.*; (sys_platform == 'linux' and platform_machine == 'x86_64') and extra == 'cudart'\n\
+             Provides-Extra: cupti\n\
+             Requires-Dist: nvidia-cuda-cupti==13.0.85.*; sys_platform == 'linux' and extra == 'cupti'\n\
+             Provides-Extra: nvjitlink\n\
+             Requires-Dist: nvidia-nvjitlink<14,>=13.0.88; extra == 'nvjitlink'\n",
+        )
+        .unwrap();
+        d
+    })
+}
+
 /// A fake environment whose `python -m pip install` does what `FAKE_PIP` says:
-/// `ok` lays out a minimal torch directory, `enospc` fails as pip does on a full
-/// disk, `interrupt` dies half-way (as a killed download would).
+/// `ok` lays out the files of the wheels it is asked for (a full install, without
+/// `--no-deps`, lays out all of them and makes torch "importable"), `enospc` fails
+/// as pip does on a full disk, `interrupt` dies half-way (as a killed download
+/// would). Every install is logged, one line each, to `<venv>/pip.log`. In it,
+/// libcuda.so.1 loads only when `FAKE_DRIVER=1`: a machine with or without an
+/// NVIDIA driver, wherever the test runs.
 fn fake_venv(cache: &Path) {
     let bin = cache.join("venv-torch-2.13.0/bin");
     fs::create_dir_all(&bin).unwrap();
     let script = r#"#!/bin/sh
-torch="$(dirname "$0")/../lib/python3.11/site-packages/torch"
+venv="$(dirname "$0")/.."
+sp="$venv/lib/python3.11/site-packages"
+torch="$sp/torch"
+w="$FAKE_WHEELS"
+torch_wheel() {
+  mkdir -p "$torch/lib" "$torch/include/torch/csrc/api/include/torch" "$sp/torch-2.13.0.dist-info"
+  cp "$w/libtorch_cpu.so" "$w/libc10.so" "$torch/lib/"
+  : > "$torch/include/torch/csrc/api/include/torch/torch.h"
+  echo "__version__ = '2.13.0+cu130'" > "$torch/version.py"
+  cp "$w/torch.METADATA" "$sp/torch-2.13.0.dist-info/METADATA"
+}
+toolkit_wheel() { mkdir -p "$sp/cuda_toolkit-13.0.3.0.dist-info"; cp "$w/cuda_toolkit.METADATA" "$sp/cuda_toolkit-13.0.3.0.dist-info/METADATA"; }
+nvidia_wheel() { mkdir -p "$sp/nvidia/cu13/lib"; cp "$w/$1" "$sp/nvidia/cu13/lib/"; }
+case "$*" in
+  *libcuda.so.1*) if [ "$FAKE_DRIVER" = 1 ]; then echo yes; else echo no; fi; exit 0 ;;
+esac
 case "$1" in
-  -c) echo "2.13.0+cpu" ;;
+  -c)
+    if [ -f "$sp/.importable" ]; then echo "2.13.0+cu130"; else echo "ModuleNotFoundError: No module named 'sympy'" >&2; exit 1; fi ;;
   -m)
     if [ "$3" = "--version" ]; then echo "pip 23.2.1 (fake)"; exit 0; fi
+    echo "$*" >> "$venv/pip.log"
     case "$FAKE_PIP" in
       ok)
-        mkdir -p "$torch/lib" "$torch/include/torch/csrc/api/include/torch"
-        : > "$torch/lib/libtorch_cpu.so"
-        : > "$torch/include/torch/csrc/api/include/torch/torch.h"
-        echo "__version__ = '2.13.0+cpu'" > "$torch/version.py"
-        echo "Successfully installed torch-2.13.0" ;;
+        for a in "$@"; do
+          case "$a" in
+            torch==*) torch_wheel ;;
+            cuda-toolkit==*) toolkit_wheel ;;
+            nvidia-cuda-runtime==*) nvidia_wheel libcudart.so.13 ;;
+            nvidia-cuda-cupti==*) nvidia_wheel libcupti.so.13 ;;
+          esac
+        done
+        case " $* " in
+          *" --no-deps "*) ;;
+          *) torch_wheel; toolkit_wheel; nvidia_wheel libcudart.so.13; nvidia_wheel libcupti.so.13
+             : > "$sp/.importable" ;;
+        esac
+        echo "Successfully installed (fake)" ;;
       enospc)
         echo "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device" >&2
         exit 1 ;;
@@ -58,10 +166,54 @@ case "$1" in
         echo "Downloading torch-2.13.0 ... Terminated" >&2
         exit 143 ;;
     esac ;;
+  *) echo "fake python ran: $*" ;;
 esac
 "#;
     fs::write(bin.join("python"), script).unwrap();
     fs::set_permissions(bin.join("python"), fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// The pip installs the fake environment was asked for, one line each.
+fn pip_log(cache: &Path) -> Vec<String> {
+    fs::read_to_string(cache.join("venv-torch-2.13.0/pip.log"))
+        .map(|t| t.lines().map(String::from).collect())
+        .unwrap_or_default()
+}
+
+/// A base interpreter (what `PYTHON` names) that is the real python3, except that
+/// it has no torch.
+fn fake_base_python(dir: &Path) -> String {
+    let path = dir.join("python3");
+    let script = r#"#!/bin/sh
+case "$*" in
+  *'find_spec("torch")'*) exit 0 ;;
+esac
+exec python3 "$@"
+"#;
+    fs::write(&path, script).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    common::path_str(&path)
+}
+
+/// The runtime set as torch's (fake) metadata defines it: torch alone, then the
+/// toolkit's metadata, then exactly the wheels of the libraries libtorch_cpu.so
+/// names, at the versions the toolkit pins.
+const RUNTIME_INSTALLS: [&str; 3] = [
+    "--no-deps torch==2.13.0",
+    "--no-deps cuda-toolkit==13.0.3",
+    "--no-deps nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85",
+];
+const FULL_INSTALL: &str = "torch==2.13.0 numpy>=1.26,<3 matplotlib>=3.8,<4 safetensors>=0.4,<1";
+
+fn assert_installs(cache: &Path, expected: &[&str]) {
+    let log = pip_log(cache);
+    assert_eq!(log.len(), expected.len(), "{log:#?}");
+    for (line, want) in log.iter().zip(expected) {
+        assert!(line.ends_with(&format!(" {want}")), "pip was asked for `{line}`, expected `... {want}`");
+        if !want.starts_with("--no-deps") {
+            assert!(!line.contains("--no-deps"), "{line}");
+        }
+    }
 }
 
 fn err(o: &Output) -> String {
@@ -168,14 +320,254 @@ fn an_interrupted_install_is_completed_by_a_rerun_and_a_third_run_is_a_no_op() {
     assert!(out.status.success(), "{}", err(&out));
     let link = fs::read_link(clone.path().join(".libtorch")).expect(".libtorch linked");
     assert!(link.join("lib/libtorch_cpu.so").exists());
-    let stamp = cache.path().join("venv-torch-2.13.0/.sine-rnn-complete");
-    let before = fs::metadata(&stamp).unwrap().modified().unwrap();
+    let installs = pip_log(cache.path());
 
     // Everything in place: pip is not even called (it would fail), and nothing changes.
     let (out, took) = fetch(clone.path(), &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "enospc")]);
     assert!(out.status.success(), "{}", err(&out));
     assert!(err(&out).contains("is in place"), "{}", err(&out));
     assert!(took < Duration::from_secs(5), "took {took:?}");
-    assert_eq!(fs::metadata(&stamp).unwrap().modified().unwrap(), before);
+    assert_eq!(pip_log(cache.path()), installs);
     assert_eq!(fs::read_link(clone.path().join(".libtorch")).unwrap(), link);
+}
+
+#[test]
+fn the_cpu_runtime_set_is_torch_alone_and_the_libraries_libtorch_names() {
+    let clone = clone_with_script();
+    let cache = common::scratch();
+    fake_venv(cache.path());
+    let c = common::path_str(cache.path());
+    let (out, _) = fetch_with(clone.path(), &["--cpu"], &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "ok")]);
+    assert!(out.status.success(), "{}", err(&out));
+    assert_installs(cache.path(), &RUNTIME_INSTALLS);
+    assert!(err(&out).contains("CPU runtime set"), "{}", err(&out));
+    assert!(err(&out).contains("libcudart.so.13") && err(&out).contains("libcupti.so.13"), "{}", err(&out));
+    assert!(err(&out).contains("scripts/fetch_libtorch.sh --python"), "{}", err(&out));
+    let venv = cache.path().join("venv-torch-2.13.0");
+    assert!(venv.join(".sine-rnn-runtime").exists());
+    assert!(!venv.join(".sine-rnn-complete").exists() && !venv.join(".sine-rnn-python").exists());
+    let link = fs::read_link(clone.path().join(".libtorch")).expect(".libtorch linked");
+    assert_eq!(link, venv.join("lib/python3.11/site-packages/torch"));
+    // The loader finds every library of the set through torch's own run path.
+    let ldd = Command::new("ldd").arg(link.join("lib/libtorch_cpu.so")).output().expect("ldd runs");
+    let ldd = common::stdout(&ldd);
+    assert!(ldd.contains("nvidia/cu13/lib/libcudart.so.13") && !ldd.contains("not found"), "{ldd}");
+
+    // A rerun with no flag (and no driver) is satisfied by it, without pip.
+    let (out, took) = fetch(clone.path(), &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "enospc")]);
+    assert!(out.status.success() && err(&out).contains("is in place"), "{}", err(&out));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_eq!(pip_log(cache.path()).len(), RUNTIME_INSTALLS.len());
+
+    // Once a driver is present, the plain command completes the full set, for CUDA.
+    let (out, _) = fetch(clone.path(), &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "ok"), ("FAKE_DRIVER", "1")]);
+    assert!(out.status.success() && err(&out).contains("an NVIDIA driver is present"), "{}", err(&out));
+    let mut expected = RUNTIME_INSTALLS.to_vec();
+    expected.push(FULL_INSTALL);
+    assert_installs(cache.path(), &expected);
+}
+
+#[test]
+fn the_plain_command_takes_the_runtime_set_without_a_driver_and_the_full_set_with_one() {
+    for (driver, expected, said) in [
+        ("0", &RUNTIME_INSTALLS[..], "no NVIDIA driver"),
+        ("1", &[FULL_INSTALL][..], "an NVIDIA driver is present"),
+    ] {
+        let clone = clone_with_script();
+        let cache = common::scratch();
+        fake_venv(cache.path());
+        let (out, _) = fetch(
+            clone.path(),
+            &[
+                ("SINE_RNN_CACHE", &common::path_str(cache.path())),
+                ("FAKE_PIP", "ok"),
+                ("FAKE_DRIVER", driver),
+            ],
+        );
+        assert!(out.status.success(), "{}", err(&out));
+        assert!(err(&out).contains(said), "{}", err(&out));
+        assert_installs(cache.path(), expected);
+    }
+}
+
+#[test]
+fn python_over_the_runtime_set_installs_the_rest_into_the_same_environment() {
+    let clone = clone_with_script();
+    let cache = common::scratch();
+    fake_venv(cache.path());
+    let c = common::path_str(cache.path());
+    let (out, _) = fetch_with(clone.path(), &["--cpu"], &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "ok")]);
+    assert!(out.status.success(), "{}", err(&out));
+
+    // The Python side refuses the runtime set in one line naming the fix.
+    let py = scripts_python(clone.path(), cache.path());
+    assert_eq!(py.status.code(), Some(1));
+    let e = err(&py);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.starts_with("scripts/python: error: ") && e.contains("run scripts/fetch_libtorch.sh --python"),
+        "{e}"
+    );
+    assert!(py.stdout.is_empty());
+
+    let (out, _) = fetch_with(clone.path(), &["--python"], &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "ok")]);
+    assert!(out.status.success(), "{}", err(&out));
+    assert!(!err(&out).contains("creating the Python environment"), "{}", err(&out));
+    let mut expected = RUNTIME_INSTALLS.to_vec();
+    expected.push(FULL_INSTALL);
+    assert_installs(cache.path(), &expected);
+    let venv = cache.path().join("venv-torch-2.13.0");
+    assert_eq!(fs::read_to_string(venv.join(".sine-rnn-python")).unwrap().trim(), FULL_INSTALL);
+
+    let py = scripts_python(clone.path(), cache.path());
+    assert!(py.status.success(), "{}", err(&py));
+    assert_eq!(common::stdout(&py).trim(), "fake python ran: scripts/reference.py");
+
+    // Now everything is there, for every form of the command.
+    for args in [&["--python"][..], &["--cpu"][..], &[][..]] {
+        let (out, took) = fetch_with(clone.path(), args, &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "enospc")]);
+        assert!(
+            out.status.success() && err(&out).contains("(full set) is in place"),
+            "{args:?}: {}",
+            err(&out)
+        );
+        assert!(took < Duration::from_secs(5), "took {took:?}");
+    }
+    assert_eq!(pip_log(cache.path()).len(), expected.len());
+}
+
+#[test]
+fn an_environment_completed_by_the_earlier_script_is_kept_and_completed_in_place() {
+    // The earlier script installed torch with all its dependencies, numpy and
+    // matplotlib, and stamped .sine-rnn-complete; it had no safetensors.
+    let clone = clone_with_script();
+    let cache = common::scratch();
+    fake_venv(cache.path());
+    let c = common::path_str(cache.path());
+    let venv = cache.path().join("venv-torch-2.13.0");
+    let py = venv.join("bin/python");
+    let made = Command::new(&py)
+        .args(["-m", "pip", "install", "torch==2.13.0", "numpy", "matplotlib"])
+        .env("FAKE_PIP", "ok")
+        .env("FAKE_WHEELS", fake_wheels())
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    fs::remove_file(venv.join("pip.log")).unwrap();
+    fs::write(venv.join(".sine-rnn-complete"), "").unwrap();
+
+    for args in [&[][..], &["--cpu"][..]] {
+        let (out, _) = fetch_with(clone.path(), args, &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "enospc")]);
+        assert!(out.status.success() && err(&out).contains("is in place"), "{args:?}: {}", err(&out));
+    }
+    assert!(pip_log(cache.path()).is_empty());
+    let py = scripts_python(clone.path(), cache.path());
+    assert!(py.status.success(), "{}", err(&py));
+
+    let (out, _) = fetch_with(clone.path(), &["--python"], &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "ok")]);
+    assert!(out.status.success(), "{}", err(&out));
+    assert!(!err(&out).contains("creating the Python environment"), "{}", err(&out));
+    assert_installs(cache.path(), &[FULL_INSTALL]);
+}
+
+/// A fake installed PyTorch: a `torch` package of version `version` (with the
+/// libtorch files the build needs) in a directory to put on PYTHONPATH, and the
+/// other packages named.
+fn fake_site(version: &str, also: &[&str]) -> tempfile::TempDir {
+    let site = common::scratch();
+    let torch = site.path().join("torch");
+    fs::create_dir_all(torch.join("lib")).unwrap();
+    fs::create_dir_all(torch.join("include/torch/csrc/api/include/torch")).unwrap();
+    fs::write(torch.join("__init__.py"), "raise ImportError('the fake torch is not for importing')\n")
+        .unwrap();
+    fs::write(torch.join("version.py"), format!("__version__ = '{version}'\n")).unwrap();
+    fs::write(torch.join("lib/libtorch_cpu.so"), "").unwrap();
+    fs::write(torch.join("include/torch/csrc/api/include/torch/torch.h"), "").unwrap();
+    for name in also {
+        fs::create_dir(site.path().join(name)).unwrap();
+        fs::write(site.path().join(name).join("__init__.py"), "").unwrap();
+    }
+    site
+}
+
+#[test]
+fn an_installed_torch_2_13_0_is_linked_and_nothing_is_downloaded() {
+    for (version, args, also) in [
+        ("2.13.0+cpu", &[][..], &[][..]),
+        ("2.13.0", &[][..], &[][..]),
+        ("2.13.0+cu130", &["--python"][..], &["numpy", "matplotlib", "safetensors"][..]),
+    ] {
+        let clone = clone_with_script();
+        let cache = common::scratch();
+        let site = fake_site(version, also);
+        let links = common::scratch();
+        let (out, took) = fetch_with(
+            clone.path(),
+            args,
+            &[
+                ("SINE_RNN_CACHE", &common::path_str(cache.path())),
+                ("PYTHON", "python3"),
+                ("PYTHONPATH", &common::path_str(site.path())),
+                ("PIP_INDEX_URL", "https://127.0.0.1:9/simple"),
+                ("PIP_FIND_LINKS", &common::path_str(links.path())),
+            ],
+        );
+        assert!(out.status.success(), "{version}: {}", err(&out));
+        assert!(err(&out).contains("nothing downloaded"), "{}", err(&out));
+        let torch = site.path().canonicalize().unwrap().join("torch");
+        assert_eq!(fs::read_link(clone.path().join(".libtorch")).unwrap(), torch);
+        assert_eq!(fs::read_dir(cache.path()).unwrap().count(), 0, "no environment is created");
+        assert!(took < Duration::from_secs(5), "took {took:?}");
+    }
+}
+
+#[test]
+fn another_torch_version_is_refused_with_the_version_needed() {
+    let clone = clone_with_script();
+    let cache = common::scratch();
+    let site = fake_site("2.5.1+cu121", &[]);
+    let (out, _) = fetch(
+        clone.path(),
+        &[
+            ("SINE_RNN_CACHE", &common::path_str(cache.path())),
+            ("PYTHON", "python3"),
+            ("PYTHONPATH", &common::path_str(site.path())),
+        ],
+    );
+    assert!(!out.status.success());
+    let e = err(&out);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.starts_with("fetch_libtorch: error: python3 has torch 2.5.1+cu121"), "{e}");
+    assert!(e.contains("needs torch 2.13.0 (tch 0.26 binds libtorch 2.13.0)"), "{e}");
+    assert!(!clone.path().join(".libtorch").exists());
+    assert_eq!(fs::read_dir(cache.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn an_interpreter_without_torch_makes_the_cached_environment() {
+    let clone = clone_with_script();
+    let cache = common::scratch();
+    fake_venv(cache.path());
+    let python = fake_base_python(cache.path());
+    let (out, _) = fetch_with(
+        clone.path(),
+        &["--cpu"],
+        &[("SINE_RNN_CACHE", &common::path_str(cache.path())), ("FAKE_PIP", "ok"), ("PYTHON", &python)],
+    );
+    assert!(out.status.success(), "{}", err(&out));
+    assert!(err(&out).contains("has no torch: making the cached environment"), "{}", err(&out));
+    assert_installs(cache.path(), &RUNTIME_INSTALLS);
+    let link = fs::read_link(clone.path().join(".libtorch")).unwrap();
+    assert!(link.starts_with(cache.path()), "{}", link.display());
+}
+
+#[test]
+fn an_unknown_option_is_refused() {
+    let clone = clone_with_script();
+    let cache = common::scratch();
+    let (out, _) =
+        fetch_with(clone.path(), &["--gpu"], &[("SINE_RNN_CACHE", &common::path_str(cache.path()))]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err(&out).contains("unknown option '--gpu'") && err(&out).contains("--python"), "{}", err(&out));
+    assert_eq!(fs::read_dir(cache.path()).unwrap().count(), 0);
 }
