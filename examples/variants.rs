@@ -137,7 +137,12 @@ fn main() -> Result<()> {
             let input = data.x.narrow(0, j, 1);
             let (pred, next) = forward(&input, &context, &w);
             let vals = [&input, &context, &next, &pred].map(sine_rnn::steps::train::to_vec);
-            let named = [("input", &vals[0][..]), ("context_in", &vals[1]), ("context", &vals[2]), ("pred", &vals[3])];
+            let named = [
+                ("input", &vals[0][..]),
+                ("context_in", &vals[1]),
+                ("context", &vals[2]),
+                ("pred", &vals[3]),
+            ];
             trace.prediction(cfg.epochs, j as usize, named);
             context = next;
         }

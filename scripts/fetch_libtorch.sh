@@ -49,6 +49,9 @@ FULL_SET="torch==$TORCH_VERSION $NUMPY_SPEC $MATPLOTLIB_SPEC $SAFETENSORS_SPEC"
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${SINE_RNN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sine-rnn}
+# A relative cache means relative to where the script was run from; made absolute
+# here, so the .libtorch link in the clone points at the right place.
+case "$cache" in /*) ;; *) cache=$PWD/$cache ;; esac
 venv=$cache/venv-torch-$TORCH_VERSION
 # Stamps, each written only once its set is completely installed:
 #   .sine-rnn-runtime   the CPU runtime set
@@ -85,6 +88,14 @@ for arg in "$@"; do
     *) die "unknown option '$arg'; use --python (the full set for the Python side and the tests), --cpu, or no flag" ;;
   esac
 done
+
+# The torch 2.13.0 wheels this project builds on exist for Linux x86_64 with glibc;
+# anywhere else, say so before downloading anything.
+system="$(uname -s 2>/dev/null || echo unknown) $(uname -m 2>/dev/null || echo unknown)"
+if [ "$system" != "Linux x86_64" ] || ! getconf GNU_LIBC_VERSION >/dev/null 2>&1; then
+  [ "$system" = "Linux x86_64" ] && system="$system without glibc"
+  die "this system is $system; sine-rnn supports Linux x86_64 with glibc (the platform of the torch $TORCH_VERSION wheels it builds on), so nothing was downloaded"
+fi
 
 # Where the wheel put libtorch inside the environment (lib/pythonX.Y/site-packages/torch).
 torch_dir() {
@@ -233,7 +244,13 @@ command -v "$python" >/dev/null 2>&1 \
 "$python" -c 'import venv, ensurepip' >/dev/null 2>&1 \
   || die "$python cannot create virtual environments: install its venv module (Debian: apt install python3-venv)"
 
-mkdir -p "$cache" || die "cannot create the cache directory $cache"
+mkdir -p "$cache" 2>/dev/null || die "cannot create the cache directory $cache; choose another with SINE_RNN_CACHE"
+# Permission bits say little (root ignores them; read-only mounts ignore them): try.
+probe=$cache/.sine-rnn-write-test.$$
+if ! : 2>/dev/null >"$probe"; then
+  die "the cache directory $cache is not writable (read-only, or not yours); choose another with SINE_RNN_CACHE"
+fi
+rm -f "$probe"
 # A venv whose creation was interrupted can have bin/python but no pip: recreate it.
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
   say "creating the Python environment $venv"

@@ -571,3 +571,67 @@ fn an_unknown_option_is_refused() {
     assert!(err(&out).contains("unknown option '--gpu'") && err(&out).contains("--python"), "{}", err(&out));
     assert_eq!(fs::read_dir(cache.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn a_relative_cache_is_taken_from_where_the_script_runs() {
+    let clone = clone_with_script();
+    let work = common::scratch();
+    fake_venv(&work.path().join("rel/cache"));
+    let out = Command::new("bash")
+        .arg(clone.path().join("scripts/fetch_libtorch.sh"))
+        .arg("--cpu")
+        .current_dir(work.path())
+        .env_remove("PYTHON")
+        .env("FAKE_WHEELS", fake_wheels())
+        .env("FAKE_PIP", "ok")
+        .env("SINE_RNN_CACHE", "rel/cache")
+        .output()
+        .expect("bash runs");
+    assert!(out.status.success(), "{}", err(&out));
+    let link = fs::read_link(clone.path().join(".libtorch")).expect(".libtorch linked");
+    assert!(link.is_absolute(), "{}", link.display());
+    assert!(link.starts_with(work.path().join("rel/cache")), "{}", link.display());
+    assert!(clone.path().join(".libtorch/lib/libtorch_cpu.so").exists(), "the link resolves");
+}
+
+#[test]
+fn a_cache_that_cannot_be_written_says_so() {
+    // sysfs takes no new files, even from root: a directory that exists but is not writable.
+    let sys = Path::new("/sys/kernel");
+    assert!(fs::write(sys.join("sine-rnn-probe"), b"").is_err(), "/sys/kernel took a file");
+    let clone = clone_with_script();
+    let (out, _) = fetch_with(clone.path(), &["--cpu"], &[("SINE_RNN_CACHE", "/sys/kernel")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err(&out).contains("the cache directory /sys/kernel is not writable")
+            && err(&out).contains("SINE_RNN_CACHE"),
+        "{}",
+        err(&out)
+    );
+    assert!(!err(&out).contains("disk is full"), "{}", err(&out));
+}
+
+#[test]
+fn another_system_is_refused_before_anything_is_downloaded() {
+    let clone = clone_with_script();
+    let cache = common::scratch();
+    // A `uname` that answers as a Mac would, first on PATH.
+    let bin = common::scratch();
+    fs::write(
+        bin.path().join("uname"),
+        "#!/bin/sh\ncase \"$1\" in -s) echo Darwin ;; -m) echo arm64 ;; esac\n",
+    )
+    .unwrap();
+    fs::set_permissions(bin.path().join("uname"), fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", common::path_str(bin.path()), std::env::var("PATH").unwrap_or_default());
+    let c = common::path_str(cache.path());
+    let (out, _) = fetch(clone.path(), &[("SINE_RNN_CACHE", &c), ("PATH", &path), ("FAKE_PIP", "ok")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err(&out).contains("this system is Darwin arm64; sine-rnn supports Linux x86_64 with glibc"),
+        "{}",
+        err(&out)
+    );
+    assert_eq!(fs::read_dir(cache.path()).unwrap().count(), 0, "something was downloaded");
+    assert!(!clone.path().join(".libtorch").exists());
+}
