@@ -1,6 +1,9 @@
 //! The `sine-rnn` binary: parse the flags, pick the device, run the tutorial's
 //! steps with the chosen backend, write the outputs.
 
+use std::io::StdoutLock;
+use std::ops::ControlFlow;
+
 use anyhow::Result;
 use tch::Device;
 
@@ -9,17 +12,32 @@ use sine_rnn::note;
 use sine_rnn::steps::data::{sine_data, times_after, SineData};
 use sine_rnn::steps::model::Weights;
 use sine_rnn::steps::plot::{self, Format};
-use sine_rnn::steps::train::{diverged_at, generate};
+use sine_rnn::steps::train::{diverged_at, generate, Watch};
 use sine_rnn::support::cli::Args;
 use sine_rnn::support::device;
 use sine_rnn::support::epoch_log::EpochLog;
-use sine_rnn::support::files::{stage, Staged};
+use sine_rnn::support::files::{self, stage, Staged};
 use sine_rnn::support::process::{self, EXIT_DIVERGED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
-use sine_rnn::support::pyfmt::py_float;
+use sine_rnn::support::progress::Progress;
+use sine_rnn::support::pyfmt::{py_float, readable_tenth};
 use sine_rnn::support::report::RunRecord;
+use sine_rnn::support::signals;
 use sine_rnn::LIBTORCH_VERSION;
 
+/// Runs before Rust's start-up code, which would hide a closed stdout.
+#[used]
+#[link_section = ".init_array"]
+static RECORD_STDOUT: extern "C" fn() = process::record_stdout_at_start;
+
 fn main() {
+    if let Err(e) = process::check_stdout() {
+        note!("sine-rnn: error: {e}");
+        process::exit_now(EXIT_RUNTIME);
+    }
+    if let Err(e) = signals::install() {
+        note!("sine-rnn: error: {e:#}");
+        process::exit_now(EXIT_RUNTIME);
+    }
     let args = Args::parse_or_exit();
     process::install_panic_hook();
     let code = match device::select(args.device_choice()) {
@@ -47,18 +65,30 @@ fn run(args: &Args, device: Device) -> Result<u8> {
 
     // Step 2: the data; steps 3 to 5: weights, training, prediction, with the
     // tutorial's log line on stdout every 10th epoch.
+    // stdout stays the tutorial's lines; the progress line (on a terminal) is on stderr.
     let data = sine_data(cfg.seq_length, device);
-    let mut log = EpochLog::new(std::io::stdout().lock(), 10);
-    let trained = train_with(args.backend, &cfg, &data, device, |i, total| log.record(i, total))?;
-    log.finish()?;
+    let mut watcher = Watcher {
+        log: EpochLog::new(std::io::stdout().lock(), args.log_every),
+        progress: Progress::new(cfg.epochs, cfg.seq_length),
+    };
+    let trained = train_with(args.backend, &cfg, &data, device, &mut watcher);
+    watcher.progress.finish();
+    let trained = trained?;
+    watcher.log.finish()?;
+    let epochs = trained.losses.len();
+    let interrupted = signals::received();
+    if let Some(sig) = interrupted {
+        note!(
+            "sine-rnn: {}: stopped after epoch {} of {}; writing the outputs for the weights reached",
+            signals::name(sig),
+            epochs as i64 - 1,
+            cfg.epochs
+        );
+    }
     let secs = trained.train_time.as_secs_f64();
-    let steps = cfg.epochs * cfg.seq_length;
+    let steps = epochs * cfg.seq_length;
     let per_step = if steps > 0 { 1e6 * secs / steps as f64 } else { 0.0 };
-    note!(
-        "sine-rnn: trained {} epochs x {} points in {secs:.6} s ({per_step:.2} us per step)",
-        cfg.epochs,
-        cfg.seq_length
-    );
+    note!("sine-rnn: trained {epochs} epochs x {} points in {secs:.6} s ({per_step:.2} us per step)", cfg.seq_length);
 
     // A run whose loss blew up still printed what Python prints; say so, and keep
     // any earlier plot rather than overwrite it with a picture of nothing.
@@ -68,7 +98,7 @@ fn run(args: &Args, device: Device) -> Result<u8> {
             "sine-rnn: the loss stopped being finite at epoch {epoch} (lr {}): training diverged; \
              try a smaller --lr, e.g. {}; no plot written",
             py_float(cfg.lr),
-            py_float(cfg.lr / 10.0)
+            readable_tenth(cfg.lr)
         );
     } else if trained.predictions.iter().any(|p| !p.is_finite()) {
         note!("sine-rnn: the predictions are not finite; try a smaller --lr; no plot written");
@@ -88,6 +118,7 @@ fn run(args: &Args, device: Device) -> Result<u8> {
             data: &data,
             trained: &trained,
             generated: &generated,
+            interrupted_by: interrupted.map(signals::name),
         };
         staged.push(stage(path, serde_json::to_string_pretty(&record.to_json())?.as_bytes())?);
     }
@@ -112,10 +143,37 @@ fn run(args: &Args, device: Device) -> Result<u8> {
             staged.push(stage(path, &plot::render_losses(format, &trained.losses)?)?);
         }
     }
-    for file in staged {
-        note!("sine-rnn: wrote {}", file.commit()?.display());
+    for path in files::commit_all(staged)? {
+        if path.as_os_str() == files::STDOUT {
+            note!("sine-rnn: wrote the record to stdout");
+        } else {
+            note!("sine-rnn: wrote {}", path.display());
+        }
     }
-    Ok(if healthy { EXIT_OK } else { EXIT_DIVERGED })
+    Ok(match interrupted {
+        Some(sig) => signals::exit_code(sig),
+        None if healthy => EXIT_OK,
+        None => EXIT_DIVERGED,
+    })
+}
+
+/// What the binary does after each epoch: the tutorial's stdout line, the progress
+/// line, and a stop when a signal asked for one. Kept trivial: it runs every epoch.
+struct Watcher<'a> {
+    log: EpochLog<StdoutLock<'a>>,
+    progress: Progress,
+}
+
+impl Watch for &mut Watcher<'_> {
+    fn epoch(&mut self, epoch: usize, total: f32) -> ControlFlow<()> {
+        self.log.record(epoch, total);
+        self.progress.epoch(epoch, total);
+        if signals::received().is_some() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
 }
 
 /// `--generate`: the network fed its own predictions past the data, from the
