@@ -95,3 +95,11 @@ pub fn check_stdout() -> Result<(), String> {
         Ok(())
     }
 }
+
+/// Ends the process at once, from any thread: unlike [`exit_now`] it does not take
+/// stdout's lock (the training loop holds it; stdout is line-buffered, so every
+/// log line is already out).
+pub fn exit_at_once(code: u8) -> ! {
+    // SAFETY: _exit only ends the process.
+    unsafe { libc::_exit(code.into()) }
+}

@@ -32,7 +32,7 @@ pub fn install() -> Result<()> {
                 }
                 files::remove_staged_then(|| {
                     crate::note!("\nsine-rnn: {} again: stopping now, nothing more is written", name(sig));
-                    process::exit_now(exit_code(sig))
+                    process::exit_at_once(exit_code(sig))
                 });
             }
         })
