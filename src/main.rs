@@ -88,7 +88,10 @@ fn run(args: &Args, device: Device) -> Result<u8> {
     let secs = trained.train_time.as_secs_f64();
     let steps = epochs * cfg.seq_length;
     let per_step = if steps > 0 { 1e6 * secs / steps as f64 } else { 0.0 };
-    note!("sine-rnn: trained {epochs} epochs x {} points in {secs:.6} s ({per_step:.2} us per step)", cfg.seq_length);
+    note!(
+        "sine-rnn: trained {epochs} epochs x {} points in {secs:.6} s ({per_step:.2} us per step)",
+        cfg.seq_length
+    );
 
     // A run whose loss blew up still printed what Python prints; say so, and keep
     // any earlier plot rather than overwrite it with a picture of nothing.

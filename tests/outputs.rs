@@ -171,7 +171,10 @@ fn the_same_file_named_twice_is_a_usage_error() {
     std::os::unix::fs::symlink("exists.svg", d.join("alias.svg")).unwrap();
     let (a, b) = (d.join("new.svg"), d.join("./new.svg"));
     let e = check_outputs(&[("--plot", a.as_path()), ("--loss-plot", b.as_path())]).unwrap_err();
-    assert_eq!(e, format!("--plot and --loss-plot name the same file ({}); give each output its own", b.display()));
+    assert_eq!(
+        e,
+        format!("--plot and --loss-plot name the same file ({}); give each output its own", b.display())
+    );
     let (a, b) = (d.join("exists.svg"), d.join("alias.svg"));
     assert!(check_outputs(&[("--plot", a.as_path()), ("--loss-plot", b.as_path())]).is_err());
     let (a, b) = (d.join("one.svg"), d.join("two.svg"));

@@ -69,7 +69,8 @@ fn temporary_files(dir: &Path) -> Vec<String> {
 
 fn stops_after_the_epoch(sig: i32, name: &str, code: i32) {
     let dir = scratch();
-    let (child, stdout) = start(&["--epochs", "5000000", "--json", "r.json", "--loss-plot", "l.svg"], dir.path());
+    let (child, stdout) =
+        start(&["--epochs", "5000000", "--json", "r.json", "--loss-plot", "l.svg"], dir.path());
     std::thread::sleep(Duration::from_millis(300));
     kill(&child, sig);
     let (got, took, rest, err) = finish(child, stdout, Duration::from_secs(5));
@@ -79,7 +80,7 @@ fn stops_after_the_epoch(sig: i32, name: &str, code: i32) {
     assert_eq!(record["interrupted"], true);
     assert_eq!(record["signal"], name);
     let epochs = record["epochs_completed"].as_u64().unwrap();
-    assert!(epochs >= 1 && epochs < 5_000_000, "{epochs}");
+    assert!((1..5_000_000).contains(&epochs), "{epochs}");
     assert_eq!(record["epoch_losses"]["shape"], serde_json::json!([epochs]));
     // The last epoch reached is named on stderr, and the log stopped there.
     let line = format!("sine-rnn: {name}: stopped after epoch {} of 5000000; ", epochs - 1);
@@ -133,9 +134,11 @@ fn a_second_sigint_during_a_long_epoch_exits_at_once_with_nothing_written() {
 fn signals_while_an_output_waits_leave_no_temporary_file() {
     // The record goes to a FIFO nobody reads, so the run waits in its writes with
     // the plot staged beside its target; each signal must still leave no `.tmp`.
-    for (first, second, code) in
-        [(libc::SIGINT, libc::SIGINT, 130), (libc::SIGTERM, libc::SIGTERM, 143), (libc::SIGHUP, libc::SIGINT, 130)]
-    {
+    for (first, second, code) in [
+        (libc::SIGINT, libc::SIGINT, 130),
+        (libc::SIGTERM, libc::SIGTERM, 143),
+        (libc::SIGHUP, libc::SIGINT, 130),
+    ] {
         let dir = scratch();
         assert!(Command::new("mkfifo").arg(dir.path().join("pipe")).status().unwrap().success());
         std::fs::write(dir.path().join("p.png"), b"previous plot").unwrap();

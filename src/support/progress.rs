@@ -5,9 +5,7 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-use crate::support::pyfmt::py_float;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// How often the line is refreshed at most (and ticks by itself during slow epochs).
 const EVERY: Duration = Duration::from_millis(200);
@@ -31,10 +29,16 @@ impl Progress {
     /// The same, drawn on `target` (`None`: nothing at all).
     pub fn with_target(epochs: usize, points: usize, target: Option<ProgressDrawTarget>) -> Self {
         let bar = target.map(|target| {
+            // Short enough for an 80-column terminal: a longer line wraps, and
+            // each redraw then leaves a line behind.
             let style = ProgressStyle::with_template(
-                "{msg} {wide_bar} {per_sec} steps, {elapsed_precise} elapsed, {eta_precise} left",
+                "{msg} [{bar:12}] {rate} steps/s, {elapsed} elapsed, {eta} left",
             )
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}", state.per_sec());
+            })
+            .progress_chars("=> ");
             let bar = ProgressBar::with_draw_target(Some((epochs * points) as u64), target).with_style(style);
             bar.set_message(format!("epoch 0/{epochs}"));
             bar.enable_steady_tick(EVERY);
@@ -52,7 +56,7 @@ impl Progress {
         }
         self.last = now;
         bar.set_position((epoch as u64 + 1) * self.points);
-        bar.set_message(format!("epoch {epoch}/{} loss {}", self.epochs, py_float(loss.into())));
+        bar.set_message(format!("epoch {epoch}/{} loss {}", self.epochs, short(loss)));
     }
 
     /// Removes the line from the terminal.
@@ -60,5 +64,14 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// A loss in a few significant digits (the log on stdout has them all).
+fn short(loss: f32) -> String {
+    if (1e-3..1e4).contains(&loss.abs()) {
+        format!("{loss:.6}")
+    } else {
+        format!("{loss:.4e}")
     }
 }

@@ -51,19 +51,6 @@ pub fn py_float(x: f64) -> String {
     format!("{sign}{body}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::py_float;
-
-    #[test]
-    fn zero_and_sign() {
-        assert_eq!(py_float(0.0), "0.0");
-        assert_eq!(py_float(-0.0), "-0.0");
-        assert_eq!(py_float(-2.5), "-2.5");
-        assert_eq!(py_float(f64::NEG_INFINITY), "-inf");
-    }
-}
-
 /// A tenth of `x`, as a hint a person reads: the decimal digits of `x` with the
 /// exponent lowered by one (`4.0` gives `0.4`, `1e30` gives `1e+29`), where `x / 10.0`
 /// in binary would print `1.0000000000000001e+29`.
@@ -75,4 +62,17 @@ pub fn readable_tenth(x: f64) -> String {
         .and_then(|s| s.parse::<f64>().ok())
         .unwrap_or(x / 10.0);
     py_float(tenth)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::py_float;
+
+    #[test]
+    fn zero_and_sign() {
+        assert_eq!(py_float(0.0), "0.0");
+        assert_eq!(py_float(-0.0), "-0.0");
+        assert_eq!(py_float(-2.5), "-2.5");
+        assert_eq!(py_float(f64::NEG_INFINITY), "-inf");
+    }
 }
