@@ -152,7 +152,7 @@ fn paths_that_cannot_be_written_are_refused_up_front_in_one_line() {
         (d.join("sub/"), "ends in '/', so it names a directory"),
         (d.join("afile/x.json"), "afile is not a directory"),
         (d.join("afile/deeper/x.json"), "is not a usable directory"),
-        (long, "is 305 bytes long, and"),
+        (long, "the file name is 305 bytes long, longer than the 255 its file system takes"),
         (d.join("locked.json"), "is read-only; make it writable (chmod u+w) or choose another name"),
         (d.join("no/such/x.json"), "does not exist"),
     ];

@@ -311,11 +311,7 @@ pub fn check_output_path(path: &Path) -> Result<(), String> {
     let name = real.file_name().map(|n| n.as_bytes().len()).unwrap_or(0);
     let max = name_max(dir);
     if name > max {
-        return Err(format!(
-            "the file name in {} is {name} bytes long, and {} takes at most {max}",
-            real.display(),
-            dir.display()
-        ));
+        return Err(format!("the file name is {name} bytes long, longer than the {max} its file system takes"));
     }
     if let Ok(meta) = std::fs::metadata(&real) {
         if meta.permissions().readonly() {
