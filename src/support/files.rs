@@ -196,7 +196,8 @@ fn resolve(path: &Path) -> std::io::Result<Target> {
                 return Ok(Target::Into(Some(fd)));
             }
         }
-        if !meta.is_file() {
+        // A directory goes the rename's way, which fails and leaves it be.
+        if !meta.is_file() && !meta.is_dir() {
             return Ok(Target::Into(None));
         }
     }
@@ -311,7 +312,9 @@ pub fn check_output_path(path: &Path) -> Result<(), String> {
     let name = real.file_name().map(|n| n.as_bytes().len()).unwrap_or(0);
     let max = name_max(dir);
     if name > max {
-        return Err(format!("the file name is {name} bytes long, longer than the {max} its file system takes"));
+        return Err(format!(
+            "the file name is {name} bytes long, longer than the {max} its file system takes"
+        ));
     }
     if let Ok(meta) = std::fs::metadata(&real) {
         if meta.permissions().readonly() {
