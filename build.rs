@@ -18,6 +18,15 @@ fn main() {
     for var in ["LIBTORCH", "LIBTORCH_BYPASS_VERSION_CHECK", "LIBTORCH_USE_PYTORCH"] {
         println!("cargo:rerun-if-env-changed={var}");
     }
+    // Another system: say so before torch-sys's compiler errors do.
+    let target = |key: &str| env::var(key).unwrap_or_default();
+    if let Err(message) = libtorch::check_platform(
+        &target("CARGO_CFG_TARGET_OS"),
+        &target("CARGO_CFG_TARGET_ARCH"),
+        &target("CARGO_CFG_TARGET_ENV"),
+    ) {
+        fail(&message);
+    }
     if env::var_os("LIBTORCH_USE_PYTORCH").is_some() {
         // torch-sys asks the active Python for libtorch; nothing to check here.
         println!("cargo:rustc-env=SINE_RNN_LIBTORCH_LIB=");
@@ -28,13 +37,7 @@ fn main() {
     let bypass = env::var_os("LIBTORCH_BYPASS_VERSION_CHECK").is_some();
     let found = match libtorch::check(root.as_deref(), bypass) {
         Ok(found) => found,
-        Err(message) => {
-            // One clear line (and a cargo warning, which cargo shows first); a
-            // panic would only add a backtrace hint.
-            println!("cargo:warning={message}");
-            eprintln!("error: {message}");
-            std::process::exit(1);
-        }
+        Err(message) => fail(&message),
     };
     let lib = found.lib.display();
     println!("cargo:rerun-if-changed={lib}/libtorch_cpu.so");
@@ -46,4 +49,12 @@ fn main() {
     // NVIDIA driver is present, so CPU-only machines never map the CUDA stack.
     println!("cargo:rustc-env=SINE_RNN_LIBTORCH_LIB={lib}");
     println!("cargo:rustc-env=SINE_RNN_LIBTORCH_VERSION={}", found.version.as_deref().unwrap_or("unknown"));
+}
+
+/// One clear line (and a cargo warning, which cargo shows first), exit 1; a panic
+/// would only add a backtrace hint.
+fn fail(message: &str) -> ! {
+    println!("cargo:warning={message}");
+    eprintln!("error: {message}");
+    std::process::exit(1);
 }

@@ -7,6 +7,24 @@ use std::path::{Path, PathBuf};
 pub const EXPECTED: &str = "2.13.0";
 pub const FIX: &str = "run scripts/fetch_libtorch.sh (or set LIBTORCH to a libtorch 2.13.0 directory)";
 
+/// The one platform sine-rnn is built and tested on (the README's "Supported
+/// platforms"): the libtorch it fetches is the Linux x86_64 glibc wheel, and the
+/// binary loads CUDA with `dlopen` and reads `/proc`.
+pub const SUPPORTED: &str = "Linux x86_64 with glibc";
+
+/// Refuses any other target before torch-sys's C++ build can fail in its own
+/// words. Takes cargo's `CARGO_CFG_TARGET_{OS,ARCH,ENV}`.
+pub fn check_platform(os: &str, arch: &str, env: &str) -> Result<(), String> {
+    if (os, arch, env) == ("linux", "x86_64", "gnu") {
+        return Ok(());
+    }
+    let env = if env.is_empty() { String::new() } else { format!(" ({env})") };
+    Err(format!(
+        "sine-rnn supports {SUPPORTED} only; this build is for {os} {arch}{env}. \
+         See the README's Supported platforms"
+    ))
+}
+
 /// What build.rs needs to know about a usable libtorch.
 #[derive(Debug)]
 pub struct Libtorch {
@@ -20,6 +38,9 @@ pub struct Libtorch {
 /// expected release. Each failure is one sentence that names the fix.
 pub fn check(root: Option<&Path>, bypass_version_check: bool) -> Result<Libtorch, String> {
     let root = root.ok_or_else(|| format!("libtorch not found: LIBTORCH is not set; {FIX}"))?;
+    if root.as_os_str().is_empty() {
+        return Err(format!("LIBTORCH is set but empty; unset it or {FIX}"));
+    }
     if !root.exists() {
         return Err(format!("libtorch not found at {} (LIBTORCH); {FIX}", root.display()));
     }

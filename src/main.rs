@@ -13,16 +13,31 @@ use sine_rnn::steps::train::{diverged_at, generate};
 use sine_rnn::support::cli::Args;
 use sine_rnn::support::device;
 use sine_rnn::support::epoch_log::EpochLog;
-use sine_rnn::support::files::{stage, Staged};
+use sine_rnn::support::files::{self, stage, Staged};
 use sine_rnn::support::process::{self, EXIT_DIVERGED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
-use sine_rnn::support::pyfmt::py_float;
+use sine_rnn::support::progress::Progress;
+use sine_rnn::support::pyfmt::{py_float, readable_tenth};
 use sine_rnn::support::report::{config_json, RunRecord};
+use sine_rnn::support::signals;
 use sine_rnn::support::trace::{EpochRange, TraceWriter};
 use sine_rnn::support::watch::RunWatch;
 use sine_rnn::support::weights::{self, WeightValues};
 use sine_rnn::LIBTORCH_VERSION;
 
+/// Runs before Rust's start-up code, which would hide a closed stdout.
+#[used]
+#[link_section = ".init_array"]
+static RECORD_STDOUT: extern "C" fn() = process::record_stdout_at_start;
+
 fn main() {
+    if let Err(e) = process::check_stdout() {
+        note!("sine-rnn: error: {e}");
+        process::exit_now(EXIT_RUNTIME);
+    }
+    if let Err(e) = signals::install() {
+        note!("sine-rnn: error: {e:#}");
+        process::exit_now(EXIT_RUNTIME);
+    }
     let args = Args::parse_or_exit();
     let init = args.init_weights_or_exit();
     process::install_panic_hook();
@@ -50,22 +65,38 @@ fn run(args: &Args, init: Option<&WeightValues>, device: Device) -> Result<u8> {
     note!("sine-rnn: libtorch {LIBTORCH_VERSION}, device {where_}, backend {backend}");
 
     // Step 2: the data; steps 3 to 5: weights, training, prediction, with the
-    // tutorial's log line on stdout every 10th epoch (and `--trace`, if asked for).
+    // tutorial's log line on stdout every 10th epoch (`--log-every`), a progress
+    // line on stderr when it is a terminal, and `--trace` if asked for.
     let data = sine_data(cfg.seq_length, device);
     let trace = match &args.trace {
         Some(path) => Some(start_trace(path, args, &cfg, device)?),
         None => None,
     };
-    let mut watch = RunWatch { log: EpochLog::new(std::io::stdout().lock(), 10), trace };
-    let trained = train_with(args.backend, &cfg, &data, device, init, &mut watch)?;
-    let RunWatch { log, trace } = watch;
+    let mut watch = RunWatch {
+        log: EpochLog::new(std::io::stdout().lock(), args.log_every),
+        progress: Progress::new(cfg.epochs, cfg.seq_length),
+        trace,
+    };
+    let trained = train_with(args.backend, &cfg, &data, device, init, &mut watch);
+    watch.progress.finish();
+    let trained = trained?;
+    let RunWatch { log, trace, .. } = watch;
     log.finish()?;
+    let epochs = trained.losses.len();
+    let interrupted = signals::received();
+    if let Some(sig) = interrupted {
+        note!(
+            "sine-rnn: {}: stopped after epoch {} of {}; writing the outputs for the weights reached",
+            signals::name(sig),
+            epochs as i64 - 1,
+            cfg.epochs
+        );
+    }
     let secs = trained.train_time.as_secs_f64();
-    let steps = cfg.epochs * cfg.seq_length;
+    let steps = epochs * cfg.seq_length;
     let per_step = if steps > 0 { 1e6 * secs / steps as f64 } else { 0.0 };
     note!(
-        "sine-rnn: trained {} epochs x {} points in {secs:.6} s ({per_step:.2} us per step)",
-        cfg.epochs,
+        "sine-rnn: trained {epochs} epochs x {} points in {secs:.6} s ({per_step:.2} us per step)",
         cfg.seq_length
     );
 
@@ -77,7 +108,7 @@ fn run(args: &Args, init: Option<&WeightValues>, device: Device) -> Result<u8> {
             "sine-rnn: the loss stopped being finite at epoch {epoch} (lr {}): training diverged; \
              try a smaller --lr, e.g. {}; no plot written",
             py_float(cfg.lr),
-            py_float(cfg.lr / 10.0)
+            readable_tenth(cfg.lr)
         );
     } else if trained.predictions.iter().any(|p| !p.is_finite()) {
         note!("sine-rnn: the predictions are not finite; try a smaller --lr; no plot written");
@@ -117,6 +148,7 @@ fn run(args: &Args, init: Option<&WeightValues>, device: Device) -> Result<u8> {
             data: &data,
             trained: &trained,
             generated: &generated,
+            interrupted_by: interrupted.map(signals::name),
         };
         staged.push(stage(path, serde_json::to_string_pretty(&record.to_json())?.as_bytes())?);
     }
@@ -141,10 +173,18 @@ fn run(args: &Args, init: Option<&WeightValues>, device: Device) -> Result<u8> {
             staged.push(stage(path, &plot::render_losses(format, &trained.losses)?)?);
         }
     }
-    for file in staged {
-        note!("sine-rnn: wrote {}", file.commit()?.display());
+    for path in files::commit_all(staged)? {
+        if path.as_os_str() == files::STDOUT {
+            note!("sine-rnn: wrote the record to stdout");
+        } else {
+            note!("sine-rnn: wrote {}", path.display());
+        }
     }
-    Ok(if healthy { EXIT_OK } else { EXIT_DIVERGED })
+    Ok(match interrupted {
+        Some(sig) => signals::exit_code(sig),
+        None if healthy => EXIT_OK,
+        None => EXIT_DIVERGED,
+    })
 }
 
 /// `--trace`: the file and its header line, before the first step.

@@ -73,3 +73,24 @@ fn the_wheel_and_the_official_archive_are_both_recognised() {
         .unwrap_err()
         .contains("cannot tell the libtorch version"));
 }
+
+#[test]
+fn an_empty_libtorch_says_it_is_empty() {
+    let e = libtorch::check(Some(Path::new("")), false).unwrap_err();
+    assert!(e.starts_with("LIBTORCH is set but empty;") && e.contains("scripts/fetch_libtorch.sh"), "{e}");
+}
+
+#[test]
+fn only_linux_x86_64_glibc_is_built() {
+    assert_eq!(libtorch::check_platform("linux", "x86_64", "gnu"), Ok(()));
+    for (os, arch, env, named) in [
+        ("macos", "aarch64", "", "macos aarch64."),
+        ("windows", "x86_64", "msvc", "windows x86_64 (msvc)"),
+        ("linux", "aarch64", "gnu", "linux aarch64 (gnu)"),
+        ("linux", "x86_64", "musl", "linux x86_64 (musl)"),
+    ] {
+        let e = libtorch::check_platform(os, arch, env).unwrap_err();
+        assert!(e.starts_with("sine-rnn supports Linux x86_64 with glibc only; this build is for "), "{e}");
+        assert!(e.contains(named) && e.contains("Supported platforms"), "{e}");
+    }
+}

@@ -139,6 +139,16 @@ fn bad_flags_exit_2_with_one_line_before_training() {
         vec!["--plot", "sub.png"],
         vec!["--json", missing.as_str()],
         vec!["--json", "sub"],
+        vec!["--lr", "1e-46"],
+        vec!["--lr", "1e-300"],
+        vec!["--lr", "1e39"],
+        vec!["--log-every", "0"],
+        vec!["--log-every", "-1"],
+        vec!["--hidden-size", "-3"],
+        vec!["--seq-length", "-5"],
+        vec!["--json", "sub/"],
+        vec!["--json", "--epochs", "3"],
+        vec!["--plot", "x.svg", "--loss-plot", "./x.svg"],
     ]
     .iter()
     .map(|c| c.iter().map(|s| s.to_string()).collect())
@@ -221,6 +231,7 @@ fn help_documents_every_flag() {
         "--save-weights",
         "--trace",
         "--trace-epochs",
+        "--log-every",
     ];
     for flag in flags {
         assert!(help.contains(flag), "{flag} missing from --help");
@@ -229,4 +240,136 @@ fn help_documents_every_flag() {
     let flag_lines: Vec<&str> = help.lines().filter(|l| l.trim_start().starts_with("--")).collect();
     assert_eq!(flag_lines.len(), flags.len(), "{help}");
     assert!(flag_lines.iter().all(|l| l.split_whitespace().count() > 3), "{help}");
+}
+
+#[test]
+fn a_learning_rate_that_is_zero_in_float32_is_refused_with_the_smallest_that_works() {
+    let out = sine_rnn(&["--lr", "1e-46"], scratch().path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "sine-rnn: error: invalid value '1e-46' for '--lr <LR>': the learning rate 1e-46 is 0 in float32, \
+         which libtorch computes in; the smallest it takes is 1e-45 (see sine-rnn --help)\n"
+    );
+    // The smallest float32 itself trains (and changes nothing visible).
+    let ok = sine_rnn(&["--lr", "1e-45", "--epochs", "1", "--no-plot"], scratch().path());
+    assert!(ok.status.success(), "{}", stderr(&ok));
+}
+
+#[test]
+fn negative_numbers_get_each_flags_own_message() {
+    for (flag, expected) in [
+        ("--generate", "invalid value '-1' for '--generate <N>': -1 is not in 0..=1000000"),
+        ("--epochs", "invalid value '-1' for '--epochs <EPOCHS>': -1 is not in 0..=10000000"),
+        ("--log-every", "invalid value '-1' for '--log-every <N>': -1 is not in 1..=10000000"),
+        ("--seed", "the seed must be a whole number from 0 to 18446744073709551615"),
+        ("--lr", "the learning rate must be a finite number > 0"),
+    ] {
+        let out = sine_rnn(&[flag, "-1"], scratch().path());
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(expected), "{flag}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn the_divergence_hint_is_a_readable_number() {
+    let out = sine_rnn(&["--lr", "1e30", "--epochs", "2"], scratch().path());
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out)
+        .contains("(lr 1e+30): training diverged; try a smaller --lr, e.g. 1e+29; no plot written"));
+}
+
+#[test]
+fn log_every_sets_the_stdout_lines() {
+    let out = sine_rnn(&["--epochs", "7", "--no-plot", "--log-every", "3"], scratch().path());
+    assert!(out.status.success());
+    let epochs: Vec<String> =
+        stdout(&out).lines().map(|l| l.split(' ').nth(1).unwrap_or("").to_string()).collect();
+    assert_eq!(epochs, ["0", "3", "6"]);
+}
+
+#[test]
+fn a_closed_stdout_fails_like_a_full_one() {
+    let dir = scratch();
+    let closed = Command::new("sh")
+        .args(["-c", &format!("exec '{BIN}' --epochs 1 --json r.json >&-")])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(closed.status.code(), Some(1));
+    assert_eq!(
+        stderr(&closed),
+        "sine-rnn: error: stdout is closed, so the log has nowhere to go; redirect it (>/dev/null to discard it)\n"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing trained, nothing written");
+}
+
+#[test]
+fn a_path_that_is_not_utf8_is_refused_by_every_path_flag_alike() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = scratch();
+    for (flag, name) in
+        [("--json", &b"\xff.json"[..]), ("--plot", &b"\xff.png"[..]), ("--loss-plot", &b"\xff.svg"[..])]
+    {
+        let out = Command::new(BIN)
+            .arg(flag)
+            .arg(std::ffi::OsStr::from_bytes(name))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert_eq!(
+            stderr(&out),
+            "sine-rnn: error: invalid UTF-8 was detected in one or more arguments (see sine-rnn --help)\n",
+            "{flag}"
+        );
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn the_record_keeps_a_seed_above_2_to_the_53_exact() {
+    let dir = scratch();
+    let seed = "18446744073709551615";
+    let out = sine_rnn(&["--seed", seed, "--epochs", "1", "--no-plot", "--json", "r.json"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(dir.path().join("r.json")).unwrap();
+    assert!(text.contains(&format!("\"seed_decimal\": \"{seed}\"")), "{text}");
+    assert!(text.contains(&format!("\"seed\": {seed},")), "{text}");
+    let json = common::read_json(&dir.path().join("r.json"));
+    assert_eq!((json["interrupted"].as_bool(), json["epochs_completed"].as_u64()), (Some(false), Some(1)));
+}
+
+#[test]
+fn no_progress_line_when_stderr_is_not_a_terminal() {
+    let out = sine_rnn(&["--epochs", "400", "--no-plot"], scratch().path());
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(!err.contains(" elapsed, ") && !err.contains("epoch 0/"), "{err}");
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert_eq!(stdout(&out).lines().count(), 40);
+}
+
+#[test]
+fn a_terminal_gets_a_progress_line_on_stderr_and_stdout_stays_the_log() {
+    // script(1) gives the run a terminal; stdout goes to a file.
+    let dir = scratch();
+    let cmd = format!("'{BIN}' --epochs 1500 --no-plot > log.txt");
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "typescript"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script(1) from util-linux runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let screen = stdout(&out);
+    assert!(screen.contains("epoch ") && screen.contains(" loss "), "{screen:?}");
+    assert!(
+        screen.contains(" steps/s, ") && screen.contains(" elapsed, ") && screen.contains(" left"),
+        "{screen:?}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("log.txt")).unwrap();
+    assert_eq!(log.lines().count(), 150);
+    assert!(log.lines().all(|l| l.starts_with("Epoch: ")), "{log}");
 }

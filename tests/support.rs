@@ -1,6 +1,8 @@
 //! The support modules in-process: the stdout epoch log and the one-line panic
 //! reports.
 
+mod common;
+
 use std::io::{self, Write};
 use std::sync::Mutex;
 
@@ -80,4 +82,22 @@ fn panics_are_told_apart_libtorch_or_ours() {
         seen[1],
         format!("internal error at tests/support.rs:{line}: an invariant of ours broke (please report it)")
     );
+}
+
+/// stderr's "trained … in … s" line reports `Trained::train_time`: the training
+/// loop alone. With no epoch and a long sequence, almost all the work is the
+/// prediction pass, which must not be counted.
+#[test]
+fn the_training_time_leaves_out_the_prediction_pass() {
+    use sine_rnn::backends::{train_with, Backend};
+    use sine_rnn::steps::data::{sine_data, Config};
+    let _lock = common::seed_lock();
+    let cfg = Config { seed: 0, epochs: 0, lr: 0.1, seq_length: 20_000, hidden_size: 6 };
+    let data = sine_data(cfg.seq_length, tch::Device::Cpu);
+    let started = std::time::Instant::now();
+    let trained =
+        train_with(Backend::Tch, &cfg, &data, tch::Device::Cpu, None, |_: usize, _: f32| {}).unwrap();
+    let total = started.elapsed();
+    assert_eq!(trained.predictions.len(), 20_000);
+    assert!(trained.train_time * 10 < total, "train_time {:?} of {total:?}", trained.train_time);
 }

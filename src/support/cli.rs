@@ -10,7 +10,7 @@ use crate::backends::Backend;
 use crate::steps::data::Config;
 use crate::steps::plot::Format;
 use crate::support::device::DeviceChoice;
-use crate::support::files::check_output_path;
+use crate::support::files::check_outputs;
 use crate::support::trace::EpochRange;
 use crate::support::weights::{self, WeightValues};
 
@@ -22,6 +22,10 @@ pub const MAX_HIDDEN_SIZE: usize = 4096;
 pub const MAX_EPOCHS: usize = 10_000_000;
 /// Refused up front: the whole sequence lives in memory and every epoch walks it.
 pub const MAX_SEQ_LENGTH: usize = 1_000_000;
+
+/// The flags that name an output file.
+pub const PATH_FLAGS: &[&str] =
+    &["--plot", "--loss-plot", "--json", "--save-weights", "--trace", "--init-weights"];
 
 /// The PyTorch sine-wave Elman RNN tutorial in Rust (tch). Prints the tutorial's
 /// `Epoch: {i} loss {total}` lines on stdout, exactly as PyTorch does; everything
@@ -51,7 +55,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
     /// Scatter plot of actual vs predicted values (.png or .svg)
-    #[arg(long, default_value = "sine_wave.png", value_parser = parse_plot_path)]
+    #[arg(long, default_value = "sine_wave.png", allow_hyphen_values = true, value_parser = parse_plot_path)]
     pub plot: PathBuf,
     /// Do not write the plot
     #[arg(long)]
@@ -60,19 +64,22 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 0, allow_hyphen_values = true, value_parser = count(0, MAX_SEQ_LENGTH))]
     pub generate: usize,
     /// Also draw every epoch's total loss, log scale (.png or .svg)
-    #[arg(long, value_name = "PATH", value_parser = parse_plot_path)]
+    #[arg(long, value_name = "PATH", allow_hyphen_values = true, value_parser = parse_plot_path)]
     pub loss_plot: Option<PathBuf>,
-    /// Also write a JSON record of the run (every epoch's loss, predictions, weights, bit-exact)
-    #[arg(long, value_name = "PATH")]
+    /// Also write a JSON record of the run (every epoch's loss, predictions, weights, bit-exact); - for stdout, after the log
+    #[arg(long, value_name = "PATH", allow_hyphen_values = true, value_parser = parse_path)]
     pub json: Option<PathBuf>,
+    /// Print the tutorial's log line on stdout every N-th epoch
+    #[arg(long, value_name = "N", default_value_t = 10, allow_hyphen_values = true, value_parser = count(1, MAX_EPOCHS))]
+    pub log_every: usize,
     /// Start from these weights instead of the seeded draw (safetensors: float32 w1, w2)
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", allow_hyphen_values = true, value_parser = parse_path)]
     pub init_weights: Option<PathBuf>,
     /// Also save the trained weights (safetensors, as --init-weights and PyTorch read them)
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", allow_hyphen_values = true, value_parser = parse_path)]
     pub save_weights: Option<PathBuf>,
     /// Record every training step's values, bit-exact, for step-by-step parity (JSON Lines)
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", allow_hyphen_values = true, value_parser = parse_path)]
     pub trace: Option<PathBuf>,
     /// Epochs --trace records: A..B (B excluded), A..=B, A.., ..B or N [default: all]
     #[arg(long, value_name = "RANGE", requires = "trace")]
@@ -83,6 +90,17 @@ impl Args {
     /// Parses the process arguments. On a mistake, prints one line to stderr and
     /// exits with code 2; `--help` and `--version` print and exit 0.
     pub fn parse_or_exit() -> Args {
+        // `--json --epochs 3`: clap would complain of the `3`; name the real mistake.
+        let raw: Vec<_> = std::env::args_os().collect();
+        for pair in raw.windows(2) {
+            if let (Some(flag), Some(value)) = (pair[0].to_str(), pair[1].to_str()) {
+                if PATH_FLAGS.contains(&flag) {
+                    if let Err(why) = parse_path(value) {
+                        usage_error(&format!("{flag}: {why}"));
+                    }
+                }
+            }
+        }
         let parsed = Args::try_parse();
         if let Ok(args) = &parsed {
             if let Err(why) = args.check() {
@@ -107,22 +125,28 @@ impl Args {
         if self.backend == Backend::Native && self.device == DeviceChoice::Cuda {
             return Err("--backend native runs on the CPU only; use --device cpu or auto".into());
         }
+        check_outputs(&self.outputs())
+    }
+
+    /// Every file the run will write, with the flag that named it.
+    pub fn outputs(&self) -> Vec<(&'static str, &std::path::Path)> {
+        let mut out = Vec::new();
         if !self.no_plot {
-            check_output_path(&self.plot).map_err(|e| format!("--plot: {e}"))?;
+            out.push(("--plot", self.plot.as_path()));
         }
         if let Some(path) = &self.loss_plot {
-            check_output_path(path).map_err(|e| format!("--loss-plot: {e}"))?;
+            out.push(("--loss-plot", path.as_path()));
         }
-        if let Some(json) = &self.json {
-            check_output_path(json).map_err(|e| format!("--json: {e}"))?;
+        if let Some(path) = &self.json {
+            out.push(("--json", path.as_path()));
         }
         if let Some(path) = &self.save_weights {
-            check_output_path(path).map_err(|e| format!("--save-weights: {e}"))?;
+            out.push(("--save-weights", path.as_path()));
         }
         if let Some(path) = &self.trace {
-            check_output_path(path).map_err(|e| format!("--trace: {e}"))?;
+            out.push(("--trace", path.as_path()));
         }
-        Ok(())
+        out
     }
 
     /// `--init-weights`, read and checked against `--hidden-size`; on any problem
@@ -181,11 +205,40 @@ fn parse_seed(s: &str) -> Result<u64, String> {
 
 fn parse_lr(s: &str) -> Result<f64, String> {
     let lr: f64 = s.trim().parse().map_err(|_| "expected a number such as 0.1".to_string())?;
-    if lr.is_finite() && lr > 0.0 {
-        Ok(lr)
-    } else {
-        Err("the learning rate must be a finite number > 0, such as 0.1".into())
+    if !(lr.is_finite() && lr > 0.0) {
+        return Err("the learning rate must be a finite number > 0, such as 0.1".into());
     }
+    // libtorch multiplies a float32 tensor by lr in float32: a rate that rounds to
+    // 0 there trains nothing, and one that overflows to inf destroys the weights.
+    let single = lr as f32;
+    if single == 0.0 {
+        return Err(format!(
+            "the learning rate {} is 0 in float32, which libtorch computes in; the smallest it takes is {:e}",
+            s.trim(),
+            f32::from_bits(1)
+        ));
+    }
+    if single.is_infinite() {
+        return Err(format!(
+            "the learning rate {} is infinite in float32, which libtorch computes in; the largest it takes is {:e}",
+            s.trim(),
+            f32::MAX
+        ));
+    }
+    Ok(lr)
+}
+
+/// An output path. A value that starts with `-` is taken as a name (`-` itself
+/// is stdout, for --json), except one that looks like a flag: `--json --epochs 3`
+/// is a forgotten file name, not a file called `--epochs`.
+fn parse_path(s: &str) -> Result<PathBuf, String> {
+    if s.starts_with("--") || s == "-h" || s == "-V" {
+        return Err(format!(
+            "'{s}' looks like a flag, not a file name; give the file name after the flag \
+             (for a file that really is named {s}, write ./{s})"
+        ));
+    }
+    Ok(PathBuf::from(s))
 }
 
 /// A whole number in `min..=max`, by clap's own range check; parsed as a signed
@@ -195,7 +248,7 @@ fn count(min: usize, max: usize) -> RangedI64ValueParser<usize> {
 }
 
 fn parse_plot_path(s: &str) -> Result<PathBuf, String> {
-    let path = PathBuf::from(s);
+    let path = parse_path(s)?;
     if Format::from_path(&path).is_none() {
         return Err("the plot path must end in .png or .svg".into());
     }

@@ -1,84 +1,284 @@
-//! Output files: checked before training, written whole or not at all.
+//! Output files: checked before training, written whole or not at all, and never
+//! at the expense of what the path already is.
 //!
-//! Every output is first written to a temporary file beside its target
-//! ([`stage`]); only when all of a run's outputs are staged are they moved into
-//! place ([`Staged::commit`]). A run that fails or is killed therefore leaves each
-//! target either as it was or whole, never truncated, and a later output that
-//! fails does not leave an earlier one already replaced.
+//! Every output is first written aside ([`stage`]); only when all of a run's
+//! outputs are staged are they put in place ([`Staged::commit`]). What "in place"
+//! means depends on what the path is when it is staged:
+//!
+//! - a regular file, or no file yet: a temporary `.sine-rnn-*.tmp` beside it,
+//!   renamed over it (atomic), so the target is either as it was or whole; a
+//!   replaced file keeps its mode, a new one gets `0o666` less the umask;
+//! - a symlink (or a chain of them): the same for the file it finally points to,
+//!   so the link stays a link;
+//! - something that exists and is not a regular file (a FIFO, a character device,
+//!   a socket, `/dev/stdout`), or `-`: written into, never renamed over, since
+//!   replacing `/dev/null` with a regular file would break the whole system.
+//!
+//! Temporary files are listed in a registry while they exist, so that a signal
+//! that ends the process at once ([`remove_staged_then`]) removes them first.
 
-use std::io::Write;
+use std::fs::{File, Metadata};
+use std::io::{Read, Seek, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use anyhow::{Context, Result};
 use tempfile::NamedTempFile;
 
-/// An output written to a temporary file, waiting to be moved into place.
+/// The name that means standard output (for `--json`).
+pub const STDOUT: &str = "-";
+
+/// An output written aside, waiting to be put in place.
 pub struct Staged {
-    tmp: NamedTempFile,
     path: PathBuf,
+    how: How,
+}
+
+enum How {
+    /// Renamed onto `real` (the path itself, or where its symlinks lead). `None`
+    /// once committed.
+    Rename { tmp: Option<NamedTempFile>, real: PathBuf },
+    /// Copied into the existing non-regular file at commit; `content` is an
+    /// unnamed temporary file, which no signal can leave behind.
+    Into { content: File, fd: Option<i32> },
 }
 
 impl Staged {
-    /// The temporary file, for an output written bit by bit as the run goes.
-    pub fn file(&self) -> &std::fs::File {
-        self.tmp.as_file()
+    /// The file the content is written into before the commit, for an output
+    /// written bit by bit as the run goes (`--trace`); `None` once committed.
+    pub fn file(&self) -> Option<&File> {
+        match &self.how {
+            How::Rename { tmp, .. } => tmp.as_ref().map(NamedTempFile::as_file),
+            How::Into { content, .. } => Some(content),
+        }
     }
 
-    /// Where the output goes once committed.
+    /// Where the output goes, as given.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Moves the new content into place (one rename, atomic on POSIX).
-    pub fn commit(self) -> Result<PathBuf> {
-        let Staged { tmp, path } = self;
-        tmp.persist(&path)
-            .map_err(|e| e.error)
-            .with_context(|| format!("cannot move the new file into place at {}", path.display()))?;
-        Ok(path)
+    /// Puts the new content in place: one rename, atomic on POSIX, or a write
+    /// into what the path already is. Returns the path as given.
+    pub fn commit(mut self) -> Result<PathBuf> {
+        match &mut self.how {
+            How::Rename { tmp, real } => {
+                // Under the registry's lock: a signal that ends the process must not
+                // find the path listed after it has become the real file.
+                let mut live = live();
+                if let Some(tmp) = tmp.take() {
+                    let tmp_path = tmp.path().to_path_buf();
+                    let result = tmp.persist(&*real);
+                    live.retain(|p| *p != tmp_path);
+                    result.map_err(|e| e.error).with_context(|| {
+                        format!("cannot move the new file into place at {}", real.display())
+                    })?;
+                }
+            }
+            How::Into { content, fd } => {
+                content.rewind()?;
+                let mut bytes = Vec::new();
+                content.read_to_end(&mut bytes)?;
+                write_into(&self.path, *fd, &bytes)
+                    .with_context(|| format!("cannot write {}", self.path.display()))?;
+            }
+        }
+        Ok(std::mem::take(&mut self.path))
+    }
+
+    /// Whether committing renames a file into place (rather than writing into one).
+    pub fn renames(&self) -> bool {
+        matches!(self.how, How::Rename { .. })
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`. Dropped uncommitted, the
-/// temporary file is removed.
+impl Drop for Staged {
+    /// Dropped uncommitted, the temporary file is removed (and unlisted).
+    fn drop(&mut self) {
+        if let How::Rename { tmp: Some(_), .. } = &self.how {
+            let mut live = live();
+            if let How::Rename { tmp, .. } = &mut self.how {
+                if let Some(tmp) = tmp.take() {
+                    let tmp_path = tmp.path().to_path_buf();
+                    drop(tmp);
+                    live.retain(|p| *p != tmp_path);
+                }
+            }
+        }
+    }
+}
+
+/// Writes `bytes` aside for `path` (see the module's notes for where).
 pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
     stage_with(path, |file| file.write_all(bytes))
 }
 
-/// [`stage`] for any writer: `fill` writes the content into the temporary file.
-pub fn stage_with(
-    path: &Path,
-    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
-) -> Result<Staged> {
-    let dir = parent_dir(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".sine-rnn-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    fill(tmp.as_file_mut())
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    // tempfile creates files readable by the owner only; a plot is an ordinary file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
+/// [`stage`] for any writer: `fill` writes the content.
+pub fn stage_with(path: &Path, fill: impl FnOnce(&mut File) -> std::io::Result<()>) -> Result<Staged> {
+    match resolve(path).with_context(|| format!("cannot write {}", path.display()))? {
+        Target::Into(fd) => {
+            let mut content = tempfile::tempfile().context("cannot create a temporary file")?;
+            fill(&mut content).with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(Staged { path: path.to_path_buf(), how: How::Into { content, fd } })
+        }
+        Target::Replace { real, mode } => {
+            let dir = parent_dir(&real);
+            let tmp = {
+                // Created and listed under one lock, so no signal falls in between.
+                let mut live = live();
+                let tmp = tempfile::Builder::new()
+                    .prefix(".sine-rnn-")
+                    .suffix(".tmp")
+                    .tempfile_in(dir)
+                    .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+                live.push(tmp.path().to_path_buf());
+                tmp
+            };
+            let mut staged =
+                Staged { path: path.to_path_buf(), how: How::Rename { tmp: Some(tmp), real: real.clone() } };
+            if let How::Rename { tmp: Some(tmp), .. } = &mut staged.how {
+                fill(tmp.as_file_mut())
+                    .and_then(|()| tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode)))
+                    .and_then(|()| tmp.as_file().sync_all())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            Ok(staged)
+        }
     }
-    Ok(Staged { tmp, path: path.to_path_buf() })
 }
 
-/// Writes one file atomically: [`stage`], then [`Staged::commit`].
+/// Commits every staged output: writes into FIFOs, devices and stdout first (they
+/// are the ones that can fail or wait for a reader, and nothing is replaced yet
+/// if they do), then the renames. Returns each path as given, in order done.
+pub fn commit_all(staged: Vec<Staged>) -> Result<Vec<PathBuf>> {
+    let (renames, intos): (Vec<Staged>, Vec<Staged>) = staged.into_iter().partition(Staged::renames);
+    let mut done = Vec::new();
+    for s in intos.into_iter().chain(renames) {
+        done.push(s.commit()?);
+    }
+    Ok(done)
+}
+
+/// Writes one file: [`stage`], then [`Staged::commit`].
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     stage(path, bytes)?.commit().map(drop)
 }
 
 /// [`write_atomic`] for any writer; if `fill` fails, `path` is left as it was.
-pub fn write_atomic_with(
-    path: &Path,
-    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
-) -> Result<()> {
+pub fn write_atomic_with(path: &Path, fill: impl FnOnce(&mut File) -> std::io::Result<()>) -> Result<()> {
     stage_with(path, fill)?.commit().map(drop)
+}
+
+/// Removes every temporary file still staged, then runs `then` (which ends the
+/// process) with the registry still locked, so none can be created or renamed
+/// after the sweep. For a signal that must end the run at once.
+pub fn remove_staged_then<T>(then: impl FnOnce() -> T) -> T {
+    let mut live = live();
+    for path in live.drain(..) {
+        let _ = std::fs::remove_file(path);
+    }
+    then()
+}
+
+/// The temporary files staged and not yet committed or dropped.
+fn live() -> MutexGuard<'static, Vec<PathBuf>> {
+    static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What staging a path amounts to.
+enum Target {
+    /// Write into what is there: standard output or error (the fd), or a
+    /// FIFO, device or socket by its path.
+    Into(Option<i32>),
+    /// Rename a new regular file onto `real`, with this mode.
+    Replace { real: PathBuf, mode: u32 },
+}
+
+fn resolve(path: &Path) -> std::io::Result<Target> {
+    if path.as_os_str() == STDOUT {
+        return Ok(Target::Into(Some(1)));
+    }
+    // Following every link: our own stdout or stderr (`/dev/stdout` is a link to
+    // a pipe, a terminal or a file that the shell opened for us) is written through
+    // its descriptor, whatever it is.
+    if let Ok(meta) = std::fs::metadata(path) {
+        for fd in [1, 2] {
+            if fd_identity(fd) == Some((meta.dev(), meta.ino())) {
+                return Ok(Target::Into(Some(fd)));
+            }
+        }
+        // A directory goes the rename's way, which fails and leaves it be.
+        if !meta.is_file() && !meta.is_dir() {
+            return Ok(Target::Into(None));
+        }
+    }
+    let real = follow_links(path)?;
+    let mode = match std::fs::metadata(&real) {
+        Ok(meta) => meta.permissions().mode() & 0o7777,
+        Err(_) => 0o666 & !umask(),
+    };
+    Ok(Target::Replace { real, mode })
+}
+
+/// Where a chain of symlinks ends (the path itself when it is not one); the end
+/// need not exist yet.
+pub fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let to = std::fs::read_link(&p)?;
+                p = if to.is_absolute() { to } else { parent_dir(&p).join(to) };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
+}
+
+/// Writes `bytes` into an existing non-regular file, or to the descriptor.
+fn write_into(path: &Path, fd: Option<i32>, bytes: &[u8]) -> std::io::Result<()> {
+    match fd {
+        Some(1) => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()
+        }
+        Some(_) => std::io::stderr().lock().write_all(bytes),
+        None => {
+            let meta = std::fs::metadata(path)?;
+            if meta.file_type().is_socket() {
+                return std::os::unix::net::UnixStream::connect(path)?.write_all(bytes);
+            }
+            // No O_TRUNC, no O_CREAT: a FIFO or device takes the bytes as they are.
+            std::fs::OpenOptions::new().write(true).open(path)?.write_all(bytes)
+        }
+    }
+}
+
+/// The file an open descriptor of ours refers to, as (device, inode).
+fn fd_identity(fd: i32) -> Option<(u64, u64)> {
+    // SAFETY: fstat only fills the struct it is given.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        (libc::fstat(fd, &mut st) == 0).then_some((st.st_dev, st.st_ino))
+    }
+}
+
+/// The process's umask, read without changing it (Linux shows it in
+/// /proc/self/status); `0o022` where that cannot be read.
+pub fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|m| u32::from_str_radix(m.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
 }
 
 /// The directory a file path lives in (`.` for a bare file name).
@@ -89,24 +289,125 @@ pub fn parent_dir(path: &Path) -> &Path {
     }
 }
 
-/// An output path is accepted when its directory exists and we can create a file
-/// there, and it does not name a directory. Checked before training, so a typo
-/// does not cost a whole run.
+/// An output path is accepted when it can be written without harm: `-`, an
+/// existing FIFO, device or socket we may write to, or a file (through any
+/// symlinks) in an existing directory where we can create files, with a name that
+/// file system takes, and not read-only. Checked before training, so a typo does
+/// not cost a whole run.
 pub fn check_output_path(path: &Path) -> Result<(), String> {
-    if path.as_os_str().is_empty() {
+    let bytes = path.as_os_str().as_bytes();
+    if bytes.is_empty() {
         return Err("the path is empty".into());
     }
-    if path.is_dir() {
-        return Err(format!("{} is a directory; give a file name", path.display()));
+    if path.as_os_str() == STDOUT {
+        return Ok(());
     }
-    let dir = parent_dir(path);
-    if !dir.is_dir() {
-        return Err(format!("the directory {} does not exist", dir.display()));
+    if bytes.ends_with(b"/") {
+        return Err(format!("{} ends in '/', so it names a directory; give a file name", path.display()));
+    }
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.is_dir() {
+            return Err(format!("{} is a directory; give a file name", path.display()));
+        }
+        if !meta.is_file() {
+            return check_special(path, &meta);
+        }
+    }
+    let real = follow_links(path).map_err(|e| format!("cannot follow {}: {e}", path.display()))?;
+    let dir = parent_dir(&real);
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(format!("{} is not a directory", dir.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!("the directory {} does not exist", dir.display()))
+        }
+        Err(e) => return Err(format!("{} is not a usable directory ({e})", dir.display())),
+    }
+    let name = real.file_name().map(|n| n.as_bytes().len()).unwrap_or(0);
+    let max = name_max(dir);
+    if name > max {
+        return Err(format!(
+            "the file name is {name} bytes long, longer than the {max} its file system takes"
+        ));
+    }
+    if let Ok(meta) = std::fs::metadata(&real) {
+        if meta.permissions().readonly() {
+            return Err(format!(
+                "{} is read-only; make it writable (chmod u+w) or choose another name",
+                real.display()
+            ));
+        }
     }
     // The only reliable writability test is to try (permissions, read-only mounts).
-    tempfile::Builder::new()
-        .prefix(".sine-rnn-probe-")
-        .tempfile_in(dir)
-        .map_err(|e| format!("cannot write in {} ({})", dir.display(), e.kind()))?;
+    // An unnamed file: nothing to clean up, whatever happens next.
+    tempfile::tempfile_in(dir).map_err(|e| format!("cannot write in {} ({})", dir.display(), e.kind()))?;
     Ok(())
+}
+
+/// An existing FIFO, device or socket: written into, if we may.
+fn check_special(path: &Path, meta: &Metadata) -> Result<(), String> {
+    let kind = meta.file_type();
+    if kind.is_block_device() {
+        return Err(format!("{} is a block device (a disk); refusing to write over it", path.display()));
+    }
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| "the path holds a NUL byte")?;
+    // SAFETY: access only reads the NUL-terminated path.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0 {
+        return Err(format!("{} cannot be written to ({})", path.display(), std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// The longest file name the file system of `dir` takes (255 where it will not say).
+fn name_max(dir: &Path) -> usize {
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else { return 255 };
+    // SAFETY: pathconf only reads the NUL-terminated path.
+    let n = unsafe { libc::pathconf(c.as_ptr(), libc::_PC_NAME_MAX) };
+    if n > 0 {
+        n as usize
+    } else {
+        255
+    }
+}
+
+/// Checks every output of a run, given as (flag, path): each one by
+/// [`check_output_path`], and no file named by two of them. The error is one
+/// line that starts with the flag.
+pub fn check_outputs(outputs: &[(&str, &Path)]) -> Result<(), String> {
+    let mut seen: Vec<(&str, Identity)> = Vec::new();
+    for (flag, path) in outputs {
+        check_output_path(path).map_err(|e| format!("{flag}: {e}"))?;
+        let id = identity(path);
+        if let Some((other, _)) = seen.iter().find(|(_, known)| *known == id) {
+            return Err(format!(
+                "{other} and {flag} name the same file ({}); give each output its own",
+                path.display()
+            ));
+        }
+        seen.push((flag, id));
+    }
+    Ok(())
+}
+
+/// What a path names, to tell when two paths name the same file: (device, inode)
+/// for what exists, the real directory and name for a file still to be made.
+#[derive(PartialEq, Eq, Debug)]
+enum Identity {
+    Node(u64, u64),
+    New(PathBuf, std::ffi::OsString),
+}
+
+fn identity(path: &Path) -> Identity {
+    if path.as_os_str() == STDOUT {
+        if let Some((dev, ino)) = fd_identity(1) {
+            return Identity::Node(dev, ino);
+        }
+    }
+    if let Ok(meta) = std::fs::metadata(path) {
+        return Identity::Node(meta.dev(), meta.ino());
+    }
+    let real = follow_links(path).unwrap_or_else(|_| path.to_path_buf());
+    let dir = parent_dir(&real);
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    Identity::New(dir, real.file_name().map(|n| n.to_os_string()).unwrap_or_default())
 }

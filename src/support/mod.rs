@@ -2,16 +2,18 @@
 //! steps' way: flags ([`cli`]), CPU or CUDA ([`device`]), the stdout log
 //! ([`epoch_log`]), output files ([`files`]) and the JSON record ([`report`]),
 //! exit codes and panics ([`process`]), Python's float format ([`pyfmt`]), the
-//! step-by-step trace ([`trace`]), weight files ([`weights`]),
-//! and what runs beside training ([`watch`]).
+//! progress line ([`progress`]), stop signals ([`signals`]), the step-by-step trace
+//! ([`trace`]), weight files ([`weights`]), and what runs beside training ([`watch`]).
 
 pub mod cli;
 pub mod device;
 pub mod epoch_log;
 pub mod files;
 pub mod process;
+pub mod progress;
 pub mod pyfmt;
 pub mod report;
+pub mod signals;
 pub mod trace;
 pub mod watch;
 pub mod weights;

@@ -51,6 +51,19 @@ pub fn py_float(x: f64) -> String {
     format!("{sign}{body}")
 }
 
+/// A tenth of `x`, as a hint a person reads: the decimal digits of `x` with the
+/// exponent lowered by one (`4.0` gives `0.4`, `1e30` gives `1e+29`), where `x / 10.0`
+/// in binary would print `1.0000000000000001e+29`.
+pub fn readable_tenth(x: f64) -> String {
+    let shortest = format!("{x:e}");
+    let tenth = shortest
+        .split_once('e')
+        .and_then(|(m, e)| e.parse::<i32>().ok().map(|e| format!("{m}e{}", e - 1)))
+        .and_then(|s| s.parse::<f64>().ok())
+        .unwrap_or(x / 10.0);
+    py_float(tenth)
+}
+
 #[cfg(test)]
 mod tests {
     use super::py_float;

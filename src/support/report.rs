@@ -18,6 +18,8 @@ pub struct RunRecord<'a> {
     pub trained: &'a Trained,
     /// The closed-loop continuation (`--generate`), empty without it.
     pub generated: &'a [f32],
+    /// The stop signal that ended training early (`SIGINT`, ...), if one did.
+    pub interrupted_by: Option<&'a str>,
 }
 
 impl RunRecord<'_> {
@@ -31,6 +33,10 @@ impl RunRecord<'_> {
             "program": self.program,
             "backend": self.backend,
             "config": config_json(c),
+            // Stopped by a signal: the record is for the weights reached then.
+            "interrupted": self.interrupted_by.is_some(),
+            "signal": self.interrupted_by,
+            "epochs_completed": t.losses.len(),
             "libtorch_version": self.libtorch_version,
             "device": self.device,
             "time_steps": self.data.time_steps,
@@ -48,6 +54,9 @@ impl RunRecord<'_> {
 pub fn config_json(c: &Config) -> Value {
     json!({
         "seed": c.seed,
+        // The same, as text: JSON readers that hold numbers as doubles
+        // (JavaScript, jq) round seeds above 2^53.
+        "seed_decimal": c.seed.to_string(),
         "epochs": c.epochs,
         "lr": c.lr,
         "seq_length": c.seq_length,

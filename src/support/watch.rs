@@ -1,23 +1,32 @@
-//! What the binary does while training runs: the tutorial's stdout log and, with
-//! `--trace`, the step-by-step record.
+//! What the binary does while training runs, after every epoch (and, with
+//! `--trace`, every step): the tutorial's stdout log, the progress line, the trace,
+//! and a stop when a signal asked for one. Kept trivial: it runs every epoch.
 
 use std::io::Write;
 use std::ops::ControlFlow;
 
 use crate::steps::train::{StepValues, Watch};
 use crate::support::epoch_log::EpochLog;
+use crate::support::progress::Progress;
+use crate::support::signals;
 use crate::support::trace::TraceWriter;
 
-/// The binary's [`Watch`]: every epoch to the log, traced steps to the trace.
+/// The binary's [`Watch`].
 pub struct RunWatch<W: Write> {
     pub log: EpochLog<W>,
+    pub progress: Progress,
     pub trace: Option<TraceWriter>,
 }
 
 impl<W: Write> Watch for &mut RunWatch<W> {
     fn epoch(&mut self, epoch: usize, total: f32) -> ControlFlow<()> {
         self.log.record(epoch, total);
-        ControlFlow::Continue(())
+        self.progress.epoch(epoch, total);
+        if signals::received().is_some() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     }
 
     fn traces(&self, epoch: usize) -> bool {

@@ -1,0 +1,218 @@
+//! Output paths that are not plain new files: FIFOs, symlinks, read-only and
+//! oddly named files, the same file named twice, modes. All in scratch
+//! directories: a FIFO stands for `/dev/null` and `/dev/stdout`, which a build
+//! with the old defect would replace.
+
+mod common;
+
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{scratch, stderr, BIN};
+use sine_rnn::support::files::{check_output_path, check_outputs, stage, umask, write_atomic};
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+    assert!(status.success());
+}
+
+fn tmp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".sine-rnn-"))
+        .collect()
+}
+
+#[test]
+fn a_fifo_given_to_json_receives_the_record_and_stays_a_fifo() {
+    let dir = scratch();
+    let fifo = dir.path().join("pipe");
+    mkfifo(&fifo);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            std::fs::File::open(&fifo).unwrap().read_to_string(&mut text).unwrap();
+            text
+        })
+    };
+    let out = Command::new(BIN)
+        .args(["--epochs", "3", "--no-plot", "--json", "pipe"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let record: serde_json::Value = serde_json::from_str(&reader.join().unwrap()).expect("the record, whole");
+    assert_eq!(record["config"]["epochs"], 3);
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "still a FIFO");
+    assert!(tmp_files(dir.path()).is_empty());
+}
+
+#[test]
+fn json_to_dash_or_to_our_own_stdout_follows_the_log_on_stdout() {
+    let dir = scratch();
+    // `/dev/stdout` is a link to the process's descriptor 1; a link to a FIFO that
+    // is our stdout stands for it here.
+    let fifo = dir.path().join("out");
+    mkfifo(&fifo);
+    std::os::unix::fs::symlink(&fifo, dir.path().join("stdout-link")).unwrap();
+    for json in ["-", "stdout-link"] {
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                std::fs::File::open(&fifo).unwrap().read_to_string(&mut text).unwrap();
+                text
+            })
+        };
+        let status = Command::new(BIN)
+            .args(["--epochs", "11", "--no-plot", "--json", json])
+            .current_dir(dir.path())
+            .stdout(std::fs::OpenOptions::new().write(true).open(&fifo).unwrap())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "--json {json}");
+        let text = reader.join().unwrap();
+        let (log, record) = text.split_at(text.find('{').expect("a record"));
+        assert_eq!(log.lines().count(), 2, "--json {json}: the two log lines first: {log}");
+        assert!(log.lines().all(|l| l.starts_with("Epoch: ")), "{log}");
+        let record: serde_json::Value = serde_json::from_str(record).expect("the record, whole");
+        assert_eq!(record["config"]["epochs"], 11);
+        assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    }
+    assert!(std::fs::symlink_metadata(dir.path().join("stdout-link")).unwrap().file_type().is_symlink());
+}
+
+#[test]
+fn a_symlinked_output_stays_a_symlink_and_its_target_is_replaced() {
+    let dir = scratch();
+    let sub = dir.path().join("real");
+    std::fs::create_dir(&sub).unwrap();
+    let target = sub.join("plot.png");
+    std::fs::write(&target, b"old").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = dir.path().join("link.png");
+    std::os::unix::fs::symlink("real/plot.png", &link).unwrap();
+    // A chain of two links, relative to their own directories.
+    let link2 = dir.path().join("link2.png");
+    std::os::unix::fs::symlink("link.png", &link2).unwrap();
+    write_atomic(&link2, b"new").unwrap();
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(std::fs::symlink_metadata(&link2).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read(&target).unwrap(), b"new");
+    assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o640, "mode kept");
+    assert!(tmp_files(dir.path()).is_empty() && tmp_files(&sub).is_empty());
+    // A link to a file not there yet: the file is made where it points.
+    let dangling = dir.path().join("later.json");
+    std::os::unix::fs::symlink("real/later.json", &dangling).unwrap();
+    write_atomic(&dangling, b"{}").unwrap();
+    assert!(std::fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read(sub.join("later.json")).unwrap(), b"{}");
+}
+
+#[test]
+fn new_files_get_the_umask_and_replaced_files_keep_their_mode() {
+    let dir = scratch();
+    let new = dir.path().join("new.json");
+    write_atomic(&new, b"x").unwrap();
+    let mask = umask();
+    assert_eq!(std::fs::metadata(&new).unwrap().permissions().mode() & 0o7777, 0o666 & !mask);
+    let kept = dir.path().join("kept.json");
+    std::fs::write(&kept, b"old").unwrap();
+    std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o600)).unwrap();
+    write_atomic(&kept, b"new").unwrap();
+    assert_eq!(std::fs::metadata(&kept).unwrap().permissions().mode() & 0o7777, 0o600);
+}
+
+#[test]
+fn the_binary_applies_the_users_umask() {
+    let dir = scratch();
+    let script = format!("umask 077 && exec '{BIN}' --epochs 1 --plot p.svg --json r.json");
+    let out = Command::new("sh").args(["-c", &script]).current_dir(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    for name in ["p.svg", "r.json"] {
+        let mode = std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name}");
+    }
+}
+
+#[test]
+fn paths_that_cannot_be_written_are_refused_up_front_in_one_line() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("afile"), b"").unwrap();
+    std::fs::write(d.join("locked.json"), b"keep").unwrap();
+    std::fs::set_permissions(d.join("locked.json"), std::fs::Permissions::from_mode(0o444)).unwrap();
+    let long = d.join(format!("{}.json", "a".repeat(300)));
+    let cases = [
+        (d.join("sub/"), "ends in '/', so it names a directory"),
+        (d.join("afile/x.json"), "afile is not a directory"),
+        (d.join("afile/deeper/x.json"), "is not a usable directory"),
+        (long, "the file name is 305 bytes long, longer than the 255 its file system takes"),
+        (d.join("locked.json"), "is read-only; make it writable (chmod u+w) or choose another name"),
+        (d.join("no/such/x.json"), "does not exist"),
+    ];
+    for (path, expected) in cases {
+        let e = check_output_path(&path).unwrap_err();
+        assert!(e.contains(expected), "{}: {e}", path.display());
+    }
+    assert_eq!(std::fs::read(d.join("locked.json")).unwrap(), b"keep");
+}
+
+#[test]
+fn the_same_file_named_twice_is_a_usage_error() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("exists.svg"), b"").unwrap();
+    std::os::unix::fs::symlink("exists.svg", d.join("alias.svg")).unwrap();
+    let (a, b) = (d.join("new.svg"), d.join("./new.svg"));
+    let e = check_outputs(&[("--plot", a.as_path()), ("--loss-plot", b.as_path())]).unwrap_err();
+    assert_eq!(
+        e,
+        format!("--plot and --loss-plot name the same file ({}); give each output its own", b.display())
+    );
+    let (a, b) = (d.join("exists.svg"), d.join("alias.svg"));
+    assert!(check_outputs(&[("--plot", a.as_path()), ("--loss-plot", b.as_path())]).is_err());
+    let (a, b) = (d.join("one.svg"), d.join("two.svg"));
+    assert_eq!(check_outputs(&[("--plot", a.as_path()), ("--loss-plot", b.as_path())]), Ok(()));
+    // Through the binary: exit 2, one line, before training.
+    let out = common::sine_rnn(&["--plot", "x.svg", "--loss-plot", "./x.svg"], d);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "sine-rnn: error: --plot and --loss-plot name the same file (./x.svg); give each output its own \
+         (see sine-rnn --help)\n"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_staged_output_dropped_after_a_later_failure_leaves_nothing() {
+    let dir = scratch();
+    let json = dir.path().join("r.json");
+    std::fs::write(&json, b"previous").unwrap();
+    let staged = stage(&json, b"new").unwrap();
+    assert_eq!(tmp_files(dir.path()).len(), 1, "staged beside the target");
+    drop(staged);
+    assert!(tmp_files(dir.path()).is_empty());
+    assert_eq!(std::fs::read(&json).unwrap(), b"previous");
+}
+
+#[test]
+fn a_path_starting_with_a_dash_is_a_name_unless_it_looks_like_a_flag() {
+    let dir = scratch();
+    let out = common::sine_rnn(&["--epochs", "1", "--no-plot", "--json", "-r.json"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("-r.json").is_file());
+    let out = common::sine_rnn(&["--json", "--epochs", "3"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "sine-rnn: error: --json: '--epochs' looks like a flag, not a file name; give the file name after \
+         the flag (for a file that really is named --epochs, write ./--epochs) (see sine-rnn --help)\n"
+    );
+}

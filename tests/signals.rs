@@ -1,0 +1,161 @@
+//! Ctrl-C and its kin, through the binary: the first SIGINT (SIGTERM, SIGHUP)
+//! stops training after the current epoch and writes the outputs for the weights
+//! reached, with the record marked; a second one ends the run at once. No signal
+//! but SIGKILL leaves a temporary file.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{read_json, scratch, BIN};
+
+/// Starts a run and returns once it is training (its first log line is out).
+fn start(args: &[&str], dir: &Path) -> (Child, BufReader<std::process::ChildStdout>) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("a first line");
+    assert!(first.starts_with("Epoch: 0 loss "), "{first}");
+    (child, stdout)
+}
+
+fn kill(child: &Child, sig: i32) {
+    // SAFETY: kill only sends a signal to the child we started.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
+}
+
+/// Waits at most `limit` for the exit; returns the code, how long it took, the
+/// rest of stdout and all of stderr.
+fn finish(
+    mut child: Child,
+    mut stdout: BufReader<std::process::ChildStdout>,
+    limit: Duration,
+) -> (Option<i32>, Duration, String, String) {
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            panic!("still running {limit:?} after the signal");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let took = t0.elapsed();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (status.code(), took, rest, err)
+}
+
+fn temporary_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".sine-rnn-"))
+        .collect()
+}
+
+fn stops_after_the_epoch(sig: i32, name: &str, code: i32) {
+    let dir = scratch();
+    let (child, stdout) =
+        start(&["--epochs", "5000000", "--json", "r.json", "--loss-plot", "l.svg"], dir.path());
+    std::thread::sleep(Duration::from_millis(300));
+    kill(&child, sig);
+    let (got, took, rest, err) = finish(child, stdout, Duration::from_secs(5));
+    assert_eq!(got, Some(code), "{err}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    let record = read_json(&dir.path().join("r.json"));
+    assert_eq!(record["interrupted"], true);
+    assert_eq!(record["signal"], name);
+    let epochs = record["epochs_completed"].as_u64().unwrap();
+    assert!((1..5_000_000).contains(&epochs), "{epochs}");
+    assert_eq!(record["epoch_losses"]["shape"], serde_json::json!([epochs]));
+    // The last epoch reached is named on stderr, and the log stopped there.
+    let line = format!("sine-rnn: {name}: stopped after epoch {} of 5000000; ", epochs - 1);
+    assert!(err.contains(&line), "{err}");
+    assert!(rest.lines().all(|l| l.starts_with("Epoch: ")), "{rest}");
+    assert!(dir.path().join("sine_wave.png").is_file() && dir.path().join("l.svg").is_file());
+    assert!(temporary_files(dir.path()).is_empty());
+}
+
+#[test]
+fn sigint_stops_after_the_epoch_writes_a_marked_record_and_exits_130() {
+    stops_after_the_epoch(libc::SIGINT, "SIGINT", 130);
+}
+
+#[test]
+fn sigterm_does_the_same_with_143() {
+    stops_after_the_epoch(libc::SIGTERM, "SIGTERM", 143);
+}
+
+#[test]
+fn sighup_does_the_same_with_129() {
+    stops_after_the_epoch(libc::SIGHUP, "SIGHUP", 129);
+}
+
+#[test]
+fn a_second_sigint_during_a_long_epoch_exits_at_once_with_nothing_written() {
+    let dir = scratch();
+    // Epochs of seconds: the second signal comes while the first waits for the epoch's end.
+    let args = ["--epochs", "100", "--hidden-size", "1500", "--seq-length", "200", "--json", "r.json"];
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "still in its first epoch");
+    kill(&child, libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(100));
+    kill(&child, libc::SIGINT);
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (got, took, _, err) = finish(child, stdout, Duration::from_secs(5));
+    assert_eq!(got, Some(130), "{err}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(err.contains("sine-rnn: SIGINT again: stopping now, nothing more is written"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing written, nothing left");
+}
+
+#[test]
+fn signals_while_an_output_waits_leave_no_temporary_file() {
+    // The record goes to a FIFO nobody reads, so the run waits in its writes with
+    // the plot staged beside its target; each signal must still leave no `.tmp`.
+    for (first, second, code) in [
+        (libc::SIGINT, libc::SIGINT, 130),
+        (libc::SIGTERM, libc::SIGTERM, 143),
+        (libc::SIGHUP, libc::SIGINT, 130),
+    ] {
+        let dir = scratch();
+        assert!(Command::new("mkfifo").arg(dir.path().join("pipe")).status().unwrap().success());
+        std::fs::write(dir.path().join("p.png"), b"previous plot").unwrap();
+        let (child, stdout) = start(&["--epochs", "3", "--json", "pipe", "--plot", "p.png"], dir.path());
+        // Wait until the plot is staged (its temporary file appears).
+        let t0 = Instant::now();
+        while temporary_files(dir.path()).is_empty() {
+            assert!(t0.elapsed() < Duration::from_secs(10), "the plot was never staged");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        kill(&child, first);
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(temporary_files(dir.path()).len(), 1, "the first signal waits for the write");
+        kill(&child, second);
+        let (got, _, _, err) = finish(child, stdout, Duration::from_secs(5));
+        assert_eq!(got, Some(code), "{err}");
+        assert!(temporary_files(dir.path()).is_empty(), "signals {first}, {second}: {err}");
+        assert_eq!(std::fs::read(dir.path().join("p.png")).unwrap(), b"previous plot");
+    }
+}
