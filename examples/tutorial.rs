@@ -6,9 +6,20 @@
 //!     cargo run --release --example tutorial
 //!     cargo run --release --example tutorial -- --seed 3 --hidden-size 8
 //!
-//! It stands alone (tch, plotters, anyhow, clap, and an embedded font), so it can be
-//! copied out of this repository. The `sine-rnn` binary is the same program with a
-//! command-line tool around it: other backends, CUDA, JSON records, checks.
+//! It stands alone, so it can be copied out of this repository into a crate of
+//! its own with these dependencies (and libtorch 2.13.0, as tch 0.26 requires):
+//!
+//! ```toml
+//! [dependencies]
+//! anyhow = "1"
+//! clap = { version = "4", features = ["derive"] }
+//! dejavu = "2.37"  # a font compiled in, so the plot needs no system fonts
+//! plotters = { version = "0.3.7", default-features = false, features = ["svg_backend", "ab_glyph", "point_series"] }
+//! tch = "0.26"
+//! ```
+//!
+//! The `sine-rnn` binary is the same program with a command-line tool around it:
+//! other backends, CUDA, JSON records, traces, checks.
 
 // Step 1: imports. `torch` is `tch`, `pylab` is `plotters`, numpy is plain Rust.
 use anyhow::Result;
@@ -59,6 +70,7 @@ fn main() -> Result<()> {
     // generator, in that order. There is no `Variable`: requiring grad is a flag.
     tch::manual_seed(args.seed as i64);
     let mut w1 = Tensor::empty([input_size, hidden_size], FLOAT_CPU);
+    // In-place methods also return the tensor (as in PyTorch); it is w1 itself.
     let _ = w1.normal_(0.0, 0.4);
     let mut w1 = w1.set_requires_grad(true);
     let mut w2 = Tensor::empty([hidden_size, output_size], FLOAT_CPU);
@@ -73,6 +85,8 @@ fn main() -> Result<()> {
             let input = x.narrow(0, j, 1); // x[j:(j+1)]
             let target = y.narrow(0, j, 1); // y[j:(j+1)]
             let (pred, new_context_state) = forward(&input, &context_state, &w1, &w2);
+            // ½·error², summed: `.pow(2)`, not `.square()` or a mean (see
+            // docs/parity-workbench.md for which rewrites keep PyTorch's bits).
             let loss = (pred - target).pow_tensor_scalar(2).sum(Kind::Float) / 2;
             total_loss += loss.detach(); // a float32 sum, as Python's `total_loss += loss`
             loss.backward();
@@ -124,12 +138,15 @@ fn plot(path: &str, time_steps: &[f64], actual: &[f32], predictions: &[f64]) -> 
     let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
     let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
     root.fill(&WHITE)?;
-    // Room above the wave (up to 1.9) for the legend, so it hides no point.
+    // The data's range, with room above it for the legend, so it hides no point.
+    let values =
+        actual.iter().map(|v| *v as f64).chain(predictions.iter().copied()).filter(|v| v.is_finite());
+    let (lo, hi) = values.fold((-1.0f64, 1.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let mut chart = ChartBuilder::on(&root)
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(50)
-        .build_cartesian_2d(1.5..10.5, -1.2..1.9)?;
+        .build_cartesian_2d(1.5..10.5, lo - 0.1..hi + 0.4 * (hi - lo))?;
     chart.configure_mesh().x_desc("t").y_desc("sin(t)").draw()?;
     let (blue, orange) = (RGBColor(0x1f, 0x77, 0xb4), RGBColor(0xff, 0x7f, 0x0e));
     let actual = time_steps.iter().zip(actual).map(|(t, v)| Circle::new((*t, *v as f64), 7, blue.filled()));
@@ -137,7 +154,12 @@ fn plot(path: &str, time_steps: &[f64], actual: &[f32], predictions: &[f64]) -> 
     let predicted =
         time_steps[1..].iter().zip(predictions).map(|(t, v)| Circle::new((*t, *v), 4, orange.filled()));
     chart.draw_series(predicted)?.label("Predicted").legend(move |p| Circle::new(p, 4, orange.filled()));
-    chart.configure_series_labels().background_style(WHITE).border_style(BLACK).draw()?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE)
+        .border_style(BLACK)
+        .draw()?;
     root.present()?;
     eprintln!("wrote {path}");
     Ok(())
