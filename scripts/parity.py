@@ -130,7 +130,12 @@ def first_difference(left_path, right_path, names=("Python", "Rust")):
                 head = "first difference: epoch {}, step {}, {}[{}]: {} {} {} {} ({} ULPs)".format(
                     a["epoch"], a["step"], label, k, a_name, repr(bits_to_float(pa[k])), b_name,
                     repr(bits_to_float(pb[k])), ulps(pa[k], pb[k]))
-            show = lambda v: "[" + ", ".join(repr(bits_to_float(x)) for x in v[:12]) + (", …]" if len(v) > 12 else "]")
+            def show(v, k=k):
+                """Up to 11 values around index k, the differing one marked with *."""
+                lo, hi = max(0, k - 5), min(len(v), k + 6)
+                items = ["{}{}".format("*" if i == k else "", repr(bits_to_float(v[i]))) for i in range(lo, hi)]
+                return "[{}{}{}] (indices {}..{})".format("…, " if lo else "", ", ".join(items),
+                                                          ", …" if hi < len(v) else "", lo, hi - 1)
             return [
                 head,
                 "  {} at {}, {}: {}".format(name, where(a), names[0], show(pa)),
@@ -224,7 +229,15 @@ def main():
                    help="with --trace: the epochs to trace, A..B (B excluded), A..=B, A.., ..B or N (default all)")
     args = p.parse_args()
 
+    binary = args.binary or os.path.join(ROOT, "target", "release", "sine-rnn")
+    if args.binary is None and not os.path.exists(binary):
+        binary = "sine-rnn"
     # Each side must be able to run at all, or there is nothing to compare.
+    try:
+        subprocess.run([binary, "--version"], capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        return cannot_compare("the Rust binary {} does not run ({}); build it with cargo build --release".format(
+            binary, getattr(e, "strerror", None) or e))
     if args.baseline == "python":
         try:
             probe = subprocess.run([args.python, "-c", "import torch, numpy, safetensors"], capture_output=True)
@@ -236,9 +249,6 @@ def main():
             return cannot_compare("the Python reference cannot run with {} ({}); run scripts/fetch_libtorch.sh "
                                   "--python".format(args.python, last))
 
-    binary = args.binary or os.path.join(ROOT, "target", "release", "sine-rnn")
-    if args.binary is None and not os.path.exists(binary):
-        binary = "sine-rnn"
     configs = list(args.config or [])
     if args.seeds:
         configs += ["--seed {}".format(s.strip()) for s in args.seeds.split(",") if s.strip()]
@@ -282,9 +292,10 @@ def main():
             for problem in problems:
                 print("  note: " + problem)
             if args.trace and verdict != "IDENTICAL" and all(t and os.path.exists(t) for t in traces):
-                for line in first_difference(traces[0], traces[1], names) or [
-                        "no difference in the traced steps (see the notes above)"]:
-                    print("  " + line)
+                report = first_difference(traces[0], traces[1], names) or [
+                    "  no difference in the traced steps (see the notes above)"]
+                for line in report:
+                    print(line)
             print("  verdict: {}\n".format(verdict))
             verdicts.append((config, verdict))
             sys.stdout.flush()

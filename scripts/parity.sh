@@ -4,10 +4,18 @@
 #   scripts/parity.sh                      # the test configurations, on the CPU
 #   scripts/parity.sh --seeds 0,1,2        # the tutorial's configuration per seed
 #   scripts/parity.sh --device cuda --tolerance 1e-4
-# Builds target/release/sine-rnn first unless --binary is given.
+#   scripts/parity.sh --trace --config "--seed 4 --epochs 12" --perturb-lr-ulps 1
+# Builds target/release/sine-rnn first unless --binary is given. Exit codes: 0 all
+# IDENTICAL (or WITHIN a tolerance), 1 something DIFFERENT, 2 cannot compare.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [[ " $* " != *" --binary "* ]] && command -v cargo >/dev/null 2>&1; then
   (cd "$root" && cargo build --release --quiet)
+fi
+# Without the Python side (only the runtime set, or nothing) there is nothing to
+# compare with: say so, exit 2, never "DIFFERENT".
+if ! why=$("$root/scripts/python" -c pass 2>&1); then
+  echo "cannot compare: ${why##*$'\n'}"
+  exit 2
 fi
 exec "$root/scripts/python" "$root/scripts/parity.py" "$@"

@@ -399,6 +399,21 @@ fn python_over_the_runtime_set_installs_the_rest_into_the_same_environment() {
     let (out, _) = fetch_with(clone.path(), &["--cpu"], &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "ok")]);
     assert!(out.status.success(), "{}", err(&out));
 
+    // The parity harness cannot compare without the Python side: it says so, exit 2.
+    fs::copy(common::root().join("scripts/parity.sh"), clone.path().join("scripts/parity.sh")).unwrap();
+    let parity = Command::new(clone.path().join("scripts/parity.sh"))
+        .args(["--binary", common::BIN])
+        .env_remove("SINE_RNN_PYTHON")
+        .env("SINE_RNN_CACHE", cache.path())
+        .output()
+        .expect("scripts/parity.sh runs");
+    assert_eq!(parity.status.code(), Some(2), "{}", err(&parity));
+    let said = common::stdout(&parity);
+    assert!(
+        said.starts_with("cannot compare: scripts/python: error: ") && said.contains("--python"),
+        "{said}"
+    );
+
     // The Python side refuses the runtime set in one line naming the fix.
     let py = scripts_python(clone.path(), cache.path());
     assert_eq!(py.status.code(), Some(1));

@@ -8,14 +8,10 @@ use std::process::Command;
 
 use common::{path_str, python, root, scratch, sine_rnn, stderr, stdout};
 
-fn reference(args: &[&str], dir: &Path) -> std::process::Output {
+/// scripts/reference.py with `args` (paths in them absolute: it runs from the root).
+fn reference(args: &[&str]) -> std::process::Output {
     let script = path_str(&root().join("scripts/reference.py"));
-    let mut all = vec![script.as_str()];
-    let owned: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    all.extend(owned.iter().map(String::as_str));
-    // reference.py writes relative paths against its working directory: pass absolute ones.
-    let _ = dir;
-    python(&all)
+    python(&[&[script.as_str()], args].concat())
 }
 
 fn lines(path: &Path) -> Vec<serde_json::Value> {
@@ -36,7 +32,7 @@ fn both_sides_trace_the_same_steps_bit_for_bit() {
     let mut py_args = flags.to_vec();
     let py_path = path_str(&py);
     py_args.extend(["--device", "cpu", "--trace", &py_path, "--trace-epochs", "10..=12"]);
-    let out = reference(&py_args, dir.path());
+    let out = reference(&py_args);
     assert!(out.status.success(), "{}", stderr(&out));
 
     let (r, p) = (lines(&rs), lines(&py));
@@ -74,9 +70,21 @@ fn both_sides_trace_the_same_steps_bit_for_bit() {
         (last["phase"].as_str(), last["epoch"].as_u64(), last["step"].as_u64()),
         (Some("predict"), Some(25), Some(6))
     );
-    // The trace's weights after the last traced step are what the next epoch starts from:
-    // the record's final weights after all 25 epochs differ from them.
-    assert_ne!(r[21]["w1"], serde_json::Value::Null);
+    // The weights after a traced step are the weights the run ends with when it is
+    // the last step: trace the last epoch and compare with the record.
+    let json = dir.path().join("r.json");
+    let last = dir.path().join("last.jsonl");
+    let mut args = flags.to_vec();
+    let (json_path, last_path) = (path_str(&json), path_str(&last));
+    args.extend(["--device", "cpu", "--json", &json_path, "--trace", &last_path, "--trace-epochs", "24.."]);
+    let out = sine_rnn(&args, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let record = common::read_json(&json);
+    let traced = lines(&last);
+    let final_step = &traced[7]; // the header, then steps 0..=6 of epoch 24
+    assert_eq!((final_step["epoch"].as_u64(), final_step["step"].as_u64()), (Some(24), Some(6)));
+    assert_eq!(final_step["w1"], record["w1"]["bits"]);
+    assert_eq!(final_step["w2"], record["w2"]["bits"]);
 }
 
 #[test]
@@ -132,12 +140,16 @@ fn a_side_that_cannot_run_is_not_called_different() {
     let text = stdout(&out);
     assert!(text.starts_with("cannot compare: the Python reference cannot run"), "{text}");
     assert!(!text.contains("DIFFERENT"), "{text}");
-    if !Path::new("/proc/driver/nvidia/version").exists() {
-        let out = Command::new(root().join("scripts/parity.sh"))
-            .args(["--binary", common::BIN, "--config", "--seed 1 --epochs 2", "--device", "cuda"])
-            .output()
-            .expect("scripts/parity.sh runs");
-        let text = stdout(&out);
+    // --device cuda: compared where a GPU is present, "cannot compare" where not.
+    let out = Command::new(root().join("scripts/parity.sh"))
+        .args(["--binary", common::BIN, "--config", "--seed 1 --epochs 2", "--device", "cuda"])
+        .output()
+        .expect("scripts/parity.sh runs");
+    let text = stdout(&out);
+    if Path::new("/proc/driver/nvidia/version").exists() {
+        assert_eq!(out.status.code(), Some(0), "{text}");
+        assert!(text.contains("verdict: IDENTICAL") && !text.contains("cannot compare"), "{text}");
+    } else {
         assert_eq!(out.status.code(), Some(2), "{text}");
         assert!(
             text.contains("cannot compare: the Python side did not run") && !text.contains("DIFFERENT"),
@@ -152,15 +164,22 @@ fn weights_cross_from_pytorch_to_rust_and_back() {
     let (py_w, rs_w) =
         (path_str(&dir.path().join("py.safetensors")), path_str(&dir.path().join("rs.safetensors")));
     // PyTorch trains 40 epochs and saves; Rust and PyTorch each continue from that file.
-    let out = reference(
-        &["--seed", "2", "--epochs", "40", "--no-plot", "--device", "cpu", "--save-weights", &py_w],
-        dir.path(),
-    );
+    let out = reference(&[
+        "--seed",
+        "2",
+        "--epochs",
+        "40",
+        "--no-plot",
+        "--device",
+        "cpu",
+        "--save-weights",
+        &py_w,
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let more = ["--epochs", "30", "--no-plot", "--device", "cpu", "--init-weights"];
     let rs = sine_rnn(&[&more[..], &[py_w.as_str(), "--save-weights", &rs_w]].concat(), dir.path());
     assert!(rs.status.success(), "{}", stderr(&rs));
-    let py = reference(&[&more[..], &[py_w.as_str()]].concat(), dir.path());
+    let py = reference(&[&more[..], &[py_w.as_str()]].concat());
     assert!(py.status.success(), "{}", stderr(&py));
     assert_eq!(stdout(&rs), stdout(&py));
     // Continuing is not starting over: the first loss is far below a fresh start's.
@@ -214,7 +233,7 @@ fn a_bad_weights_file_is_refused_before_training_on_both_sides() {
         let err = stderr(&rs);
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.starts_with("sine-rnn: error: --init-weights: ") && err.contains(says), "{file}: {err}");
-        let py = reference(&["--init-weights", &path, "--no-plot"], d);
+        let py = reference(&["--init-weights", &path, "--no-plot"]);
         assert_eq!(py.status.code(), Some(2), "{file}: {}", stderr(&py));
         assert!(
             py.stdout.is_empty() && stderr(&py).contains("error: --init-weights:"),
