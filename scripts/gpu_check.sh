@@ -5,13 +5,20 @@
 # failure.
 #
 #   scripts/gpu_check.sh
-# Environment: SINE_RNN_BIN (the binary; default: sine-rnn on PATH, else
-# target/release/sine-rnn), PYTHON (the Python with torch; default scripts/python),
+# Environment: SINE_RNN_BIN (the binary; default: target/release/sine-rnn, else
+# sine-rnn on PATH), PYTHON (the Python with torch; default scripts/python),
 # RUNS (timing runs, 5).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-bin=${SINE_RNN_BIN:-$(command -v sine-rnn || echo "$root/target/release/sine-rnn")}
+# This clone's build first; a sine-rnn on PATH only where there is none.
+if [ -n "${SINE_RNN_BIN:-}" ]; then
+  bin=$SINE_RNN_BIN
+elif [ -x "$root/target/release/sine-rnn" ]; then
+  bin=$root/target/release/sine-rnn
+else
+  bin=$(command -v sine-rnn || echo "$root/target/release/sine-rnn")
+fi
 py=${PYTHON:-$root/scripts/python}
 runs=${RUNS:-5}
 fail=0
@@ -36,8 +43,9 @@ if torch.cuda.is_available():
 PY
 
 echo "== what sine-rnn sees (--device auto, no GPU flag given)"
-"$bin" --device auto --epochs 0 --no-plot 2>&1 | tee /tmp/sine-rnn-auto.txt || fail=1
-grep -q 'device cuda:0' /tmp/sine-rnn-auto.txt || { echo "FAIL: --device auto did not pick CUDA"; fail=1; }
+auto=$("$bin" --device auto --epochs 0 --no-plot 2>&1) || fail=1
+printf '%s\n' "$auto"
+grep -q 'device cuda:0' <<<"$auto" || { echo "FAIL: --device auto did not pick CUDA"; fail=1; }
 
 echo "== parity on CUDA: Rust vs Python, same libtorch, zero tolerance"
 "$py" scripts/parity.py --binary "$bin" --python "$py" --device cuda --every 50 || fail=1

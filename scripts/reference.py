@@ -178,7 +178,7 @@ def run(args, device):
         save(pl, args.plot)
     if args.loss_plot:
         pl.figure()
-        pl.semilogy(range(len(losses)), losses)
+        pl.semilogy(range(len(losses)), losses, marker="o" if len(losses) == 1 else None)
         pl.xlabel("epoch")
         pl.ylabel("total loss (log scale)")
         pl.title("Total loss per epoch")
@@ -207,12 +207,12 @@ class Trace:
     temporary file that replaces the target at the end."""
 
     def __init__(self, path, args, device):
-        self.path, self.epochs = path, args.trace_epochs
+        self.path, self.epochs = path, args.trace_epochs or _Open(0)
         d = os.path.dirname(os.path.abspath(path))
         fd, self.tmp = tempfile.mkstemp(dir=d, prefix=".reference-", suffix=".tmp")
         self.out = os.fdopen(fd, "w")
         header = {"format": "sine-rnn-trace/1", "program": "reference.py", "backend": "pytorch",
-                  "config": config_json(args), "device": str(device),
+                  "config": config_json(args), "device": "cuda:0" if device == "cuda" else str(device),
                   "init": args.init_weights or "seed", "epochs": [self.epochs.start, self.epochs.stop]}
         self.out.write(json.dumps(header, sort_keys=True, separators=(",", ":")) + "\n")
 
@@ -238,6 +238,27 @@ def config_json(args):
             "hidden_size": args.hidden_size, "input_size": args.hidden_size + 1, "output_size": 1}
 
 
+def check_outputs(args):
+    """What can be known before training, as sine-rnn checks it: plot formats, the
+    directories outputs go to, --trace-epochs only with --trace. None when fine."""
+    if args.trace_epochs is not None and not args.trace:
+        return "--trace-epochs needs --trace"
+    plots = ([("--plot", args.plot)] if not args.no_plot else []) + \
+        ([("--loss-plot", args.loss_plot)] if args.loss_plot else [])
+    for flag, path in plots:
+        if os.path.splitext(path)[1].lower() not in (".png", ".svg"):
+            return "{}: the plot path must end in .png or .svg".format(flag)
+    outputs = plots + [(f, p) for f, p in (("--json", args.json), ("--trace", args.trace),
+                                           ("--save-weights", args.save_weights)) if p]
+    for flag, path in outputs:
+        if os.path.isdir(path):
+            return "{}: {} is a directory; give a file name".format(flag, path)
+        d = os.path.dirname(path) or "."
+        if not os.path.isdir(d):
+            return "{}: the directory {} does not exist".format(flag, d)
+    return None
+
+
 def read_weights(path, hidden):
     """--init-weights: w1 [hidden+1, hidden] and w2 [hidden, 1], float32 and finite,
     from a safetensors file; any problem is one sentence (the caller exits 2)."""
@@ -254,14 +275,17 @@ def read_weights(path, hidden):
             raise ValueError("{} has no tensor '{}' (it holds: {})".format(path, key, ", ".join(sorted(tensors))))
         t = tensors[key]
         if t.dtype != np.float32:
-            raise ValueError("{}: '{}' is {}, but the weights must be float32 (F32)".format(path, key, t.dtype))
+            # Named as the safetensors format names types, as sine-rnn does.
+            kind = {"float64": "F64", "float16": "F16", "int64": "I64", "int32": "I32", "int16": "I16",
+                    "int8": "I8", "uint8": "U8", "bool": "BOOL"}.get(str(t.dtype), str(t.dtype).upper())
+            raise ValueError("{}: '{}' is {}, but the weights must be float32 (F32)".format(path, key, kind))
         if list(t.shape) != shape:
             raise ValueError("{}: '{}' has shape {}, but --hidden-size {} needs {}".format(
                 path, key, list(t.shape), hidden, shape))
         bad = np.flatnonzero(~np.isfinite(t))
         if bad.size:
             raise ValueError("{}: '{}' holds {} at index {}; weights must be finite".format(
-                path, key, t.ravel()[bad[0]], bad[0]))
+                path, key, repr(float(t.ravel()[bad[0]])), bad[0]))
         out[key] = np.ascontiguousarray(t)
     return out
 
@@ -354,8 +378,12 @@ def main():
     p.add_argument("--init-weights")
     p.add_argument("--save-weights")
     p.add_argument("--trace")
-    p.add_argument("--trace-epochs", type=epoch_range, default=_Open(0))
+    p.add_argument("--trace-epochs", type=epoch_range, default=None)
     args = p.parse_args()  # exits with code 2 on a bad flag, as the Rust binary does
+    problem = check_outputs(args)
+    if problem:
+        print("reference.py: error: {}".format(problem), file=sys.stderr)
+        return EXIT_USAGE
     args.init = None
     if args.init_weights:
         try:

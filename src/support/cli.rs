@@ -193,10 +193,16 @@ fn one_line(text: &str) -> String {
         }
     }
     if parts.is_empty() {
-        "invalid arguments".into()
-    } else {
-        parts.join("; ")
+        return "invalid arguments".into();
     }
+    // "…were not provided:" is followed by what was missing: one sentence, not two.
+    parts.iter().fold(String::new(), |mut line, part| {
+        if !line.is_empty() {
+            line.push_str(if line.ends_with(':') { " " } else { "; " });
+        }
+        line.push_str(part);
+        line
+    })
 }
 
 fn parse_seed(s: &str) -> Result<u64, String> {

@@ -9,7 +9,7 @@
 //! bit patterns in row-major order:
 //!
 //! ```text
-//! {"format":"sine-rnn-trace/1","program":"sine-rnn","backend":"tch","config":{…},"epochs":[0,300]}
+//! {"backend":"tch","config":{…},"device":"cpu","epochs":[0,null],"format":"sine-rnn-trace/1",…}
 //! {"phase":"train","epoch":0,"step":0,"input":["3f68c7b7"],"context_in":[…],…,"w2":[…]}
 //! {"phase":"predict","epoch":300,"step":0,"input":[…],"context_in":[…],"context":[…],"pred":[…]}
 //! ```
@@ -44,7 +44,11 @@ impl std::str::FromStr for EpochRange {
             }
         };
         let range = if let Some((a, b)) = s.split_once("..=") {
-            num(a, 0)?..num(b, usize::MAX - 1)?.checked_add(1).ok_or_else(bad)?
+            // `A..=` has no end to include: as in Rust, it is not a range.
+            if b.trim().is_empty() {
+                return Err(bad());
+            }
+            num(a, 0)?..num(b, 0)?.checked_add(1).ok_or_else(bad)?
         } else if let Some((a, b)) = s.split_once("..") {
             num(a, 0)?..num(b, usize::MAX)?
         } else {

@@ -60,7 +60,8 @@ pub fn read(path: &Path, hidden: usize) -> Result<WeightValues, String> {
         let values: Vec<f32> =
             t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         if let Some(k) = values.iter().position(|v| !v.is_finite()) {
-            return Err(format!("{name}: '{key}' holds {} at index {k}; weights must be finite", values[k]));
+            let value = crate::support::pyfmt::py_float(values[k].into());
+            return Err(format!("{name}: '{key}' holds {value} at index {k}; weights must be finite"));
         }
         Ok(values)
     };
