@@ -18,6 +18,16 @@ pub struct RunWatch<W: Write> {
     pub trace: Option<TraceWriter>,
 }
 
+impl<W: Write> RunWatch<W> {
+    /// Ends what ran beside training: the progress line cleared, the log flushed
+    /// (its first write error, if any); the trace, still to be finished, returned.
+    pub fn finish(self) -> anyhow::Result<Option<TraceWriter>> {
+        self.progress.finish();
+        self.log.finish()?;
+        Ok(self.trace)
+    }
+}
+
 impl<W: Write> Watch for &mut RunWatch<W> {
     fn epoch(&mut self, epoch: usize, total: f32) -> ControlFlow<()> {
         self.log.record(epoch, total);
