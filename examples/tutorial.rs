@@ -18,6 +18,10 @@
 //! tch = "0.26"
 //! ```
 //!
+//! Outside this repository, build it with `LIBTORCH` pointing at a libtorch 2.13.0
+//! and run it with `LD_LIBRARY_PATH=$LIBTORCH/lib` (here, `.cargo/config.toml` and
+//! `build.rs` see to both).
+//!
 //! The `sine-rnn` binary is the same program with a command-line tool around it:
 //! other backends, CUDA, JSON records, traces, checks.
 

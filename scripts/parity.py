@@ -287,7 +287,8 @@ def main():
                 why = (proc.stderr.decode(errors="replace").strip().splitlines() or ["exit 2"])[-1]
                 print("  cannot compare: the {} side did not run: {}\n".format(who, why))
                 verdicts.append((config, "CANNOT COMPARE"))
-                continue
+                # A refusal (no GPU for --device cuda, a flag it lacks) holds for the rest too.
+                break
             verdict, problems = compare(left, right, args.tolerance, max(args.every, 1), names)
             for problem in problems:
                 print("  note: " + problem)
@@ -305,8 +306,10 @@ def main():
     for config, verdict in verdicts:
         print("  {:<14} {}".format(verdict, config))
     if any(v == "CANNOT COMPARE" for _, v in verdicts):
-        return cannot_compare("{} of {} configurations could not run on both sides".format(
-            sum(v == "CANNOT COMPARE" for _, v in verdicts), len(verdicts)))
+        untried = len(configs) - len(verdicts)
+        return cannot_compare("{} of {} configurations could not run on both sides{}".format(
+            sum(v == "CANNOT COMPARE" for _, v in verdicts), len(configs),
+            "; the other {} were not tried".format(untried) if untried else ""))
     return 1 if any(v == "DIFFERENT" for _, v in verdicts) else 0
 
 

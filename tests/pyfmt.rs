@@ -54,7 +54,7 @@ fn formats_floats_exactly_like_python_repr() {
     for (v, want) in values.iter().zip(&expected) {
         assert_eq!(&py_float(*v), want, "bits {:016x}", v.to_bits());
     }
-    // The edge cases, spelled out.
+    // The edge cases of Python's format, spelled out.
     assert_eq!(&expected[..8], ["1e-05", "0.0001", "1e+16", "123456789.0", "0.1", "inf", "-inf", "nan"]);
     assert_eq!(expected[8], "5e-324");
 }
