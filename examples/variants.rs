@@ -15,7 +15,7 @@ use tch::{nn, Device, Kind, Tensor};
 
 use sine_rnn::steps::data::{linspace, sine_data, Config, SineData};
 use sine_rnn::steps::model::{forward, Weights};
-use sine_rnn::steps::train::StepValues;
+use sine_rnn::steps::train::{run_over_data, to_vec, StepValues};
 use sine_rnn::support::pyfmt::py_float;
 use sine_rnn::support::report::config_json;
 use sine_rnn::support::trace::{EpochRange, TraceWriter};
@@ -131,21 +131,12 @@ fn main() -> Result<()> {
         last_total = if v == Variant::F64Total { total_f64 } else { total_loss.double_value(&[]) };
     }
     // The prediction pass, as the binary traces it.
-    let mut context = Tensor::zeros([1, 6], (Kind::Float, Device::Cpu));
+    let mut j = 0;
     tch::no_grad(|| {
-        for j in 0..data.x.size()[0] {
-            let input = data.x.narrow(0, j, 1);
-            let (pred, next) = forward(&input, &context, &w);
-            let vals = [&input, &context, &next, &pred].map(sine_rnn::steps::train::to_vec);
-            let named = [
-                ("input", &vals[0][..]),
-                ("context_in", &vals[1]),
-                ("context", &vals[2]),
-                ("pred", &vals[3]),
-            ];
-            trace.prediction(cfg.epochs, j as usize, named);
-            context = next;
-        }
+        let _last_context = run_over_data(&data, &w, |input, context_in, context, pred| {
+            trace.prediction(cfg.epochs, j, &[input, context_in, context, pred].map(to_vec));
+            j += 1;
+        });
     });
     trace.finish()?.commit()?;
     println!("final loss {}", py_float(last_total));

@@ -98,7 +98,7 @@ fn native_backend_stays_close_to_the_tch_backend() {
             .zip(&tch_losses)
             .map(|(a, b)| ((a - b) / b).abs() as f64)
             .fold(0.0, f64::max);
-        let predictions = max_abs(&native::predict(x, &nw), &predict(&cfg, &data, &w));
+        let predictions = max_abs(&native::predict(x, &nw), &predict(&data, &w));
         let weights = rel(&nw.w1, &to_vec(&w.w1)).max(rel(&nw.w2, &to_vec(&w.w2)));
         eprintln!("{cfg:?}: losses {losses:e} (relative), predictions {predictions:e}, weights {weights:e}");
         assert!(losses <= loss_bound, "{cfg:?}: losses {losses:e} > {loss_bound:e}");

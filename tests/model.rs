@@ -72,7 +72,7 @@ fn shapes_follow_the_configuration() {
         let (out, context) = forward(&data.x.narrow(0, 0, 1), &context, &w);
         assert_eq!(out.size(), [1, 1]);
         assert_eq!(context.size(), [1, hidden as i64]);
-        assert_eq!(predict(&cfg, &data, &w).len(), cfg.seq_length);
+        assert_eq!(predict(&data, &w).len(), cfg.seq_length);
     }
 }
 
@@ -177,7 +177,7 @@ fn the_loss_falls_over_training() {
     assert!(best < 0.05, "best {best}");
     // Training changed the weights and left no gradient behind.
     assert!(w.w1.grad().abs().sum(Kind::Float).double_value(&[]) == 0.0);
-    let predictions = predict(&cfg, &data, &w);
+    let predictions = predict(&data, &w);
     let (x, y) = (to_vec(&data.x), to_vec(&data.y));
     let mse =
         |guess: &[f32]| guess.iter().zip(&y).map(|(p, t)| (p - t).powi(2)).sum::<f32>() / y.len() as f32;

@@ -24,7 +24,7 @@ proptest! {
         let data = sine_data(cfg.seq_length, Device::Cpu);
         let mut w = Weights::init(&cfg, Device::Cpu);
         let losses = train(&cfg, &data, &mut w, |_, _| {});
-        let predictions = predict(&cfg, &data, &w);
+        let predictions = predict(&data, &w);
         prop_assert_eq!(losses.len(), cfg.epochs);
         prop_assert_eq!(predictions.len(), cfg.seq_length);
         prop_assert_eq!(w.w1.size(), vec![cfg.hidden_size as i64 + 1, cfg.hidden_size as i64]);

@@ -104,7 +104,7 @@ pub fn train_with(
         Backend::Native => return Ok(train_native(cfg, data, init, watch)),
     };
     let train_time = started.elapsed();
-    let predictions = predict(cfg, data, &w);
+    let predictions = predict(data, &w);
     Ok(Trained { losses, predictions, w1: to_vec(&w.w1), w2: to_vec(&w.w2), train_time })
 }
 
@@ -143,27 +143,20 @@ pub fn prediction_steps(
     trained: &Trained,
     device: Device,
 ) -> Vec<[Vec<f32>; 4]> {
-    let (x, _) = data.xy_values();
     let hidden = trained.w2.len();
-    let mut steps = Vec::with_capacity(x.len());
+    let mut steps = Vec::new();
     if backend.uses_libtorch() {
         let w = Weights::from_vecs(&trained.w1, &trained.w2, hidden, device);
-        let mut c = tch::Tensor::zeros([1, hidden as i64], (tch::Kind::Float, device));
         tch::no_grad(|| {
-            for j in 0..x.len() as i64 {
-                let input = data.x.narrow(0, j, 1);
-                let (pred, next) = crate::steps::model::forward(&input, &c, &w);
-                steps.push([to_vec(&input), to_vec(&c), to_vec(&next), to_vec(&pred)]);
-                c = next;
-            }
+            let _last_context = train::run_over_data(data, &w, |input, context_in, context, pred| {
+                steps.push([input, context_in, context, pred].map(to_vec));
+            });
         });
     } else {
-        let mut context = vec![0f32; hidden];
-        for xj in x {
-            let step = grad::forward(*xj, &context, &trained.w1, &trained.w2);
-            steps.push([vec![*xj], context.clone(), step.c.clone(), vec![step.out]]);
-            context = step.c;
-        }
+        let w = NativeWeights { hidden, w1: trained.w1.clone(), w2: trained.w2.clone() };
+        native::run_over_data(data.xy_values().0, &w, |input, context_in, step| {
+            steps.push([vec![input], context_in.to_vec(), step.c.clone(), vec![step.out]]);
+        });
     }
     steps
 }

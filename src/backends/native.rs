@@ -17,7 +17,7 @@
 //! operations, well under a microsecond; everything else the tch backend spends
 //! per step (docs/performance.md) is dispatch, autograd bookkeeping and allocation.
 
-use crate::backends::grad::{forward, gradients, loss};
+use crate::backends::grad::{forward, gradients, loss, Step};
 use crate::steps::data::Config;
 use crate::steps::train::{StepValues, Watch};
 
@@ -71,12 +71,18 @@ pub fn train(cfg: &Config, x: &[f32], y: &[f32], w: &mut NativeWeights, mut watc
 
 /// The prediction pass from a zero context.
 pub fn predict(x: &[f32], w: &NativeWeights) -> Vec<f32> {
+    let mut predictions = Vec::with_capacity(x.len());
+    run_over_data(x, w, |_input, _context_in, step| predictions.push(step.out));
+    predictions
+}
+
+/// Feeds every `x[i]` from a zero context, handing each step's input, incoming
+/// context and values to `each` (the prediction pass and `--trace` walk it so).
+pub fn run_over_data(x: &[f32], w: &NativeWeights, mut each: impl FnMut(f32, &[f32], &Step)) {
     let mut context = vec![0f32; w.hidden];
-    x.iter()
-        .map(|xj| {
-            let step = forward(*xj, &context, &w.w1, &w.w2);
-            context = step.c;
-            step.out
-        })
-        .collect()
+    for xj in x {
+        let step = forward(*xj, &context, &w.w1, &w.w2);
+        each(*xj, &context, &step);
+        context = step.c;
+    }
 }

@@ -150,27 +150,32 @@ pub fn diverged_at(losses: &[f32]) -> Option<usize> {
 
 /// The tutorial's prediction pass: from a zero context, feed each `x[i]` and keep
 /// the network's guess for `x[i + 1]`. No gradient is needed.
-pub fn predict(cfg: &Config, data: &SineData, w: &Weights) -> Vec<f32> {
+pub fn predict(data: &SineData, w: &Weights) -> Vec<f32> {
     tch::no_grad(|| {
-        let (predictions, _context) = run_over_data(cfg.hidden_size, data, w);
+        let mut predictions = Vec::with_capacity(data.x.size()[0] as usize);
+        let _last_context = run_over_data(data, w, |_, _, _, pred| predictions.push(pred.shallow_clone()));
         to_vec(&Tensor::cat(&predictions, 0))
     })
 }
 
-/// Feeds every `x[i]` from a zero context; returns each step's prediction and the
-/// context left after the last point.
-fn run_over_data(hidden: usize, data: &SineData, w: &Weights) -> (Vec<Tensor>, Tensor) {
-    let device = data.x.device();
-    let mut context = Tensor::zeros([1, hidden as i64], (Kind::Float, device));
-    let n = data.x.size()[0];
-    let mut predictions = Vec::with_capacity(n as usize);
-    for i in 0..n {
+/// Feeds every `x[i]` from a zero context (call it under `no_grad`), handing each
+/// step's input, incoming context, new context and prediction to `each`; returns
+/// the context left after the last point. The prediction pass, `--generate` and
+/// `--trace` all walk the data this one way.
+pub fn run_over_data(
+    data: &SineData,
+    w: &Weights,
+    mut each: impl FnMut(&Tensor, &Tensor, &Tensor, &Tensor),
+) -> Tensor {
+    let hidden = w.w2.size()[0];
+    let mut context = Tensor::zeros([1, hidden], (Kind::Float, data.x.device()));
+    for i in 0..data.x.size()[0] {
         let input = data.x.narrow(0, i, 1);
         let (pred, new_context) = forward(&input, &context, w);
+        each(&input, &context, &new_context, &pred);
         context = new_context;
-        predictions.push(pred);
     }
-    (predictions, context)
+    context
 }
 
 /// Closed-loop generation: after the prediction pass over the data, feed the last
@@ -179,7 +184,7 @@ fn run_over_data(hidden: usize, data: &SineData, w: &Weights) -> (Vec<Tensor>, T
 /// belong at times `t[seq_length] + k * dt` for `k = 1..=steps`.
 pub fn generate(data: &SineData, w: &Weights, steps: usize) -> Vec<f32> {
     tch::no_grad(|| {
-        let (_predictions, mut context) = run_over_data(w.w2.size()[0] as usize, data, w);
+        let mut context = run_over_data(data, w, |_, _, _, _| {});
         let n = data.y.size()[0];
         let mut input = data.y.narrow(0, n - 1, 1); // the last real point
         let mut generated = Vec::with_capacity(steps);

@@ -105,11 +105,8 @@ pub fn stage_all(run: &Finished, trace: Option<TraceWriter>) -> Result<Vec<Stage
     let mut staged: Vec<Staged> = Vec::new();
     if let Some(mut trace) = trace {
         let epochs = trained.losses.len();
-        for (j, [input, context_in, context, pred]) in
-            prediction_steps(args.backend, data, trained, device).iter().enumerate()
-        {
-            let named = [("input", input), ("context_in", context_in), ("context", context), ("pred", pred)];
-            trace.prediction(epochs, j, named.map(|(n, v)| (n, v.as_slice())));
+        for (j, step) in prediction_steps(args.backend, data, trained, device).iter().enumerate() {
+            trace.prediction(epochs, j, step);
         }
         staged.push(trace.finish()?);
     }

@@ -105,9 +105,12 @@ impl TraceWriter {
         self.record("train", epoch, step, &values.named());
     }
 
-    /// One step of the prediction pass that follows `epochs` epochs of training.
-    pub fn prediction(&mut self, epochs: usize, step: usize, values: [(&str, &[f32]); 4]) {
-        self.record("predict", epochs, step, &values);
+    /// One step of the prediction pass that follows `epochs` epochs of training:
+    /// its input, incoming context, new context and prediction.
+    pub fn prediction(&mut self, epochs: usize, step: usize, values: &[Vec<f32>; 4]) {
+        let names = ["input", "context_in", "context", "pred"];
+        let named: [(&str, &[f32]); 4] = std::array::from_fn(|k| (names[k], values[k].as_slice()));
+        self.record("predict", epochs, step, &named);
     }
 
     /// Ends the trace: everything written, ready to be moved into place.
