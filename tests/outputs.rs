@@ -18,12 +18,14 @@ fn mkfifo(path: &Path) {
     assert!(status.success());
 }
 
-fn tmp_files(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".sine-rnn-"))
-        .collect()
+/// Reads the FIFO to its end on another thread (a FIFO's writer waits for a reader).
+fn read_in_background(fifo: &Path) -> std::thread::JoinHandle<String> {
+    let fifo = fifo.to_path_buf();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        std::fs::File::open(&fifo).unwrap().read_to_string(&mut text).unwrap();
+        text
+    })
 }
 
 #[test]
@@ -31,14 +33,7 @@ fn a_fifo_given_to_json_receives_the_record_and_stays_a_fifo() {
     let dir = scratch();
     let fifo = dir.path().join("pipe");
     mkfifo(&fifo);
-    let reader = {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            std::fs::File::open(&fifo).unwrap().read_to_string(&mut text).unwrap();
-            text
-        })
-    };
+    let reader = read_in_background(&fifo);
     let out = Command::new(BIN)
         .args(["--epochs", "3", "--no-plot", "--json", "pipe"])
         .current_dir(dir.path())
@@ -48,7 +43,7 @@ fn a_fifo_given_to_json_receives_the_record_and_stays_a_fifo() {
     let record: serde_json::Value = serde_json::from_str(&reader.join().unwrap()).expect("the record, whole");
     assert_eq!(record["config"]["epochs"], 3);
     assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "still a FIFO");
-    assert!(tmp_files(dir.path()).is_empty());
+    assert!(common::temporary_files(dir.path()).is_empty());
 }
 
 #[test]
@@ -60,14 +55,7 @@ fn json_to_dash_or_to_our_own_stdout_follows_the_log_on_stdout() {
     mkfifo(&fifo);
     std::os::unix::fs::symlink(&fifo, dir.path().join("stdout-link")).unwrap();
     for json in ["-", "stdout-link"] {
-        let reader = {
-            let fifo = fifo.clone();
-            std::thread::spawn(move || {
-                let mut text = String::new();
-                std::fs::File::open(&fifo).unwrap().read_to_string(&mut text).unwrap();
-                text
-            })
-        };
+        let reader = read_in_background(&fifo);
         let status = Command::new(BIN)
             .args(["--epochs", "11", "--no-plot", "--json", json])
             .current_dir(dir.path())
@@ -105,7 +93,7 @@ fn a_symlinked_output_stays_a_symlink_and_its_target_is_replaced() {
     assert!(std::fs::symlink_metadata(&link2).unwrap().file_type().is_symlink());
     assert_eq!(std::fs::read(&target).unwrap(), b"new");
     assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o640, "mode kept");
-    assert!(tmp_files(dir.path()).is_empty() && tmp_files(&sub).is_empty());
+    assert!(common::temporary_files(dir.path()).is_empty() && common::temporary_files(&sub).is_empty());
     // A link to a file not there yet: the file is made where it points.
     let dangling = dir.path().join("later.json");
     std::os::unix::fs::symlink("real/later.json", &dangling).unwrap();
@@ -196,9 +184,9 @@ fn a_staged_output_dropped_after_a_later_failure_leaves_nothing() {
     let json = dir.path().join("r.json");
     std::fs::write(&json, b"previous").unwrap();
     let staged = stage(&json, b"new").unwrap();
-    assert_eq!(tmp_files(dir.path()).len(), 1, "staged beside the target");
+    assert_eq!(common::temporary_files(dir.path()).len(), 1, "staged beside the target");
     drop(staged);
-    assert!(tmp_files(dir.path()).is_empty());
+    assert!(common::temporary_files(dir.path()).is_empty());
     assert_eq!(std::fs::read(&json).unwrap(), b"previous");
 }
 

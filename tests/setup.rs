@@ -331,14 +331,21 @@ fn an_interrupted_install_is_completed_by_a_rerun_and_a_third_run_is_a_no_op() {
     assert_eq!(fs::read_link(clone.path().join(".libtorch")).unwrap(), link);
 }
 
-#[test]
-fn the_cpu_runtime_set_is_torch_alone_and_the_libraries_libtorch_names() {
+/// A scratch clone and cache after a successful `--cpu` fetch with the fake pip.
+fn runtime_set() -> (tempfile::TempDir, tempfile::TempDir, Output) {
     let clone = clone_with_script();
     let cache = common::scratch();
     fake_venv(cache.path());
     let c = common::path_str(cache.path());
     let (out, _) = fetch_with(clone.path(), &["--cpu"], &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "ok")]);
     assert!(out.status.success(), "{}", err(&out));
+    (clone, cache, out)
+}
+
+#[test]
+fn the_cpu_runtime_set_is_torch_alone_and_the_libraries_libtorch_names() {
+    let (clone, cache, out) = runtime_set();
+    let c = common::path_str(cache.path());
     assert_installs(cache.path(), &RUNTIME_INSTALLS);
     assert!(err(&out).contains("CPU runtime set"), "{}", err(&out));
     assert!(err(&out).contains("libcudart.so.13") && err(&out).contains("libcupti.so.13"), "{}", err(&out));
@@ -392,12 +399,8 @@ fn the_plain_command_takes_the_runtime_set_without_a_driver_and_the_full_set_wit
 
 #[test]
 fn python_over_the_runtime_set_installs_the_rest_into_the_same_environment() {
-    let clone = clone_with_script();
-    let cache = common::scratch();
-    fake_venv(cache.path());
+    let (clone, cache, _) = runtime_set();
     let c = common::path_str(cache.path());
-    let (out, _) = fetch_with(clone.path(), &["--cpu"], &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "ok")]);
-    assert!(out.status.success(), "{}", err(&out));
 
     // The parity harness cannot compare without the Python side: it says so, exit 2.
     fs::copy(common::root().join("scripts/parity.sh"), clone.path().join("scripts/parity.sh")).unwrap();

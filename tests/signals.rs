@@ -59,14 +59,6 @@ fn finish(
     (status.code(), took, rest, err)
 }
 
-fn temporary_files(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".sine-rnn-"))
-        .collect()
-}
-
 fn stops_after_the_epoch(sig: i32, name: &str, code: i32) {
     let dir = scratch();
     let (child, stdout) =
@@ -87,7 +79,7 @@ fn stops_after_the_epoch(sig: i32, name: &str, code: i32) {
     assert!(err.contains(&line), "{err}");
     assert!(rest.lines().all(|l| l.starts_with("Epoch: ")), "{rest}");
     assert!(dir.path().join("sine_wave.png").is_file() && dir.path().join("l.svg").is_file());
-    assert!(temporary_files(dir.path()).is_empty());
+    assert!(common::temporary_files(dir.path()).is_empty());
 }
 
 #[test]
@@ -145,17 +137,17 @@ fn signals_while_an_output_waits_leave_no_temporary_file() {
         let (child, stdout) = start(&["--epochs", "3", "--json", "pipe", "--plot", "p.png"], dir.path());
         // Wait until the plot is staged (its temporary file appears).
         let t0 = Instant::now();
-        while temporary_files(dir.path()).is_empty() {
+        while common::temporary_files(dir.path()).is_empty() {
             assert!(t0.elapsed() < Duration::from_secs(10), "the plot was never staged");
             std::thread::sleep(Duration::from_millis(10));
         }
         kill(&child, first);
         std::thread::sleep(Duration::from_millis(200));
-        assert_eq!(temporary_files(dir.path()).len(), 1, "the first signal waits for the write");
+        assert_eq!(common::temporary_files(dir.path()).len(), 1, "the first signal waits for the write");
         kill(&child, second);
         let (got, _, _, err) = finish(child, stdout, Duration::from_secs(5));
         assert_eq!(got, Some(code), "{err}");
-        assert!(temporary_files(dir.path()).is_empty(), "signals {first}, {second}: {err}");
+        assert!(common::temporary_files(dir.path()).is_empty(), "signals {first}, {second}: {err}");
         assert_eq!(std::fs::read(dir.path().join("p.png")).unwrap(), b"previous plot");
     }
 }

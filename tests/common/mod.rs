@@ -54,3 +54,12 @@ pub fn read_json(p: &PathBuf) -> serde_json::Value {
     let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()));
     serde_json::from_str(&text).expect("valid JSON")
 }
+
+/// The `.sine-rnn-*` temporary files left in `dir` (there should be none).
+pub fn temporary_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("the directory reads")
+        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".sine-rnn-"))
+        .collect()
+}
