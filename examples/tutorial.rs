@@ -54,6 +54,20 @@ const FLOAT_CPU: (Kind, Device) = (Kind::Float, Device::Cpu);
 fn main() -> Result<()> {
     let args = Args::parse();
 
+    // Why a friend's digits may differ: libtorch picks its CPU code by processor
+    // (fused multiply-adds in MKL's matrix products on recent Intel CPUs, wider
+    // vectors in ATen's tanh and random draws), and each choice rounds the last
+    // bits its own way. These two settings, read when libtorch first computes,
+    // pick the same code on every x86-64 CPU with AVX2, so everyone prints the
+    // same numbers. Run your PyTorch script with them too to compare with it
+    // (`MKL_CBWR=COMPATIBLE ATEN_CPU_CAPABILITY=avx2 python tutorial.py`). A value
+    // you set yourself wins.
+    for (name, value) in [("MKL_CBWR", "COMPATIBLE"), ("ATEN_CPU_CAPABILITY", "avx2")] {
+        if std::env::var_os(name).is_none() {
+            std::env::set_var(name, value);
+        }
+    }
+
     // Step 2: hyper-parameters and data.
     let (seq_length, hidden_size) = (args.seq_length as i64, args.hidden_size as i64);
     let (input_size, output_size) = (hidden_size + 1, 1);

@@ -26,6 +26,52 @@ import sys
 import tempfile
 import time
 
+# The same CPU kernels on every x86-64 machine with AVX2 (src/support/kernels.rs):
+# libtorch reads these when it first needs them, so they are set before torch is
+# imported. A value already in the environment wins; --cpu-kernels machine leaves
+# both to libtorch, as a plain `python` run does.
+PORTABLE_KERNELS = (("MKL_CBWR", "COMPATIBLE"), ("ATEN_CPU_CAPABILITY", "avx2"))
+
+
+def pin_cpu_kernels(argv):
+    """Sets the portable kernels unless argv asks for the machine's; returns the
+    choice and the variables that came from the user's environment."""
+    machine = any(a == "--cpu-kernels=machine" or (a == "--cpu-kernels" and b == "machine")
+                  for a, b in zip(argv, argv[1:] + [""]))
+    from_user = [name for name, _ in PORTABLE_KERNELS if name in os.environ]
+    if not machine:
+        for name, value in PORTABLE_KERNELS:
+            os.environ.setdefault(name, value)
+    return ("machine" if machine else "portable"), from_user
+
+
+def describe_kernels(choice, from_user):
+    """The header's words for the kernels and the notes after it, as sine-rnn
+    prints them."""
+    values = [(name, os.environ.get(name)) for name, _ in PORTABLE_KERNELS]
+    settings = ", ".join("{} unset".format(n) if v is None else
+                         "{}={}{}".format(n, v, " from the environment" if n in from_user else "")
+                         for n, v in values)
+    notes = []
+    if choice == "portable":
+        overridden = [(n, v, p) for (n, v), (_, p) in zip(values, PORTABLE_KERNELS) if v != p]
+        choice = "portable, overridden" if overridden else choice
+        for n, v, p in overridden:
+            notes.append("{}={} from the environment wins over the portable {}={}; the digits may differ "
+                         "from other machines'".format(n, v, n, p))
+        try:
+            with open("/proc/cpuinfo") as f:
+                flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
+        except OSError:
+            flags = []
+        if not {"avx2", "fma"} <= set(flags):
+            notes.append("this CPU has no AVX2, so libtorch cannot use the portable kernels: the digits may "
+                         "differ from other machines'")
+    return "CPU kernels {} ({})".format(choice, settings), notes
+
+
+KERNELS = pin_cpu_kernels(sys.argv[1:])
+
 # Step 1: imports.
 import numpy as np
 import torch
@@ -363,7 +409,8 @@ def bounded_int(what, lo, hi):
 
 
 def main():
-    p = argparse.ArgumentParser(description="The PyTorch sine-wave Elman RNN tutorial (reference for sine-rnn).")
+    p = argparse.ArgumentParser(description="The PyTorch sine-wave Elman RNN tutorial (reference for sine-rnn).",
+                                allow_abbrev=False)  # as sine-rnn: --cpu-kernels is read before argparse runs
     p.add_argument("--seed", type=bounded_int("the seed", 0, 2**64 - 1), default=0)
     p.add_argument("--epochs", type=bounded_int("the number of epochs", 0, 2**63 - 1), default=300)
     p.add_argument("--lr", type=positive_float, default=0.1)
@@ -379,6 +426,7 @@ def main():
     p.add_argument("--save-weights")
     p.add_argument("--trace")
     p.add_argument("--trace-epochs", type=epoch_range, default=None)
+    p.add_argument("--cpu-kernels", choices=["portable", "machine"], default="portable")
     args = p.parse_args()  # exits with code 2 on a bad flag, as the Rust binary does
     problem = check_outputs(args)
     if problem:
@@ -397,7 +445,10 @@ def main():
               file=sys.stderr)
         return EXIT_USAGE
     device = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
-    print("reference.py: torch {}, device {}".format(torch.__version__, device), file=sys.stderr)
+    kernels, notes = describe_kernels(*KERNELS)
+    print("reference.py: torch {}, device {}, {}".format(torch.__version__, device, kernels), file=sys.stderr)
+    for note in notes:
+        print("reference.py: " + note, file=sys.stderr)
     return run(args, device)
 
 

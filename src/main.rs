@@ -10,6 +10,7 @@ use sine_rnn::steps::data::sine_data;
 use sine_rnn::support::cli::Args;
 use sine_rnn::support::device;
 use sine_rnn::support::epoch_log::EpochLog;
+use sine_rnn::support::kernels::{self, Kernels};
 use sine_rnn::support::outputs::{self, Finished};
 use sine_rnn::support::process::{self, EXIT_DIVERGED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
 use sine_rnn::support::progress::Progress;
@@ -33,6 +34,8 @@ fn main() {
         process::exit_now(EXIT_RUNTIME);
     }
     let args = Args::parse_or_exit();
+    // Before the first tensor operation, which is when libtorch reads them.
+    let kernels = kernels::pin(args.cpu_kernels);
     let init = args.init_weights_or_exit();
     process::install_panic_hook();
     let code = match device::select(args.device_choice()) {
@@ -40,7 +43,7 @@ fn main() {
             note!("sine-rnn: error: {e:#}");
             EXIT_USAGE
         }
-        Ok(device) => match std::panic::catch_unwind(|| run(&args, init.as_ref(), device)) {
+        Ok(device) => match std::panic::catch_unwind(|| run(&args, &kernels, init.as_ref(), device)) {
             Ok(Ok(code)) => code,
             Ok(Err(e)) => {
                 note!("sine-rnn: error: {e:#}");
@@ -52,10 +55,17 @@ fn main() {
     process::exit_now(code)
 }
 
-fn run(args: &Args, init: Option<&WeightValues>, device: Device) -> Result<u8> {
+fn run(args: &Args, kernels: &Kernels, init: Option<&WeightValues>, device: Device) -> Result<u8> {
     let cfg = args.config();
     let where_ = device::describe(args.device_choice(), device);
-    note!("sine-rnn: libtorch {LIBTORCH_VERSION}, device {where_}, backend {}", args.backend.name());
+    let backend = args.backend.name();
+    note!(
+        "sine-rnn: libtorch {LIBTORCH_VERSION}, device {where_}, backend {backend}, {}",
+        kernels.describe()
+    );
+    for line in kernels.notes(kernels::cpu_has_avx2()) {
+        note!("sine-rnn: {line}");
+    }
 
     // Step 2: the data; steps 3 to 5: weights, training, prediction, with the
     // tutorial's log line on stdout every 10th epoch (`--log-every`), a progress

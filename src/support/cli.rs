@@ -11,6 +11,7 @@ use crate::steps::data::Config;
 use crate::steps::plot::Format;
 use crate::support::device::DeviceChoice;
 use crate::support::files::check_outputs;
+use crate::support::kernels::CpuKernels;
 use crate::support::trace::EpochRange;
 use crate::support::weights::{self, WeightValues};
 
@@ -84,6 +85,9 @@ pub struct Args {
     /// Epochs --trace records: A..B (B excluded), A..=B, A.., ..B or N [default: all]
     #[arg(long, value_name = "RANGE", requires = "trace")]
     pub trace_epochs: Option<EpochRange>,
+    /// libtorch's CPU kernels: the same bits on every x86-64 CPU with AVX2 (portable), or this CPU's own choice (machine)
+    #[arg(long, value_enum, default_value_t = CpuKernels::Portable)]
+    pub cpu_kernels: CpuKernels,
 }
 
 impl Args {
