@@ -201,6 +201,103 @@ def compare(py, rs, tolerance, show_every, names=("Python", "Rust")):
     return "DIFFERENT", problems
 
 
+# The kernel settings --recorded tries, with the CPU features each needs (the
+# names /proc/cpuinfo gives them). MKL_CBWR picks MKL's code path (COMPATIBLE:
+# no FMA; AVX2, AVX512, AVX512_E1: with), ATEN_CPU_CAPABILITY ATen's vector width.
+MKL_BRANCHES = (("COMPATIBLE", ()), ("AVX2", ("avx2", "fma")),
+                ("AVX512", ("avx512f", "avx512bw", "avx512dq", "avx512vl")),
+                ("AVX512_E1", ("avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vnni")))
+ATEN_CAPABILITIES = (("avx2", ("avx2", "fma")), ("avx512", ("avx512f", "avx512bw", "avx512dq", "avx512vl", "fma")),
+                     ("default", ()))
+PORTABLE = (("MKL_CBWR", "COMPATIBLE"), ("ATEN_CPU_CAPABILITY", "avx2"))
+
+
+def cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return set(next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), []))
+    except OSError:
+        return set()
+
+
+def log_lines(text):
+    """The tutorial's log lines of a stdout, with their line numbers (from 1)."""
+    return [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.startswith("Epoch: ")]
+
+
+def log_difference(recorded, rust_stdout):
+    """None when the recorded log lines are Rust's, else `line N: recorded … rust …`."""
+    rust = [line for _, line in log_lines(rust_stdout)]
+    for k, (n, line) in enumerate(recorded):
+        if k >= len(rust) or rust[k] != line:
+            return "line {}: recorded {!r} rust {!r}".format(n, line, rust[k] if k < len(rust) else "(no more lines)")
+    if len(rust) > len(recorded):
+        return "line {}: recorded (no more lines) rust {!r}".format(recorded[-1][0] + 1, rust[len(recorded)])
+    return None
+
+
+def settings_words(settings):
+    return " ".join("{}={}".format(name, value) for name, value in settings)
+
+
+def check_recorded(args, binary):
+    """--recorded: a PyTorch stdout recorded anywhere against the Rust run of one
+    configuration, under the portable kernels and then each setting this CPU can run."""
+    if not args.config or len(args.config) != 1 or args.seeds:
+        return cannot_compare("--recorded needs exactly one --config \"FLAGS\", the flags the log was recorded with")
+    try:
+        with open(args.recorded, encoding="utf-8", errors="replace") as f:
+            recorded = log_lines(f.read())
+    except OSError as e:
+        return cannot_compare("cannot read {}: {}".format(args.recorded, e.strerror))
+    if not recorded:
+        return cannot_compare("{} holds no `Epoch: <i> loss <total>` line".format(args.recorded))
+    try:
+        flags = shlex.split(args.config[0])
+    except ValueError as e:
+        return cannot_compare("--config {!r}: {}".format(args.config[0], e))
+
+    def rust(settings):
+        env = {k: v for k, v in os.environ.items() if k not in dict(PORTABLE)}
+        env.update(settings)
+        with tempfile.TemporaryDirectory(prefix="sine-rnn-recorded-") as tmp:
+            return subprocess.run([binary] + flags + ["--device", "cpu", "--no-plot"], capture_output=True,
+                                  env=env, cwd=tmp)
+
+    command = " ".join(shlex.quote(f) for f in ["sine-rnn"] + flags)
+    proc = rust(())
+    if proc.returncode == 2 or proc.returncode >= 128:
+        why = (proc.stderr.decode(errors="replace").strip().splitlines() or ["exit {}".format(proc.returncode)])[-1]
+        return cannot_compare("sine-rnn did not run with --config {!r}: {}".format(args.config[0], why))
+    portable = log_difference(recorded, proc.stdout.decode(errors="replace"))
+    if portable is None:
+        print("reproduced as is, with the portable kernels ({}): {} log lines identical".format(
+            settings_words(PORTABLE), len(recorded)))
+        print("  {}".format(command))
+        return 0
+    print("not reproduced with the portable kernels ({}): first difference at {}".format(
+        settings_words(PORTABLE), portable))
+    flags_here, untried = cpu_flags(), []
+    for mkl, mkl_needs in MKL_BRANCHES:
+        for aten, aten_needs in ATEN_CAPABILITIES:
+            settings = (("MKL_CBWR", mkl), ("ATEN_CPU_CAPABILITY", aten))
+            if settings == PORTABLE:
+                continue
+            missing = sorted(set(mkl_needs + aten_needs) - flags_here)
+            if missing:
+                untried.append("{} (needs {})".format(settings_words(settings), ", ".join(missing)))
+                continue
+            tried = rust(settings)
+            if log_difference(recorded, tried.stdout.decode(errors="replace")) is None:
+                print("reproduced with: {}".format(settings_words(settings)))
+                print("  {} {}".format(settings_words(settings), command))
+                return 1
+    print("not reproduced: first difference at {}".format(portable))
+    if untried:
+        print("  could not try on this CPU: {}".format("; ".join(untried)))
+    return 1
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--binary", default=None, help="the sine-rnn binary (default: target/release/sine-rnn, "
@@ -227,6 +324,9 @@ def main():
                    "float32 that differs (epoch, step, tensor, index)")
     p.add_argument("--trace-epochs", default=None, metavar="RANGE",
                    help="with --trace: the epochs to trace, A..B (B excluded), A..=B, A.., ..B or N (default all)")
+    p.add_argument("--recorded", default=None, metavar="FILE",
+                   help="a PyTorch stdout recorded elsewhere: compare its log lines with the Rust run of --config, "
+                   "then find the kernel setting that reproduces it (exit 0 as is, 1 otherwise)")
     args = p.parse_args()
 
     binary = args.binary or os.path.join(ROOT, "target", "release", "sine-rnn")
@@ -238,6 +338,8 @@ def main():
     except (OSError, subprocess.CalledProcessError) as e:
         return cannot_compare("the Rust binary {} does not run ({}); build it with cargo build --release".format(
             binary, getattr(e, "strerror", None) or e))
+    if args.recorded is not None:
+        return check_recorded(args, binary)
     if args.baseline == "python":
         try:
             probe = subprocess.run([args.python, "-c", "import torch, numpy, safetensors"], capture_output=True)

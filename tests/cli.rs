@@ -232,6 +232,7 @@ fn help_documents_every_flag() {
         "--trace",
         "--trace-epochs",
         "--log-every",
+        "--cpu-kernels",
     ];
     for flag in flags {
         assert!(help.contains(flag), "{flag} missing from --help");

@@ -1,13 +1,13 @@
 //! The hand-derived gradients against autograd at every step of a full default
-//! training run, and the native backend against the tch backend.
+//! training run, and the native backend against PyTorch's golden outputs.
 
 mod common;
 
+use common::golden;
 use sine_rnn::backends::grad;
-use sine_rnn::backends::native::{self, NativeWeights};
 use sine_rnn::steps::data::{sine_data, Config};
 use sine_rnn::steps::model::{forward, Weights};
-use sine_rnn::steps::train::{loss, predict, to_vec, train};
+use sine_rnn::steps::train::{loss, to_vec};
 use tch::{Device, Kind, Tensor};
 
 /// ‖a − b‖ / ‖b‖ (0 when both are 0).
@@ -71,38 +71,71 @@ fn max_abs(a: &[f32], b: &[f32]) -> f64 {
 /// The native backend is not bit-identical: libtorch's CPU tanh is MKL's `vsTanh`,
 /// which is not correctly rounded in about 1 case in 3,000 (ours is), and MKL's
 /// matrix product adds long rows in its own order. Those last-bit differences drift
-/// over training. The bounds are what was measured, with a 2x margin: on the epoch
-/// losses (relative), the predictions (absolute; the wave is within ±1) and the
-/// final weights (relative, as whole matrices).
+/// over training. Measured against PyTorch's golden outputs (the portable
+/// kernels), so the bounds hold on any x86-64 CPU with AVX2: on the epoch losses
+/// (relative), the predictions (absolute; the wave is within ±1) and the final
+/// weights (relative, as whole matrices). Each bound is the measured figure with
+/// a margin of about 2x (docs/parity-workbench.md has the figures).
 #[test]
-fn native_backend_stays_close_to_the_tch_backend() {
-    let _g = common::seed_lock();
-    for (cfg, loss_bound, value_bound) in [
-        (Config::default(), 5e-5, 5e-5),
-        (Config { seed: 1, ..Config::default() }, 5e-5, 5e-5),
-        (Config { seed: 3, hidden_size: 1, seq_length: 2, epochs: 60, ..Config::default() }, 5e-5, 5e-5),
-        (Config { seed: 42, hidden_size: 3, seq_length: 10, lr: 0.05, epochs: 120 }, 5e-5, 5e-5),
-        (Config { seed: 7, hidden_size: 16, seq_length: 50, epochs: 40, ..Config::default() }, 5e-4, 1e-4),
-    ] {
-        let data = sine_data(cfg.seq_length, Device::Cpu);
-        let mut w = Weights::init(&cfg, Device::Cpu);
-        let mut nw = NativeWeights { hidden: cfg.hidden_size, w1: to_vec(&w.w1), w2: to_vec(&w.w2) };
-        let tch_losses = train(&cfg, &data, &mut w, |_, _| {});
-        let (x, y) = data.xy_values();
-        let native_losses = native::train(&cfg, x, y, &mut nw, |_, _| {});
-        assert_eq!(native_losses.len(), tch_losses.len());
-        // The first epoch starts from identical weights: identical or within an ULP or two.
-        assert!(((native_losses[0] - tch_losses[0]) / tch_losses[0]).abs() < 1e-6);
-        let losses = native_losses
-            .iter()
-            .zip(&tch_losses)
-            .map(|(a, b)| ((a - b) / b).abs() as f64)
-            .fold(0.0, f64::max);
-        let predictions = max_abs(&native::predict(x, &nw), &predict(&data, &w));
-        let weights = rel(&nw.w1, &to_vec(&w.w1)).max(rel(&nw.w2, &to_vec(&w.w2)));
-        eprintln!("{cfg:?}: losses {losses:e} (relative), predictions {predictions:e}, weights {weights:e}");
-        assert!(losses <= loss_bound, "{cfg:?}: losses {losses:e} > {loss_bound:e}");
-        assert!(predictions <= value_bound, "{cfg:?}: predictions {predictions:e} > {value_bound:e}");
-        assert!(weights <= value_bound, "{cfg:?}: weights {weights:e} > {value_bound:e}");
+fn native_backend_stays_close_to_pytorch_on_every_golden_configuration() {
+    let dir = common::scratch();
+    for g in golden::all() {
+        let (out, record) = golden::run(&g, &["--backend", "native"], dir.path());
+        let what = format!("{} ({})", g.name, g.flags.join(" "));
+        if g.exit_code == 3 {
+            // PyTorch diverged: so does the native backend, if not at the same step.
+            assert_eq!(out.status.code(), Some(3), "{what}: {}", common::stderr(&out));
+            continue;
+        }
+        assert!(out.status.success(), "{what}: {}", common::stderr(&out));
+        let (ours, theirs) =
+            (golden::values(&record, "epoch_losses"), golden::values(&g.record, "epoch_losses"));
+        assert_eq!(ours.len(), theirs.len(), "{what}");
+        let relative = |(a, b): (&f32, &f32)| ((a - b) / b).abs() as f64;
+        let (loss_bound, value_bound) = match native_bound(&g.name) {
+            Bound::FirstEpoch(bound) => {
+                let first = ours.iter().zip(&theirs).map(relative).next().unwrap_or(0.0);
+                eprintln!("{what}: epoch 0 loss {first:.2e} (relative)");
+                assert!(first <= bound, "{what}: the epoch-0 loss is {first:e} away, > {bound:e}");
+                continue;
+            }
+            Bound::Whole { losses, values } => (losses, values),
+        };
+        let losses = ours.iter().zip(&theirs).map(relative).fold(0.0, f64::max);
+        let predictions =
+            max_abs(&golden::values(&record, "predictions"), &golden::values(&g.record, "predictions"));
+        let floats = |w: &[u32]| w.iter().copied().map(f32::from_bits).collect::<Vec<_>>();
+        let weights = rel(&golden::values(&record, "w1"), &floats(&g.w1))
+            .max(rel(&golden::values(&record, "w2"), &floats(&g.w2)));
+        eprintln!(
+            "{what}: losses {losses:.2e} (relative), predictions {predictions:.2e}, weights {weights:.2e}"
+        );
+        assert!(losses <= loss_bound, "{what}: losses {losses:e} > {loss_bound:e}");
+        assert!(predictions <= value_bound, "{what}: predictions {predictions:e} > {value_bound:e}");
+        assert!(weights <= value_bound, "{what}: weights {weights:e} > {value_bound:e}");
+    }
+}
+
+/// How close the native backend must stay on a golden configuration.
+enum Bound {
+    /// Every epoch's loss (relative), the predictions and the weights.
+    Whole { losses: f64, values: f64 },
+    /// The first epoch's loss only (relative): the runs part ways after it.
+    FirstEpoch(f64),
+}
+
+/// The bounds, from figures measured under the portable kernels (so any CPU).
+fn native_bound(name: &str) -> Bound {
+    match name {
+        // Measured: losses 1.67e-4, predictions 4.6e-5, weights 3.1e-5.
+        "hidden-16" => Bound::Whole { losses: 5e-4, values: 1e-4 },
+        // Hundreds of context units: MKL sums each long row in its own order from
+        // the first step (epoch 0 within 8.6e-6), and training this wide at these
+        // rates is unstable, so the runs part ways (0.78 relative by epoch 10).
+        "hidden-128" | "hidden-512" => Bound::FirstEpoch(2e-5),
+        // The rest measured at most 2.1e-5 (losses, the tutorial's), 6.8e-6
+        // (predictions, the tutorial's), 2.1e-6 (weights, seed 4); several are
+        // bit-identical.
+        _ => Bound::Whole { losses: 5e-5, values: 2e-5 },
     }
 }

@@ -102,3 +102,143 @@ fn harness_detects_a_learning_rate_one_ulp_off() {
         assert!(!w1.contains("max difference     0 ULPs"), "{w1}");
     }
 }
+
+/// Runs reference.py with `flags`, with neither kernel variable in its
+/// environment but those of `env`; returns its stdout.
+fn reference_stdout(flags: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = common::golden::bare(root().join("scripts/python"));
+    cmd.arg(root().join("scripts/reference.py")).args(flags).args(["--device", "cpu", "--no-plot"]);
+    let dir = scratch();
+    let out = cmd.envs(env.iter().copied()).current_dir(dir.path()).output().expect("scripts/python runs");
+    assert!(out.status.success(), "reference.py {flags:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn machine_kernels_match_a_plain_pytorch_run_on_this_machine() {
+    let flags = ["--seed", "4", "--epochs", "120"];
+    let plain = reference_stdout(&[&flags[..], &["--cpu-kernels", "machine"]].concat(), &[]);
+    let dir = scratch();
+    let rust = common::golden::bare(common::BIN)
+        .args(flags)
+        .args(["--cpu-kernels", "machine", "--device", "cpu", "--no-plot"])
+        .current_dir(dir.path())
+        .output()
+        .expect("the binary runs");
+    assert_eq!(plain, stdout(&rust));
+    // And the portable run is the golden one, whatever this CPU.
+    let golden = std::fs::read_to_string(root().join("tests/golden/chaotic.stdout")).expect("golden stdout");
+    let portable = reference_stdout(&["--seed", "4"], &[]);
+    assert_eq!(portable, golden);
+}
+
+#[test]
+fn the_golden_files_are_what_pytorch_writes_today() {
+    let dir = scratch();
+    let out = python(&[
+        "scripts/golden.py",
+        "--only",
+        "tutorial",
+        "--only",
+        "generate",
+        "--out",
+        &path_str(dir.path()),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for name in ["tutorial", "generate"] {
+        for ext in ["stdout", "json", "safetensors"] {
+            let file = format!("{name}.{ext}");
+            let fresh = std::fs::read(dir.path().join(&file)).expect("written");
+            let kept = std::fs::read(root().join("tests/golden").join(&file)).expect("kept");
+            assert!(fresh == kept, "tests/golden/{file} is not what scripts/golden.py writes now");
+        }
+    }
+}
+
+/// `scripts/parity.sh --recorded FILE --config FLAGS` in a scratch directory.
+fn recorded(log: &str, config: &str) -> (Option<i32>, String) {
+    let dir = scratch();
+    let file = dir.path().join("recorded.txt");
+    std::fs::write(&file, log).expect("the log is written");
+    let out = harness(&["--recorded", &path_str(&file), "--config", config]);
+    (out.status.code(), stdout(&out) + &stderr(&out))
+}
+
+#[test]
+fn a_log_recorded_with_the_portable_kernels_is_reproduced_as_is() {
+    // PyTorch's log, from the golden files, with the lines a script prints around it.
+    let golden = std::fs::read_to_string(root().join("tests/golden/tutorial.stdout")).expect("golden stdout");
+    let log = format!("$ python tutorial.py\n{golden}(plot window closed)\n");
+    let (code, text) = recorded(&log, "--seed 0");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.starts_with("reproduced as is, with the portable kernels"), "{text}");
+}
+
+#[test]
+fn a_log_that_no_kernel_setting_explains_is_not_reproduced_and_says_where() {
+    let golden = std::fs::read_to_string(root().join("tests/golden/tutorial.stdout")).expect("golden stdout");
+    let doctored = golden.replacen("Epoch: 60 loss 0.13", "Epoch: 60 loss 0.23", 1);
+    assert_ne!(doctored, golden);
+    let (code, text) = recorded(&doctored, "--seed 0");
+    assert_eq!(code, Some(1), "{text}");
+    let last = text.lines().find(|l| l.starts_with("not reproduced:")).expect("a verdict");
+    assert!(
+        last.starts_with("not reproduced: first difference at line 7: recorded 'Epoch: 60 loss 0.23"),
+        "{text}"
+    );
+    assert!(!text.contains("reproduced with:"), "{text}");
+}
+
+#[test]
+fn a_log_recorded_with_the_machines_kernels_is_traced_to_its_setting() {
+    // A plain PyTorch run on this machine, and one with MKL's AVX2 path forced
+    // and ATen's plain kernels (a log from some other kind of CPU).
+    let mut logs = vec![(
+        "--seed 4 --epochs 100",
+        reference_stdout(&["--seed", "4", "--epochs", "100", "--cpu-kernels", "machine"], &[]),
+    )];
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        let env = [("MKL_CBWR", "AVX2"), ("ATEN_CPU_CAPABILITY", "default")];
+        logs.push(("--seed 3 --epochs 100", reference_stdout(&["--seed", "3", "--epochs", "100"], &env)));
+    }
+    for (config, log) in logs {
+        let (code, text) = recorded(&log, config);
+        if code == Some(0) {
+            // This CPU's own kernels are the portable ones (as on AMD EPYC).
+            assert!(text.starts_with("reproduced as is"), "{text}");
+            continue;
+        }
+        assert_eq!(code, Some(1), "{text}");
+        let command = text
+            .lines()
+            .skip_while(|l| !l.starts_with("reproduced with: "))
+            .nth(1)
+            .unwrap_or_else(|| panic!("{config}: not traced to a setting: {text}"));
+        // The command it prints reproduces the log.
+        let mut words = command.split_whitespace();
+        let mut cmd = common::golden::bare(common::BIN);
+        for setting in words.by_ref().take(2) {
+            let (name, value) = setting.split_once('=').expect("NAME=value");
+            cmd.env(name, value);
+        }
+        assert_eq!(words.next(), Some("sine-rnn"), "{command}");
+        let out = cmd.args(words).args(["--no-plot"]).current_dir(scratch().path()).output().expect("runs");
+        assert_eq!(stdout(&out), log, "{config}: {command}");
+    }
+}
+
+#[test]
+fn a_recorded_log_that_cannot_be_compared_is_exit_2() {
+    for (log, config, says) in [
+        ("no log here\n", "--seed 0", "holds no `Epoch: <i> loss <total>` line"),
+        ("Epoch: 0 loss 2.853710651397705\n", "--seed 'oops", "--config"),
+        ("Epoch: 0 loss 2.853710651397705\n", "--epochs abc", "sine-rnn did not run"),
+    ] {
+        let (code, text) = recorded(log, config);
+        assert_eq!(code, Some(2), "{config}: {text}");
+        assert!(text.starts_with("cannot compare: ") && text.contains(says), "{config}: {text}");
+    }
+    let out = harness(&["--recorded", "/nonexistent/log.txt", "--config", "--seed 0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).starts_with("cannot compare: cannot read /nonexistent/log.txt"), "{}", stdout(&out));
+}

@@ -101,3 +101,30 @@ fn the_training_time_leaves_out_the_prediction_pass() {
     assert_eq!(trained.predictions.len(), 20_000);
     assert!(trained.train_time * 10 < total, "train_time {:?} of {total:?}", trained.train_time);
 }
+
+#[test]
+fn kernel_notes_name_an_override_and_a_cpu_without_avx2() {
+    use sine_rnn::support::kernels::{CpuKernels, Kernels};
+    let portable = |mkl: &str, user: Vec<&'static str>| Kernels {
+        choice: CpuKernels::Portable,
+        values: vec![("MKL_CBWR", Some(mkl.to_string())), ("ATEN_CPU_CAPABILITY", Some("avx2".into()))],
+        from_user: user,
+    };
+    assert!(portable("COMPATIBLE", vec![]).notes(true).is_empty());
+    assert!(portable("COMPATIBLE", vec!["MKL_CBWR"]).notes(true).is_empty());
+    assert_eq!(
+        portable("COMPATIBLE", vec![]).notes(false),
+        ["this CPU has no AVX2, so libtorch cannot use the portable kernels: the digits may differ from other machines'"]
+    );
+    let overridden = portable("AVX2", vec!["MKL_CBWR"]);
+    assert_eq!(
+        overridden.describe(),
+        "CPU kernels portable, overridden (MKL_CBWR=AVX2 from the environment, ATEN_CPU_CAPABILITY=avx2)"
+    );
+    assert_eq!(overridden.notes(false).len(), 2);
+    // The machine's kernels promise nothing, so there is nothing to warn of.
+    let machine =
+        Kernels { choice: CpuKernels::Machine, values: vec![("MKL_CBWR", None)], from_user: vec![] };
+    assert!(machine.notes(false).is_empty());
+    assert_eq!(machine.describe(), "CPU kernels machine (MKL_CBWR unset)");
+}

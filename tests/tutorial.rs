@@ -3,25 +3,9 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use common::{scratch, sine_rnn, stderr, stdout};
-
-/// The example as `cargo test` builds it, beside this test's own binary
-/// (`target/<profile>/deps/tutorial-…` → `target/<profile>/examples/tutorial`).
-fn example() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
-    let path = profile_dir.join("examples/tutorial");
-    assert!(
-        path.exists(),
-        "{} is missing: `cargo test` builds the examples; with a test filter, run \
-         `cargo build --release --example tutorial` first",
-        path.display()
-    );
-    path
-}
 
 #[test]
 fn the_example_prints_what_the_binary_prints() {
@@ -35,7 +19,7 @@ fn the_example_prints_what_the_binary_prints() {
     ] {
         let flags: Vec<&str> = config.split_whitespace().collect();
         let dir = scratch();
-        let tutorial = Command::new(example())
+        let tutorial = Command::new(common::example("tutorial"))
             .args(&flags)
             .args(["--plot", "t.svg"])
             .current_dir(dir.path())

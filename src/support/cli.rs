@@ -85,7 +85,7 @@ pub struct Args {
     /// Epochs --trace records: A..B (B excluded), A..=B, A.., ..B or N [default: all]
     #[arg(long, value_name = "RANGE", requires = "trace")]
     pub trace_epochs: Option<EpochRange>,
-    /// libtorch's CPU kernels: the same bits on every x86-64 CPU with AVX2 (portable), or this CPU's own choice (machine)
+    /// libtorch's CPU kernels: the same bits on any x86-64 CPU with AVX2 (portable), or this CPU's own (machine)
     #[arg(long, value_enum, default_value_t = CpuKernels::Portable)]
     pub cpu_kernels: CpuKernels,
 }

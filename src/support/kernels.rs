@@ -15,9 +15,10 @@ use clap::ValueEnum;
 /// The `--cpu-kernels` flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CpuKernels {
-    /// The same kernels on every x86-64 CPU with AVX2: the same bits everywhere.
+    // The same kernels on every x86-64 CPU with AVX2: the same bits everywhere.
+    // (Plain comments: doc comments would turn clap's --help into its long form.)
     Portable,
-    /// libtorch's own choice for this CPU, as a plain `python` run makes it.
+    // libtorch's own choice for this CPU, as a plain `python` run makes it.
     Machine,
 }
 

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
 
+pub mod golden;
+
 /// The binary under test, built by cargo for this test run.
 pub const BIN: &str = env!("CARGO_BIN_EXE_sine-rnn");
 
@@ -15,6 +17,21 @@ pub fn root() -> &'static Path {
 /// Runs the binary with `args` from `dir`.
 pub fn sine_rnn(args: &[&str], dir: &Path) -> Output {
     Command::new(BIN).args(args).current_dir(dir).output().expect("the test binary runs")
+}
+
+/// An example as `cargo test` builds it, beside this test's own binary
+/// (`target/<profile>/deps/<test>-…` → `target/<profile>/examples/<name>`).
+pub fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
+    let path = profile_dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test` builds the examples; with a test filter, run \
+         `cargo build --release --example {name}` first",
+        path.display()
+    );
+    path
 }
 
 /// Runs `scripts/python` (the environment scripts/fetch_libtorch.sh made).
