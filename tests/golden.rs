@@ -127,3 +127,18 @@ fn machine_kernels_leave_the_environment_to_libtorch_and_say_so() {
         "{err}"
     );
 }
+
+#[test]
+fn an_unknown_kernel_choice_is_a_usage_error() {
+    let out = bare(common::BIN)
+        .args(["--cpu-kernels", "fast"])
+        .current_dir(scratch().path())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "sine-rnn: error: invalid value 'fast' for '--cpu-kernels <CPU_KERNELS>'; \
+         [possible values: portable, machine] (see sine-rnn --help)\n"
+    );
+}

@@ -238,6 +238,14 @@ fn a_recorded_log_that_cannot_be_compared_is_exit_2() {
         assert_eq!(code, Some(2), "{config}: {text}");
         assert!(text.starts_with("cannot compare: ") && text.contains(says), "{config}: {text}");
     }
+    let golden = path_str(&root().join("tests/golden/tutorial.stdout"));
+    let out = harness(&["--recorded", &golden]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).starts_with("cannot compare: --recorded needs exactly one --config"),
+        "{}",
+        stdout(&out)
+    );
     let out = harness(&["--recorded", "/nonexistent/log.txt", "--config", "--seed 0"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stdout(&out).starts_with("cannot compare: cannot read /nonexistent/log.txt"), "{}", stdout(&out));
