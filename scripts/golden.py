@@ -73,7 +73,7 @@ def record(name, flags, out_dir):
         f.write("\n")
     weights = os.path.join(out_dir, name + ".safetensors")
     safetensors.numpy.save_file({"w1": array("w1"), "w2": array("w2")}, weights,
-                                metadata={"written_by": "scripts/golden.py", "flags": flags})
+                                metadata={"written_by": "scripts/golden.py"})  # one key: a fixed order
     os.chmod(weights, 0o644)  # the package writes 0600; these are committed
     print("golden: {:<16} exit {}  {}".format(name, proc.returncode, flags))
 

@@ -37,7 +37,8 @@ pub struct Kernels {
 
 /// Sets the portable values where the environment has none (`Portable`), or
 /// leaves the environment as it is (`Machine`). Must run before the first tensor
-/// operation and while the process has one thread that reads the environment.
+/// operation, while no other thread reads the environment (libtorch has none yet;
+/// the signal thread never does).
 pub fn pin(choice: CpuKernels) -> Kernels {
     let mut from_user = Vec::new();
     for (name, value) in PORTABLE {
