@@ -19,9 +19,13 @@ Run it with the environment that scripts/fetch_libtorch.sh made:
 """
 
 import argparse
+import errno
+import io
 import json
 import math
 import os
+import stat
+import struct
 import sys
 import tempfile
 import time
@@ -173,7 +177,6 @@ def run(args, device):
             import safetensors.numpy
             tensors = {"w1": w1.detach().cpu().numpy(), "w2": w2.detach().cpu().numpy()}
             write_atomic(args.save_weights, safetensors.numpy.save(tensors, metadata={"written_by": "reference.py"}))
-            print("reference.py: wrote {}".format(args.save_weights), file=sys.stderr)
         else:
             print("reference.py: the weights are not finite; not saved to {}".format(args.save_weights),
                   file=sys.stderr)
@@ -195,7 +198,6 @@ def run(args, device):
             "generated": f32_array(np.array(generated, dtype=np.float32)),
         }
         write_atomic(args.json, json.dumps(record, indent=2).encode())
-        print("reference.py: wrote {}".format(args.json), file=sys.stderr)
 
     bad = [i for i, l in enumerate(losses) if not math.isfinite(l)]
     if bad or not all(math.isfinite(float(p)) for p in predictions):
@@ -238,7 +240,6 @@ def save(pl, path):
     buf = io.BytesIO()
     pl.savefig(buf, format=os.path.splitext(path)[1].lower().lstrip("."))
     write_atomic(path, buf.getvalue())
-    print("reference.py: wrote {}".format(path), file=sys.stderr)
 
 
 TRACE_NAMES = {
@@ -254,13 +255,12 @@ class Trace:
 
     def __init__(self, path, args, device):
         self.path, self.epochs = path, args.trace_epochs or _Open(0)
-        d = os.path.dirname(os.path.abspath(path))
-        fd, self.tmp = tempfile.mkstemp(dir=d, prefix=".reference-", suffix=".tmp")
-        self.out = os.fdopen(fd, "w")
+        self.output = Output(path)
+        self.out = self.output.file
         header = {"format": "sine-rnn-trace/1", "program": "reference.py", "backend": "pytorch",
                   "config": config_json(args), "device": "cuda:0" if device == "cuda" else str(device),
-                  "init": args.init_weights or "seed", "epochs": [self.epochs.start, self.epochs.stop]}
-        self.out.write(json.dumps(header, sort_keys=True, separators=(",", ":")) + "\n")
+                  "init": "seed" if args.init_weights is None else args.init_weights, "epochs": [self.epochs.start, self.epochs.stop]}
+        self.out.write((json.dumps(header, sort_keys=True, separators=(",", ":")) + "\n").encode())
 
     def wants(self, epoch):
         return self.epochs.start <= epoch and (self.epochs.stop is None or epoch < self.epochs.stop)
@@ -270,13 +270,10 @@ class Trace:
         for name, t in zip(TRACE_NAMES[phase], tensors):
             bits = t.detach().cpu().numpy().astype(np.float32).ravel().view(np.uint32)
             parts.append('"{}":[{}]'.format(name, ",".join('"{:08x}"'.format(int(b)) for b in bits)))
-        self.out.write(",".join(parts) + "}\n")
+        self.out.write((",".join(parts) + "}\n").encode())
 
     def finish(self):
-        self.out.close()
-        os.chmod(self.tmp, 0o644)
-        os.replace(self.tmp, self.path)
-        print("reference.py: wrote {}".format(self.path), file=sys.stderr)
+        self.output.commit("the trace")
 
 
 def config_json(args):
@@ -285,54 +282,191 @@ def config_json(args):
 
 
 def check_outputs(args):
-    """What can be known before training, as sine-rnn checks it: plot formats, the
-    directories outputs go to, --trace-epochs only with --trace. None when fine."""
+    """What can be known before training, as sine-rnn checks it (src/support/cli.rs,
+    files.rs), in the same words: plot formats, each output path, no file named
+    twice, none over the --init-weights file. None when fine."""
     if args.trace_epochs is not None and not args.trace:
         return "--trace-epochs needs --trace"
     plots = ([("--plot", args.plot)] if not args.no_plot else []) + \
-        ([("--loss-plot", args.loss_plot)] if args.loss_plot else [])
+        ([("--loss-plot", args.loss_plot)] if args.loss_plot is not None else [])
     for flag, path in plots:
         if os.path.splitext(path)[1].lower() not in (".png", ".svg"):
             return "{}: the plot path must end in .png or .svg".format(flag)
-    outputs = plots + [(f, p) for f, p in (("--json", args.json), ("--trace", args.trace),
-                                           ("--save-weights", args.save_weights)) if p]
+    if args.save_weights == "-":
+        return ("--save-weights: safetensors is binary, so it does not go to stdout; give a file name "
+                "(for a file named -, write ./-)")
+    outputs = plots + [(f, p) for f, p in (("--json", args.json), ("--save-weights", args.save_weights),
+                                           ("--trace", args.trace)) if p is not None]
+    seen = []
     for flag, path in outputs:
-        if os.path.isdir(path):
-            return "{}: {} is a directory; give a file name".format(flag, path)
-        d = os.path.dirname(path) or "."
-        if not os.path.isdir(d):
-            return "{}: the directory {} does not exist".format(flag, d)
+        problem = check_output_path(path)
+        if problem:
+            return "{}: {}".format(flag, problem)
+        same = next((other for other, known in seen if same_file(known, path)), None)
+        if same:
+            return "{} and {} name the same file ({}); give each output its own".format(same, flag, path)
+        seen.append((flag, path))
+    if args.init_weights is not None:
+        for flag, path in outputs:
+            if flag != "--save-weights" and same_file(args.init_weights, path):
+                return "{}: {} is the --init-weights file, which this run reads; give the output another " \
+                       "name".format(flag, path)
     return None
+
+
+# How sine-rnn (Rust's io::ErrorKind) names the errors a directory can refuse a file with.
+ERROR_KINDS = {errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+               errno.EROFS: "read-only filesystem or storage medium", errno.ENOENT: "entity not found",
+               errno.ENOSPC: "no storage space", errno.EDQUOT: "filesystem quota exceeded"}
+
+
+def check_output_path(path):
+    """One output path, as sine-rnn's check_output_path: the problem, or None."""
+    if path == "":
+        return "the path is empty"
+    if path == "-":
+        return None
+    if path.endswith("/"):
+        return "{} ends in '/', so it names a directory; give a file name".format(path)
+    if os.path.exists(path):
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            return "{} is a directory; give a file name".format(path)
+        if not stat.S_ISREG(st.st_mode):
+            if stat.S_ISBLK(st.st_mode):
+                return "{} is a block device (a disk); refusing to write over it".format(path)
+            if not os.access(path, os.W_OK):
+                return "{} cannot be written to (Permission denied (os error 13))".format(path)
+            return None
+    real = follow_links(path)
+    d = os.path.dirname(real) or "."
+    if not os.path.exists(d):
+        return "the directory {} does not exist".format(d)
+    if not os.path.isdir(d):
+        return "{} is not a directory".format(d)
+    name, most = len(os.fsencode(os.path.basename(real))), os.pathconf(d, "PC_NAME_MAX")
+    if name > most:
+        return "the file name is {} bytes long, longer than the {} its file system takes".format(name, most)
+    if os.path.isfile(real) and not os.stat(real).st_mode & 0o222:
+        return "{} is read-only; make it writable (chmod u+w) or choose another name".format(real)
+    try:
+        tempfile.TemporaryFile(dir=d).close()
+    except OSError as e:
+        return "cannot write in {} ({})".format(d, ERROR_KINDS.get(e.errno, (e.strerror or "").lower()))
+    return None
+
+
+def follow_links(path):
+    """Where a chain of symlinks ends (the end need not exist), as sine-rnn follows them."""
+    for _ in range(40):
+        if not os.path.islink(path):
+            return path
+        to = os.readlink(path)
+        path = to if os.path.isabs(to) else os.path.join(os.path.dirname(path) or ".", to)
+    return path
+
+
+def same_file(a, b):
+    """Whether two paths name the same file: the same inode for what exists, the same
+    real directory and name for what does not yet."""
+    def identity(p):
+        if p == "-":
+            st = os.fstat(1)
+            return ("node", st.st_dev, st.st_ino)
+        try:
+            st = os.stat(p)
+            return ("node", st.st_dev, st.st_ino)
+        except OSError:
+            real = follow_links(p)
+            return ("new", os.path.realpath(os.path.dirname(real) or "."), os.path.basename(real))
+    return identity(a) == identity(b)
+
+
+# Bits per element of each safetensors type, to check a header as sine-rnn does.
+DTYPE_BITS = {"BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8, "F4": 4, "F6_E2M3": 6,
+              "F6_E3M2": 6, "I16": 16, "U16": 16, "F16": 16, "BF16": 16, "I32": 32, "U32": 32, "F32": 32,
+              "I64": 64, "U64": 64, "F64": 64, "C64": 64}
+MAX_HEADER, MAX_DATA = 100_000_000, 256 << 20
 
 
 def read_weights(path, hidden):
     """--init-weights: w1 [hidden+1, hidden] and w2 [hidden, 1], float32 and finite,
-    from a safetensors file; any problem is one sentence (the caller exits 2)."""
-    import safetensors.numpy
-    if not os.path.exists(path):
-        raise ValueError("{} does not exist".format(path))
+    from a safetensors file; any problem is one sentence (the caller exits 2), the
+    one sine-rnn says (src/support/weights.rs). The header is read and checked
+    first, so a file whose sizes cannot be right is read no further."""
+    if path == "":
+        raise ValueError("the path is empty")
     try:
-        tensors = safetensors.numpy.load_file(path)
-    except Exception as e:  # the package raises its own error type for a malformed file
-        raise ValueError("{} is not a safetensors file ({})".format(path, e))
+        f = open(path, "rb")
+    except FileNotFoundError:
+        raise ValueError("{} does not exist".format(path))
+    except IsADirectoryError:
+        raise ValueError("{} is a directory, not a safetensors file".format(path))
+    except OSError as e:
+        raise ValueError("cannot read {} ({} (os error {}))".format(path, e.strerror, e.errno))
+
+    def bad(why):
+        return ValueError("{} is not a safetensors file ({})".format(path, why))
+
+    with f:
+        st = os.fstat(f.fileno())
+        length = st.st_size if stat.S_ISREG(st.st_mode) else None
+        prefix = f.read(8)
+        if len(prefix) < 8:
+            raise bad("header too small")
+        n = struct.unpack("<Q", prefix)[0]
+        if n > MAX_HEADER:
+            raise bad("header too large")
+        if length is not None and 8 + n > length:
+            raise bad("invalid header length")
+        raw = f.read(n)
+        if len(raw) < n:
+            raise bad("invalid header length")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise bad("invalid UTF-8 in header: {}".format(e))
+        try:
+            header = json.loads(text)
+            infos = {k: v for k, v in header.items() if k != "__metadata__"}
+            for v in infos.values():
+                v["start"], v["end"] = (int(x) for x in v["data_offsets"])
+                v["shape"] = [int(d) for d in v["shape"]]
+                if v["dtype"] not in DTYPE_BITS:
+                    raise ValueError("unknown dtype {}".format(v["dtype"]))
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            raise bad("invalid JSON in header: {}".format(e))
+        end = 0
+        for name, v in sorted(infos.items(), key=lambda kv: (kv[1]["start"], kv[1]["end"])):
+            if v["start"] != end or v["end"] < v["start"]:
+                raise bad("invalid offset for tensor `{}`".format(name))
+            end = v["end"]
+            bits = math.prod(v["shape"]) * DTYPE_BITS[v["dtype"]]
+            if bits % 8 or v["end"] - v["start"] != bits // 8:
+                raise bad("invalid shape, data type, or offset for tensor")
+        if end > MAX_DATA:
+            raise ValueError("cannot read {} (its header describes {} bytes of tensors, more than the {} a weights "
+                             "file may hold)".format(path, end, MAX_DATA))
+        data = f.read(end + 1)
+        if len(data) != end:
+            raise bad("incomplete metadata, file not fully covered")
     out = {}
     for key, shape in (("w1", [hidden + 1, hidden]), ("w2", [hidden, 1])):
-        if key not in tensors:
-            raise ValueError("{} has no tensor '{}' (it holds: {})".format(path, key, ", ".join(sorted(tensors))))
-        t = tensors[key]
-        if t.dtype != np.float32:
-            # Named as the safetensors format names types, as sine-rnn does.
-            kind = {"float64": "F64", "float16": "F16", "int64": "I64", "int32": "I32", "int16": "I16",
-                    "int8": "I8", "uint8": "U8", "bool": "BOOL"}.get(str(t.dtype), str(t.dtype).upper())
-            raise ValueError("{}: '{}' is {}, but the weights must be float32 (F32)".format(path, key, kind))
-        if list(t.shape) != shape:
+        if key not in infos:
+            holds = ": " + ", ".join(sorted(infos)) if infos else " no tensors"
+            raise ValueError("{} has no tensor '{}' (it holds{})".format(path, key, holds))
+        info = infos[key]
+        if info["dtype"] != "F32":
+            raise ValueError("{}: '{}' is {}, but the weights must be float32 (F32)".format(path, key, info["dtype"]))
+        if info["shape"] != shape:
             raise ValueError("{}: '{}' has shape {}, but --hidden-size {} needs {}".format(
-                path, key, list(t.shape), hidden, shape))
-        bad = np.flatnonzero(~np.isfinite(t))
-        if bad.size:
+                path, key, info["shape"], hidden, shape))
+        t = np.frombuffer(data[info["start"]:info["end"]], dtype="<f4").reshape(shape)
+        bad_at = np.flatnonzero(~np.isfinite(t))
+        if bad_at.size:
             raise ValueError("{}: '{}' holds {} at index {}; weights must be finite".format(
-                path, key, repr(float(t.ravel()[bad[0]])), bad[0]))
-        out[key] = np.ascontiguousarray(t)
+                path, key, repr(float(t.ravel()[bad_at[0]])), bad_at[0]))
+        out[key] = np.ascontiguousarray(t, dtype=np.float32)
     return out
 
 
@@ -373,17 +507,56 @@ def f32_array(a):
     }
 
 
-def write_atomic(path, data):
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".reference-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+class Output:
+    """An output written aside, then put in place, as sine-rnn does
+    (src/support/files.rs): a regular file (or none yet), through any symlinks, is
+    replaced by a rename, keeping its mode (a new one gets 0o666 less the umask);
+    `-` is stdout, and a FIFO or device is written into, never replaced; their
+    content waits in memory."""
+
+    def __init__(self, path):
+        self.path = path
+        special = path != "-" and os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
+        if path == "-" or special:
+            self.tmp, self.file = None, io.BytesIO()
+            return
+        self.real = follow_links(path)
+        if os.path.exists(self.real):
+            self.mode = os.stat(self.real).st_mode & 0o7777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            self.mode = 0o666 & ~umask
+        fd, self.tmp = tempfile.mkstemp(dir=os.path.dirname(self.real) or ".", prefix=".reference-", suffix=".tmp")
+        self.file = os.fdopen(fd, "wb")
+
+    def commit(self, what):
+        try:
+            if self.tmp is None:
+                data = self.file.getvalue()
+                if self.path == "-":
+                    sys.stdout.flush()
+                    sys.stdout.buffer.write(data)
+                    sys.stdout.flush()
+                else:
+                    with open(self.path, "ab") as f:  # no truncation: a FIFO or device takes it as it is
+                        f.write(data)
+            else:
+                self.file.close()
+                os.chmod(self.tmp, self.mode)
+                os.replace(self.tmp, self.real)
+        except BaseException:
+            if self.tmp is not None and os.path.exists(self.tmp):
+                os.unlink(self.tmp)
+            raise
+        where = "{} to stdout".format(what) if self.path == "-" else self.path
+        print("reference.py: wrote {}".format(where), file=sys.stderr)
+
+
+def write_atomic(path, data, what="the record"):
+    out = Output(path)
+    out.file.write(data)
+    out.commit(what)
 
 
 def positive_float(s):
@@ -433,7 +606,7 @@ def main():
         print("reference.py: error: {}".format(problem), file=sys.stderr)
         return EXIT_USAGE
     args.init = None
-    if args.init_weights:
+    if args.init_weights is not None:
         try:
             args.init = read_weights(args.init_weights, args.hidden_size)
         except ValueError as e:

@@ -76,7 +76,7 @@ fn run(args: &Args, kernels: &Kernels, init: Option<&WeightValues>, device: Devi
         progress: Progress::new(cfg.epochs, cfg.seq_length),
         trace: outputs::start_trace(args, &cfg, device)?,
     };
-    let trained = train_with(args.backend, &cfg, &data, device, init, &mut watch);
+    let trained = signals::while_training(|| train_with(args.backend, &cfg, &data, device, init, &mut watch));
     let trace = watch.finish();
     let (trained, trace) = (trained?, trace?);
 
@@ -95,7 +95,7 @@ fn run(args: &Args, kernels: &Kernels, init: Option<&WeightValues>, device: Devi
         interrupted,
         healthy,
     };
-    outputs::commit_all(outputs::stage_all(&run, trace)?)?;
+    outputs::commit_all(args, outputs::stage_all(&run, trace)?)?;
     Ok(match interrupted {
         Some(sig) => signals::exit_code(sig),
         None if healthy => EXIT_OK,

@@ -10,7 +10,7 @@ use crate::backends::Backend;
 use crate::steps::data::Config;
 use crate::steps::plot::Format;
 use crate::support::device::DeviceChoice;
-use crate::support::files::check_outputs;
+use crate::support::files::{check_outputs, same_file, STDOUT};
 use crate::support::kernels::CpuKernels;
 use crate::support::trace::EpochRange;
 use crate::support::weights::{self, WeightValues};
@@ -129,7 +129,29 @@ impl Args {
         if self.backend == Backend::Native && self.device == DeviceChoice::Cuda {
             return Err("--backend native runs on the CPU only; use --device cpu or auto".into());
         }
-        check_outputs(&self.outputs())
+        if self.save_weights.as_ref().is_some_and(|p| p.as_os_str() == STDOUT) {
+            return Err(
+                "--save-weights: safetensors is binary, so it does not go to stdout; give a file name \
+                        (for a file named -, write ./-)"
+                    .into(),
+            );
+        }
+        check_outputs(&self.outputs())?;
+        // The run reads its weights before it writes anything: an output over them
+        // would destroy them. --save-weights may update them in place.
+        if let Some(input) = &self.init_weights {
+            if let Some((flag, path)) = self
+                .outputs()
+                .into_iter()
+                .find(|(flag, path)| *flag != "--save-weights" && same_file(input, path))
+            {
+                return Err(format!(
+                    "{flag}: {} is the --init-weights file, which this run reads; give the output another name",
+                    path.display()
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Every file the run will write, with the flag that named it.

@@ -5,20 +5,29 @@
 //! outputs are staged are they put in place ([`Staged::commit`]). What "in place"
 //! means depends on what the path is when it is staged:
 //!
-//! - a regular file, or no file yet: a temporary `.sine-rnn-*.tmp` beside it,
-//!   renamed over it (atomic), so the target is either as it was or whole; a
-//!   replaced file keeps its mode, a new one gets `0o666` less the umask;
+//! - a regular file, or no file yet: an unnamed file in the same directory
+//!   (Linux's `O_TMPFILE`), given a name only at the commit, where it is linked
+//!   in as `.sine-rnn-*.tmp` and at once renamed over the target (atomic). Until
+//!   then it has no name, so a run that dies, however, leaves nothing behind; a
+//!   replaced file keeps its mode, a new one gets `0o666` less the umask. On a
+//!   file system without unnamed files (FAT, some network file systems) a named
+//!   `.sine-rnn-*.tmp` is used instead, removed when the run fails but not when
+//!   it is killed;
 //! - a symlink (or a chain of them): the same for the file it finally points to,
 //!   so the link stays a link;
 //! - something that exists and is not a regular file (a FIFO, a character device,
 //!   a socket, `/dev/stdout`), or `-`: written into, never renamed over, since
-//!   replacing `/dev/null` with a regular file would break the whole system.
+//!   replacing `/dev/null` with a regular file would break the whole system. The
+//!   content waits in memory (`memfd_create`), so no temporary directory is
+//!   needed.
 //!
-//! Temporary files are listed in a registry while they exist, so that a signal
-//! that ends the process at once ([`remove_staged_then`]) removes them first.
+//! A signal that ends the process at once first takes [`commit_lock`], so it
+//! never falls between the link and the rename of a commit.
 
+use std::ffi::CString;
 use std::fs::{File, Metadata};
 use std::io::{Read, Seek, Write};
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -37,21 +46,22 @@ pub struct Staged {
 }
 
 enum How {
-    /// Renamed onto `real` (the path itself, or where its symlinks lead). `None`
-    /// once committed.
-    Rename { tmp: Option<NamedTempFile>, real: PathBuf },
-    /// Copied into the existing non-regular file at commit; `content` is an
-    /// unnamed temporary file, which no signal can leave behind.
+    /// An unnamed file in `real`'s directory, linked in and renamed onto `real`.
+    Link { file: File, real: PathBuf },
+    /// Where unnamed files cannot be made: a named one, renamed onto `real`.
+    Rename { tmp: NamedTempFile, real: PathBuf },
+    /// Copied into the existing non-regular file at commit, from memory.
     Into { content: File, fd: Option<i32> },
 }
 
 impl Staged {
     /// The file the content is written into before the commit, for an output
-    /// written bit by bit as the run goes (`--trace`); `None` once committed.
-    pub fn file(&self) -> Option<&File> {
+    /// written bit by bit as the run goes (`--trace`).
+    pub fn file(&self) -> &File {
         match &self.how {
-            How::Rename { tmp, .. } => tmp.as_ref().map(NamedTempFile::as_file),
-            How::Into { content, .. } => Some(content),
+            How::Link { file, .. } => file,
+            How::Rename { tmp, .. } => tmp.as_file(),
+            How::Into { content, .. } => content,
         }
     }
 
@@ -62,51 +72,27 @@ impl Staged {
 
     /// Puts the new content in place: one rename, atomic on POSIX, or a write
     /// into what the path already is. Returns the path as given.
-    pub fn commit(mut self) -> Result<PathBuf> {
-        match &mut self.how {
+    pub fn commit(self) -> Result<PathBuf> {
+        let Staged { path, how } = self;
+        let moved = |real: &Path| format!("cannot move the new file into place at {}", real.display());
+        match how {
+            How::Link { file, real } => link_over(&file, &real).with_context(|| moved(&real))?,
             How::Rename { tmp, real } => {
-                // Under the registry's lock: a signal that ends the process must not
-                // find the path listed after it has become the real file.
-                let mut live = live();
-                if let Some(tmp) = tmp.take() {
-                    let tmp_path = tmp.path().to_path_buf();
-                    let result = tmp.persist(&*real);
-                    live.retain(|p| *p != tmp_path);
-                    result.map_err(|e| e.error).with_context(|| {
-                        format!("cannot move the new file into place at {}", real.display())
-                    })?;
-                }
+                tmp.persist(&real).map_err(|e| e.error).with_context(|| moved(&real))?;
             }
-            How::Into { content, fd } => {
+            How::Into { mut content, fd } => {
                 content.rewind()?;
                 let mut bytes = Vec::new();
                 content.read_to_end(&mut bytes)?;
-                write_into(&self.path, *fd, &bytes)
-                    .with_context(|| format!("cannot write {}", self.path.display()))?;
+                write_into(&path, fd, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
             }
         }
-        Ok(std::mem::take(&mut self.path))
+        Ok(path)
     }
 
     /// Whether committing renames a file into place (rather than writing into one).
     pub fn renames(&self) -> bool {
-        matches!(self.how, How::Rename { .. })
-    }
-}
-
-impl Drop for Staged {
-    /// Dropped uncommitted, the temporary file is removed (and unlisted).
-    fn drop(&mut self) {
-        if let How::Rename { tmp: Some(_), .. } = &self.how {
-            let mut live = live();
-            if let How::Rename { tmp, .. } = &mut self.how {
-                if let Some(tmp) = tmp.take() {
-                    let tmp_path = tmp.path().to_path_buf();
-                    drop(tmp);
-                    live.retain(|p| *p != tmp_path);
-                }
-            }
-        }
+        !matches!(self.how, How::Into { .. })
     }
 }
 
@@ -117,36 +103,33 @@ pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
 
 /// [`stage`] for any writer: `fill` writes the content.
 pub fn stage_with(path: &Path, fill: impl FnOnce(&mut File) -> std::io::Result<()>) -> Result<Staged> {
-    match resolve(path).with_context(|| format!("cannot write {}", path.display()))? {
+    let written = |path: &Path| format!("cannot write {}", path.display());
+    let how = match resolve(path).with_context(|| written(path))? {
         Target::Into(fd) => {
-            let mut content = tempfile::tempfile().context("cannot create a temporary file")?;
-            fill(&mut content).with_context(|| format!("cannot write {}", path.display()))?;
-            Ok(Staged { path: path.to_path_buf(), how: How::Into { content, fd } })
+            let mut content = in_memory().context("cannot hold the output in memory")?;
+            fill(&mut content).with_context(|| written(path))?;
+            How::Into { content, fd }
         }
         Target::Replace { real, mode } => {
             let dir = parent_dir(&real);
-            let tmp = {
-                // Created and listed under one lock, so no signal falls in between.
-                let mut live = live();
-                let tmp = tempfile::Builder::new()
-                    .prefix(".sine-rnn-")
-                    .suffix(".tmp")
-                    .tempfile_in(dir)
-                    .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-                live.push(tmp.path().to_path_buf());
-                tmp
+            let creating = || format!("cannot create a file in {}", dir.display());
+            let mut how = match unnamed_file_in(dir).with_context(creating)? {
+                Some(file) => How::Link { file, real },
+                None => How::Rename { tmp: named_file_in(dir).with_context(creating)?, real },
             };
-            let mut staged =
-                Staged { path: path.to_path_buf(), how: How::Rename { tmp: Some(tmp), real: real.clone() } };
-            if let How::Rename { tmp: Some(tmp), .. } = &mut staged.how {
-                fill(tmp.as_file_mut())
-                    .and_then(|()| tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode)))
-                    .and_then(|()| tmp.as_file().sync_all())
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-            }
-            Ok(staged)
+            let file = match &mut how {
+                How::Link { file, .. } => file,
+                How::Rename { tmp, .. } => tmp.as_file_mut(),
+                How::Into { .. } => unreachable!("a replacement is a file"),
+            };
+            fill(file)
+                .and_then(|()| file.set_permissions(std::fs::Permissions::from_mode(mode)))
+                .and_then(|()| file.sync_all())
+                .with_context(|| written(path))?;
+            how
         }
-    }
+    };
+    Ok(Staged { path: path.to_path_buf(), how })
 }
 
 /// Commits every staged output: writes into FIFOs, devices and stdout first (they
@@ -171,21 +154,68 @@ pub fn write_atomic_with(path: &Path, fill: impl FnOnce(&mut File) -> std::io::R
     stage_with(path, fill)?.commit().map(drop)
 }
 
-/// Removes every temporary file still staged, then runs `then` (which ends the
-/// process) with the registry still locked, so none can be created or renamed
-/// after the sweep. For a signal that must end the run at once.
-pub fn remove_staged_then<T>(then: impl FnOnce() -> T) -> T {
-    let mut live = live();
-    for path in live.drain(..) {
-        let _ = std::fs::remove_file(path);
-    }
-    then()
+/// Held while a staged file has a name but is not yet in place: a signal that
+/// ends the process at once takes it first, and never lets it go.
+pub fn commit_lock() -> MutexGuard<'static, ()> {
+    static COMMITTING: Mutex<()> = Mutex::new(());
+    COMMITTING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The temporary files staged and not yet committed or dropped.
-fn live() -> MutexGuard<'static, Vec<PathBuf>> {
-    static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+/// An unnamed regular file in `dir`, or `None` where its file system has none.
+fn unnamed_file_in(dir: &Path) -> std::io::Result<Option<File>> {
+    let c = CString::new(dir.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+    // SAFETY: open reads the NUL-terminated path; the descriptor is then owned by the File.
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC, 0o600) };
+    if fd >= 0 {
+        return Ok(Some(unsafe { File::from_raw_fd(fd) }));
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL) => Ok(None),
+        _ => Err(e),
+    }
+}
+
+/// A named temporary file in `dir`, for file systems without unnamed ones.
+fn named_file_in(dir: &Path) -> std::io::Result<NamedTempFile> {
+    tempfile::Builder::new().prefix(".sine-rnn-").suffix(".tmp").tempfile_in(dir)
+}
+
+/// Gives the unnamed `file` a name beside `real`, then renames it onto `real`.
+fn link_over(file: &File, real: &Path) -> std::io::Result<()> {
+    let from = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).map_err(std::io::Error::other)?;
+    let _guard = commit_lock();
+    for attempt in 0u32.. {
+        let name = format!(".sine-rnn-{}-{attempt}.tmp", std::process::id());
+        let tmp = parent_dir(real).join(name);
+        let to = CString::new(tmp.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+        // SAFETY: linkat reads two NUL-terminated paths.
+        if unsafe {
+            libc::linkat(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), libc::AT_SYMLINK_FOLLOW)
+        } != 0
+        {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 {
+                continue;
+            }
+            return Err(e);
+        }
+        return std::fs::rename(&tmp, real).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        });
+    }
+    unreachable!("the loop returns")
+}
+
+/// A file in memory (no file system, no TMPDIR), for outputs written into what
+/// is already there.
+fn in_memory() -> std::io::Result<File> {
+    // SAFETY: memfd_create reads the NUL-terminated name; the descriptor is then owned by the File.
+    let fd = unsafe { libc::memfd_create(c"sine-rnn-output".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(unsafe { File::from_raw_fd(fd) })
 }
 
 /// What staging a path amounts to.
@@ -338,10 +368,14 @@ pub fn check_output_path(path: &Path) -> Result<(), String> {
             ));
         }
     }
-    // The only reliable writability test is to try (permissions, read-only mounts).
-    // An unnamed file: nothing to clean up, whatever happens next.
-    tempfile::tempfile_in(dir).map_err(|e| format!("cannot write in {} ({})", dir.display(), e.kind()))?;
-    Ok(())
+    // The only reliable writability test is to try (permissions, read-only mounts),
+    // as the output itself will be made: unnamed where the file system allows it.
+    let tried = match unnamed_file_in(dir) {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => named_file_in(dir).map(drop),
+        Err(e) => Err(e),
+    };
+    tried.map_err(|e| format!("cannot write in {} ({})", dir.display(), e.kind()))
 }
 
 /// An existing FIFO, device or socket: written into, if we may.
@@ -387,6 +421,11 @@ pub fn check_outputs(outputs: &[(&str, &Path)]) -> Result<(), String> {
         seen.push((flag, id));
     }
     Ok(())
+}
+
+/// Whether two paths name the same file, through any symlinks and spellings.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    identity(a) == identity(b)
 }
 
 /// What a path names, to tell when two paths name the same file: (device, inode)

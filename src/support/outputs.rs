@@ -41,11 +41,13 @@ pub fn start_trace(args: &Args, cfg: &Config, device: Device) -> Result<Option<T
 pub fn report_training(cfg: &Config, trained: &Trained, interrupted: Option<i32>) -> bool {
     let epochs = trained.losses.len();
     if let Some(sig) = interrupted {
+        let when = match epochs {
+            0 => "before the first epoch".to_string(),
+            n => format!("after epoch {} of {}", n - 1, cfg.epochs),
+        };
         note!(
-            "sine-rnn: {}: stopped after epoch {} of {}; writing the outputs for the weights reached",
-            signals::name(sig),
-            epochs as i64 - 1,
-            cfg.epochs
+            "sine-rnn: {}: stopped {when}; writing the outputs for the weights reached",
+            signals::name(sig)
         );
     }
     let secs = trained.train_time.as_secs_f64();
@@ -149,10 +151,13 @@ pub fn stage_all(run: &Finished, trace: Option<TraceWriter>) -> Result<Vec<Stage
 }
 
 /// Puts every staged output in place, together, and says where each went.
-pub fn commit_all(staged: Vec<Staged>) -> Result<()> {
+pub fn commit_all(args: &Args, staged: Vec<Staged>) -> Result<()> {
     for path in files::commit_all(staged)? {
         if path.as_os_str() == files::STDOUT {
-            note!("sine-rnn: wrote the record to stdout");
+            // Only --json and --trace take `-`, and never both (the same file twice).
+            let what =
+                if args.json.as_ref().is_some_and(|p| p == &path) { "the record" } else { "the trace" };
+            note!("sine-rnn: wrote {what} to stdout");
         } else {
             note!("sine-rnn: wrote {}", path.display());
         }

@@ -1,43 +1,71 @@
-//! Ctrl-C and its kin: the first SIGINT, SIGTERM or SIGHUP asks training to stop
-//! after the current epoch (the outputs are then written for the weights
-//! reached); a second one ends the process at once, after removing any temporary
-//! file a write had staged.
+//! Stop signals: Ctrl-C and its kin. During training, the first one asks training
+//! to stop after the current epoch (the outputs are then written for the weights
+//! reached); at any other moment (reading the inputs, the continuation, writing
+//! the outputs), or for a second signal, or for Ctrl-\ (SIGQUIT), the process
+//! ends at once with 128 + the signal's number. Staged outputs have no name until
+//! they are committed (src/support/files.rs), so ending at once leaves no file.
 //!
 //! The signals are taken by a thread of their own (signal-hook's iterator), so
 //! the work done for them is ordinary code rather than a signal handler's; the
 //! training loop only reads an atomic once an epoch.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use anyhow::{Context, Result};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::consts::{
+    SIGALRM, SIGHUP, SIGINT, SIGPROF, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGXCPU,
+};
 use signal_hook::iterator::Signals;
 
 use crate::support::files;
 use crate::support::process;
 
+/// Every signal whose default is to end the process and that a program may
+/// catch, but for the ones a fault raises (SIGSEGV, SIGBUS, ...).
+const STOP_SIGNALS: [i32; 11] =
+    [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, libc::SIGPWR];
+
 /// The first stop signal received, 0 while none has been.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
+/// Whether epochs are running, when a first signal waits for the epoch's end.
+static TRAINING: AtomicBool = AtomicBool::new(false);
 
-/// Starts listening for SIGINT, SIGTERM and SIGHUP. From then on, none of them
-/// ends the process by itself: see the module's notes.
+/// Starts listening for the stop signals, and turns a file-size limit (`ulimit
+/// -f`, SIGXFSZ) into a write error that is reported, instead of a silent death.
 pub fn install() -> Result<()> {
-    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP]).context("cannot set up signal handling")?;
+    // SAFETY: setting a signal's disposition to "ignore" runs no code of ours.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+    let mut signals = Signals::new(STOP_SIGNALS).context("cannot set up signal handling")?;
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
             for sig in signals.forever() {
-                if RECEIVED.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+                let first = RECEIVED.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
+                if first.is_ok() && sig != SIGQUIT && TRAINING.load(Ordering::SeqCst) {
                     continue; // the training loop sees it after this epoch
                 }
-                files::remove_staged_then(|| {
-                    crate::note!("\nsine-rnn: {} again: stopping now, nothing more is written", name(sig));
-                    process::exit_at_once(exit_code(sig))
-                });
+                // Never between the link and the rename of a commit.
+                let _committing = files::commit_lock();
+                let what = match first {
+                    Err(earlier) if earlier == sig => format!("{} again", name(sig)),
+                    Err(earlier) => format!("{} after {}", name(sig), name(earlier)),
+                    Ok(_) => name(sig).to_string(),
+                };
+                crate::note!("\nsine-rnn: {what}: stopping now, nothing more is written");
+                process::exit_at_once(exit_code(sig))
             }
         })
         .context("cannot start the signal thread")?;
     Ok(())
+}
+
+/// Runs `train` as the span in which a first stop signal ends training after
+/// its epoch rather than the process.
+pub fn while_training<T>(train: impl FnOnce() -> T) -> T {
+    TRAINING.store(true, Ordering::SeqCst);
+    let out = train();
+    TRAINING.store(false, Ordering::SeqCst);
+    out
 }
 
 /// The first stop signal received so far, if any.
@@ -56,10 +84,5 @@ pub fn exit_code(sig: i32) -> u8 {
 
 /// The signal's name, for messages and the JSON record.
 pub fn name(sig: i32) -> &'static str {
-    match sig {
-        SIGINT => "SIGINT",
-        SIGTERM => "SIGTERM",
-        SIGHUP => "SIGHUP",
-        _ => "a signal",
-    }
+    signal_hook::low_level::signal_name(sig).unwrap_or("a signal")
 }

@@ -75,11 +75,7 @@ impl TraceWriter {
     /// Starts a trace at `path` with its header line.
     pub fn create(path: &Path, header: Value, epochs: &EpochRange) -> Result<TraceWriter> {
         let staged = stage(path, b"")?;
-        let file = staged
-            .file()
-            .context("a staged output has its file")?
-            .try_clone()
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        let file = staged.file().try_clone().with_context(|| format!("cannot write {}", path.display()))?;
         let mut writer = TraceWriter {
             out: BufWriter::with_capacity(1 << 16, file),
             staged,

@@ -7,6 +7,7 @@
 //! of shape `[hidden, 1]`, little-endian, row-major, as PyTorch stores them.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::Path;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
@@ -35,18 +36,25 @@ pub fn to_safetensors(w1: &[f32], w2: &[f32], hidden: usize) -> anyhow::Result<V
 /// not safetensors, a tensor missing, the wrong shape or type, a value that is not
 /// finite.
 pub fn read(path: &Path, hidden: usize) -> Result<WeightValues, String> {
+    if path.as_os_str().is_empty() {
+        return Err("the path is empty".into());
+    }
     let name = path.display();
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+    let cannot = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::NotFound => format!("{name} does not exist"),
+        std::io::ErrorKind::IsADirectory => format!("{name} is a directory, not a safetensors file"),
         _ => format!("cannot read {name} ({e})"),
-    })?;
+    };
+    let bytes = read_bounded(path).map_err(cannot)?;
     let file =
         SafeTensors::deserialize(&bytes).map_err(|e| format!("{name} is not a safetensors file ({e})"))?;
     let tensor = |key: &str, shape: [usize; 2]| -> Result<Vec<f32>, String> {
         let t = file.tensor(key).map_err(|_| {
             let mut found = file.names();
             found.sort();
-            format!("{name} has no tensor '{key}' (it holds: {})", found.join(", "))
+            let holds =
+                if found.is_empty() { " no tensors".to_string() } else { format!(": {}", found.join(", ")) };
+            format!("{name} has no tensor '{key}' (it holds{holds})")
         })?;
         if t.dtype() != Dtype::F32 {
             return Err(format!("{name}: '{key}' is {:?}, but the weights must be float32 (F32)", t.dtype()));
@@ -66,4 +74,48 @@ pub fn read(path: &Path, hidden: usize) -> Result<WeightValues, String> {
         Ok(values)
     };
     Ok(WeightValues { w1: tensor("w1", [hidden + 1, hidden])?, w2: tensor("w2", [hidden, 1])? })
+}
+
+/// The most a weights file may hold beyond its header: w1 and w2 at the largest
+/// hidden size take 64 MiB; four times that leaves room for other tensors.
+const MAX_DATA: u64 = 256 << 20;
+
+/// A safetensors file's bytes, read no further than its header says it holds:
+/// the 8-byte header length, the header, then its tensors' bytes. A file whose
+/// sizes cannot be right (a header longer than the file, or than safetensors
+/// allows; more data than [`MAX_DATA`]) is read no further than that, so a
+/// device that never ends, or a huge file of zeros, is refused at once; the
+/// parser then says what is wrong with the bytes read.
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(std::io::ErrorKind::IsADirectory.into());
+    }
+    let length = meta.is_file().then(|| meta.len());
+    let mut bytes = Vec::new();
+    let mut reader = file.take(8);
+    reader.read_to_end(&mut bytes)?;
+    let Ok(prefix) = <[u8; 8]>::try_from(&bytes[..]) else { return Ok(bytes) };
+    let header_len = u64::from_le_bytes(prefix);
+    if header_len > 100_000_000 || length.is_some_and(|l| 8 + header_len > l) {
+        return Ok(bytes); // the parser refuses the length
+    }
+    let mut reader = reader.into_inner().take(header_len);
+    reader.read_to_end(&mut bytes)?;
+    let data_len = serde_json::from_slice::<serde_json::Value>(&bytes[8..])
+        .ok()
+        .and_then(|header| {
+            let ends = header.as_object()?.values().filter_map(|t| t["data_offsets"][1].as_u64());
+            Some(ends.max().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    if data_len > MAX_DATA {
+        return Err(std::io::Error::other(format!(
+            "its header describes {data_len} bytes of tensors, more than the {MAX_DATA} a weights file may hold"
+        )));
+    }
+    // One byte more than described, so that the parser sees a file that runs on.
+    reader.into_inner().take(data_len + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
