@@ -42,7 +42,9 @@ pub fn read(path: &Path, hidden: usize) -> Result<WeightValues, String> {
     let name = path.display();
     let cannot = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::NotFound => format!("{name} does not exist"),
-        std::io::ErrorKind::IsADirectory => format!("{name} is a directory, not a safetensors file"),
+        _ if e.raw_os_error() == Some(libc::EISDIR) => {
+            format!("{name} is a directory, not a safetensors file")
+        }
         _ => format!("cannot read {name} ({e})"),
     };
     let bytes = read_bounded(path).map_err(cannot)?;
@@ -90,9 +92,9 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     let file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
     if meta.is_dir() {
-        return Err(std::io::ErrorKind::IsADirectory.into());
+        return Err(std::io::Error::from_raw_os_error(libc::EISDIR));
     }
-    let length = meta.is_file().then(|| meta.len());
+    let length = meta.is_file().then_some(meta.len());
     let mut bytes = Vec::new();
     let mut reader = file.take(8);
     reader.read_to_end(&mut bytes)?;
