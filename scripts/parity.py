@@ -69,14 +69,27 @@ def f32_step(x, n):
     return struct.unpack("<f", struct.pack("<I", bits + n))[0]
 
 
-def run(cmd, json_path, trace_path=None, trace_epochs=None):
+class CannotCompare(Exception):
+    """A side ran but gave nothing comparable, or the configuration is unusable."""
+
+
+REQUIRED_KEYS = ("data", "epoch_losses", "predictions", "w1", "w2")
+
+
+def run(who, cmd, json_path, trace_path=None, trace_epochs=None):
     if trace_path:
         cmd = cmd + ["--trace", trace_path] + (["--trace-epochs", trace_epochs] if trace_epochs else [])
     proc = subprocess.run(cmd + ["--no-plot", "--json", json_path], capture_output=True, cwd=ROOT)
     record = None
     if os.path.exists(json_path):
-        with open(json_path) as f:
-            record = json.load(f)
+        try:
+            with open(json_path) as f:
+                record = json.load(f)
+            for key in REQUIRED_KEYS:
+                if not (isinstance(record.get(key), dict) and "shape" in record[key] and "bits" in record[key]):
+                    raise ValueError("no float32 array '{}'".format(key))
+        except (ValueError, AttributeError, UnicodeDecodeError) as e:
+            raise CannotCompare("the {} side wrote a record that is not a sine-rnn record ({})".format(who, e))
     return proc, record
 
 
@@ -298,6 +311,26 @@ def check_recorded(args, binary):
     return 1
 
 
+def tolerance(s):
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number such as 1e-4, not '{}'".format(s))
+    if not (math.isfinite(v) and v >= 0):
+        raise argparse.ArgumentTypeError("the tolerance must be a finite number >= 0, not '{}'".format(s))
+    return v
+
+
+def positive_int(s):
+    try:
+        v = int(s)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError("expected a whole number >= 1, not '{}'".format(s))
+    return v
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--binary", default=None, help="the sine-rnn binary (default: target/release/sine-rnn, "
@@ -307,7 +340,7 @@ def main():
     p.add_argument("--baseline", choices=["python", "rust-cpu"], default="python",
                    help="what the binary on --device is compared with: the Python reference on the same device "
                    "(default), or the binary itself on the CPU (CPU-vs-CUDA, with --tolerance)")
-    p.add_argument("--tolerance", type=float, default=0.0,
+    p.add_argument("--tolerance", type=tolerance, default=0.0,
                    help="largest relative difference reported as WITHIN (0 on CPU: identical or nothing)")
     p.add_argument("--config", action="append", default=None, metavar="FLAGS",
                    help="a configuration as command-line flags, e.g. '--seed 3 --lr 0.05' (repeatable; "
@@ -318,7 +351,7 @@ def main():
                    "harness sees a difference)")
     p.add_argument("--rust-flags", default="", metavar="FLAGS",
                    help="extra flags for the Rust side only, e.g. '--backend tch-manual'")
-    p.add_argument("--every", type=int, default=10, help="show every n-th epoch in the tables (default 10)")
+    p.add_argument("--every", type=positive_int, default=10, help="show every n-th epoch in the tables (default 10)")
     p.add_argument("--trace", action="store_true",
                    help="also trace every step on both sides and, where they are not identical, report the first "
                    "float32 that differs (epoch, step, tensor, index)")
@@ -332,6 +365,8 @@ def main():
     binary = args.binary or os.path.join(ROOT, "target", "release", "sine-rnn")
     if args.binary is None and not os.path.exists(binary):
         binary = "sine-rnn"
+    if os.sep in binary:
+        binary = os.path.abspath(binary)  # the sides run from the repository's root
     # Each side must be able to run at all, or there is nothing to compare.
     try:
         subprocess.run([binary, "--version"], capture_output=True, check=True)
@@ -352,19 +387,40 @@ def main():
                                   "--python".format(args.python, last))
 
     configs = list(args.config or [])
-    if args.seeds:
-        configs += ["--seed {}".format(s.strip()) for s in args.seeds.split(",") if s.strip()]
+    if any(not c.strip() for c in configs):
+        p.error("--config: an empty configuration; give flags such as \"--seed 3\" (the tutorial's own is \"--seed 0\")")
+    if args.seeds is not None:
+        seeds = [s.strip() for s in args.seeds.split(",") if s.strip()]
+        if not seeds:
+            p.error("--seeds: no seed in '{}'; give seeds such as 0,1,2".format(args.seeds))
+        configs += ["--seed {}".format(s) for s in seeds]
     if not configs:
         configs = default_configs()
+    for flag, value in [("--config", c) for c in configs] + [("--rust-flags", args.rust_flags)]:
+        try:
+            shlex.split(value)
+        except ValueError as e:
+            return cannot_compare("{} {!r}: {}".format(flag, value, e))
+    try:
+        return compare_all(args, binary, configs)
+    except CannotCompare as e:
+        return cannot_compare(str(e))
 
+
+def compare_all(args, binary, configs):
+    """Runs and compares every configuration; the exit code."""
     verdicts = []
     with tempfile.TemporaryDirectory(prefix="sine-rnn-parity-") as tmp:
         for n, config in enumerate(configs):
             flags = shlex.split(config) + ["--device", args.device]
             rust_flags = list(flags) + shlex.split(args.rust_flags)
             if args.perturb_lr_ulps:
-                bumped = repr(f32_step(float(flags[flags.index("--lr") + 1]) if "--lr" in flags else 0.1,
-                                       args.perturb_lr_ulps))
+                try:
+                    lr = float(flags[flags.index("--lr") + 1]) if "--lr" in flags else 0.1
+                except (IndexError, ValueError):
+                    raise CannotCompare("--perturb-lr-ulps: the configuration {!r} has no usable --lr value".format(
+                        config))
+                bumped = repr(f32_step(lr, args.perturb_lr_ulps))
                 if "--lr" in rust_flags:
                     rust_flags[rust_flags.index("--lr") + 1] = bumped
                 else:
@@ -375,13 +431,13 @@ def main():
                       for side in ("left", "right")]
             if args.baseline == "python":
                 names = ("Python", "Rust")
-                left = run([args.python, os.path.join(ROOT, "scripts", "reference.py")] + flags,
+                left = run(names[0], [args.python, os.path.join(ROOT, "scripts", "reference.py")] + flags,
                            os.path.join(tmp, "py{}.json".format(n)), traces[0], args.trace_epochs)
             else:
                 names = ("CPU", args.device.upper())
-                left = run([binary] + shlex.split(config) + ["--device", "cpu"], os.path.join(tmp, "cpu{}.json".format(n)),
+                left = run(names[0], [binary] + shlex.split(config) + ["--device", "cpu"], os.path.join(tmp, "cpu{}.json".format(n)),
                            traces[0], args.trace_epochs)
-            right = run([binary] + rust_flags, os.path.join(tmp, "rs{}.json".format(n)), traces[1], args.trace_epochs)
+            right = run(names[1], [binary] + rust_flags, os.path.join(tmp, "rs{}.json".format(n)), traces[1], args.trace_epochs)
             # A side that refused to start (a usage error: no GPU for --device cuda, a bad flag) was not compared.
             refused = [(who, proc) for who, (proc, rec) in zip(names, (left, right)) if proc.returncode == 2 and rec is None]
             if refused:
@@ -394,10 +450,17 @@ def main():
             verdict, problems = compare(left, right, args.tolerance, max(args.every, 1), names)
             for problem in problems:
                 print("  note: " + problem)
-            if args.trace and verdict != "IDENTICAL" and all(t and os.path.exists(t) for t in traces):
-                report = first_difference(traces[0], traces[1], names) or [
-                    "  no difference in the traced steps (see the notes above)"]
-                for line in report:
+            # With --trace the traces are compared always: equal records do not make
+            # equal steps (the sign of a zero gradient, say).
+            if args.trace and all(t and os.path.exists(t) for t in traces):
+                try:
+                    report = first_difference(traces[0], traces[1], names)
+                except (ValueError, KeyError, TypeError) as e:
+                    raise CannotCompare("a trace is not a sine-rnn trace ({})".format(e))
+                if report and verdict == "IDENTICAL":
+                    verdict = "DIFFERENT"
+                for line in report or ["  no difference in the traced steps" +
+                                       ("" if verdict == "IDENTICAL" else " (see the notes above)")]:
                     print(line)
             print("  verdict: {}\n".format(verdict))
             verdicts.append((config, verdict))

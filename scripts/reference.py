@@ -24,6 +24,7 @@ import io
 import json
 import math
 import os
+import re
 import stat
 import struct
 import sys
@@ -81,7 +82,7 @@ import numpy as np
 import torch
 
 EXIT_RUNTIME, EXIT_USAGE, EXIT_DIVERGED = 1, 2, 3
-MAX_HIDDEN_SIZE, MAX_SEQ_LENGTH = 4096, 1_000_000
+MAX_HIDDEN_SIZE, MAX_SEQ_LENGTH, MAX_EPOCHS = 4096, 1_000_000, 10_000_000
 
 
 def forward(input, context_state, w1, w2):
@@ -287,6 +288,9 @@ def check_outputs(args):
     twice, none over the --init-weights file. None when fine."""
     if args.trace_epochs is not None and not args.trace:
         return "--trace-epochs needs --trace"
+    if args.trace_epochs is not None and args.trace_epochs.start >= args.epochs:
+        trained = "trains no epoch (--epochs 0)" if args.epochs == 0 else "trains epochs 0 to {}".format(args.epochs - 1)
+        return "--trace-epochs: the range starts at epoch {}, but this run {}".format(args.trace_epochs.start, trained)
     plots = ([("--plot", args.plot)] if not args.no_plot else []) + \
         ([("--loss-plot", args.loss_plot)] if args.loss_plot is not None else [])
     for flag, path in plots:
@@ -471,19 +475,28 @@ def read_weights(path, hidden):
 
 
 def epoch_range(s):
-    """--trace-epochs: A..B (B excluded), A..=B, A.., ..B or N, as sine-rnn reads it."""
+    """--trace-epochs: A..B (B excluded), A..=B, A.., ..B or N, as sine-rnn reads it:
+    ASCII digits only, each epoch below the most --epochs allows."""
     bad = argparse.ArgumentTypeError("expected epochs as A..B, A..=B, A.., ..B or N (e.g. 10..20), not '{}'".format(s))
-    try:
-        if "..=" in s:
-            a, b = s.split("..=")
-            r = range(int(a) if a else 0, int(b) + 1)
-        elif ".." in s:
-            a, b = s.split("..")
-            r = range(int(a) if a else 0, int(b)) if b else _Open(int(a) if a else 0)
-        else:
-            r = range(int(s), int(s) + 1)
-    except ValueError:
-        raise bad
+
+    def num(t, default=None):
+        t = t.strip()
+        if not t and default is not None:
+            return default
+        if not re.fullmatch(r"\+?[0-9]+", t):
+            raise bad
+        if int(t) >= MAX_EPOCHS:
+            raise argparse.ArgumentTypeError("the epochs of a run are 0 to {} at most, not '{}'".format(
+                MAX_EPOCHS - 1, s))
+        return int(t)
+    if "..=" in s:
+        a, b = s.split("..=", 1)
+        r = range(num(a, 0), num(b) + 1)
+    elif ".." in s:
+        a, b = s.split("..", 1)
+        r = range(num(a, 0), num(b)) if b.strip() else _Open(num(a, 0))
+    else:
+        r = range(num(s), num(s) + 1)
     if r.stop is not None and r.start >= r.stop:
         raise argparse.ArgumentTypeError("the epoch range {} is empty".format(s))
     return r
@@ -571,10 +584,9 @@ def positive_float(s):
 
 def bounded_int(what, lo, hi):
     def parse(s):
-        try:
-            v = int(s)
-        except ValueError:
+        if not re.fullmatch(r"\s*[+-]?[0-9]+\s*", s):  # ASCII digits, as sine-rnn reads numbers
             raise argparse.ArgumentTypeError("{} must be a whole number".format(what))
+        v = int(s)
         if not lo <= v <= hi:
             raise argparse.ArgumentTypeError("{} must be from {} to {}".format(what, lo, hi))
         return v
@@ -585,7 +597,7 @@ def main():
     p = argparse.ArgumentParser(description="The PyTorch sine-wave Elman RNN tutorial (reference for sine-rnn).",
                                 allow_abbrev=False)  # as sine-rnn: --cpu-kernels is read before argparse runs
     p.add_argument("--seed", type=bounded_int("the seed", 0, 2**64 - 1), default=0)
-    p.add_argument("--epochs", type=bounded_int("the number of epochs", 0, 2**63 - 1), default=300)
+    p.add_argument("--epochs", type=bounded_int("the number of epochs", 0, MAX_EPOCHS), default=300)
     p.add_argument("--lr", type=positive_float, default=0.1)
     p.add_argument("--seq-length", type=bounded_int("the sequence length", 1, MAX_SEQ_LENGTH), default=20)
     p.add_argument("--hidden-size", type=bounded_int("the hidden size", 1, MAX_HIDDEN_SIZE), default=6)

@@ -1,7 +1,8 @@
-//! Ctrl-C and its kin, through the binary: the first SIGINT (SIGTERM, SIGHUP)
-//! stops training after the current epoch and writes the outputs for the weights
-//! reached, with the record marked; a second one ends the run at once. No signal
-//! but SIGKILL leaves a temporary file.
+//! Ctrl-C and its kin, through the binary: during training, the first SIGINT
+//! (SIGTERM, SIGHUP, ...) stops training after the current epoch and writes the
+//! outputs for the weights reached, with the record marked; a second one, or one
+//! at any other moment, ends the run at once. No signal, SIGKILL included, leaves
+//! a temporary file.
 
 mod common;
 
@@ -122,32 +123,124 @@ fn a_second_sigint_during_a_long_epoch_exits_at_once_with_nothing_written() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing written, nothing left");
 }
 
+/// Whether the process holds an unnamed file in `dir` (a staged output) and one in
+/// memory (an output that waits to be written into a FIFO): all staged.
+fn staged(child: &Child, dir: &Path) -> bool {
+    let links: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+        .map(|fds| fds.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok()))
+        .into_iter()
+        .flatten()
+        .map(|l| l.to_string_lossy().into_owned())
+        .collect();
+    let dir = dir.canonicalize().unwrap();
+    links.iter().any(|l| l.starts_with("/memfd:sine-rnn-output"))
+        && links.iter().any(|l| l.starts_with(&format!("{}/#", dir.display())) && l.ends_with("(deleted)"))
+}
+
 #[test]
-fn signals_while_an_output_waits_leave_no_temporary_file() {
+fn a_signal_while_an_output_waits_stops_at_once_and_leaves_nothing() {
     // The record goes to a FIFO nobody reads, so the run waits in its writes with
-    // the plot staged beside its target; each signal must still leave no `.tmp`.
-    for (first, second, code) in [
-        (libc::SIGINT, libc::SIGINT, 130),
-        (libc::SIGTERM, libc::SIGTERM, 143),
-        (libc::SIGHUP, libc::SIGINT, 130),
-    ] {
+    // the plot staged beside its target: a signal now (after training) stops the
+    // run at once, the plot is left as it was, and no file appears.
+    for (sig, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143), (libc::SIGHUP, 129), (libc::SIGQUIT, 131)]
+    {
         let dir = scratch();
         assert!(Command::new("mkfifo").arg(dir.path().join("pipe")).status().unwrap().success());
         std::fs::write(dir.path().join("p.png"), b"previous plot").unwrap();
         let (child, stdout) = start(&["--epochs", "3", "--json", "pipe", "--plot", "p.png"], dir.path());
-        // Wait until the plot is staged (its temporary file appears).
         let t0 = Instant::now();
-        while common::temporary_files(dir.path()).is_empty() {
-            assert!(t0.elapsed() < Duration::from_secs(10), "the plot was never staged");
+        while !staged(&child, dir.path()) {
+            assert!(t0.elapsed() < Duration::from_secs(10), "the outputs were never staged");
             std::thread::sleep(Duration::from_millis(10));
         }
-        kill(&child, first);
-        std::thread::sleep(Duration::from_millis(200));
-        assert_eq!(common::temporary_files(dir.path()).len(), 1, "the first signal waits for the write");
-        kill(&child, second);
-        let (got, _, _, err) = finish(child, stdout, Duration::from_secs(5));
+        kill(&child, sig);
+        let (got, took, _, err) = finish(child, stdout, Duration::from_secs(5));
         assert_eq!(got, Some(code), "{err}");
-        assert!(common::temporary_files(dir.path()).is_empty(), "signals {first}, {second}: {err}");
+        assert!(took < Duration::from_secs(1), "took {took:?}");
+        assert!(err.ends_with(": stopping now, nothing more is written\n"), "{err}");
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["p.png", "pipe"], "signal {sig}: {err}");
         assert_eq!(std::fs::read(dir.path().join("p.png")).unwrap(), b"previous plot");
     }
+}
+
+#[test]
+fn every_terminating_signal_and_sigkill_leave_no_temporary_file() {
+    // A long run with every output staged or streaming (the trace) when it dies.
+    let signals = [libc::SIGUSR1, libc::SIGUSR2, libc::SIGVTALRM, libc::SIGPWR, libc::SIGALRM, libc::SIGKILL];
+    for sig in signals {
+        let dir = scratch();
+        let args = ["--epochs", "100000", "--no-plot", "--trace", "t.jsonl", "--json", "r.json"];
+        let (child, stdout) = start(&args, dir.path());
+        kill(&child, sig);
+        let (got, _, _, err) = finish(child, stdout, Duration::from_secs(10));
+        if sig == libc::SIGKILL {
+            assert_eq!(got, None, "killed");
+        } else {
+            // Heard as a stop signal: the epoch ends, the outputs are written.
+            assert_eq!(got, Some(128 + sig), "signal {sig}: {err}");
+            assert!(dir.path().join("r.json").is_file(), "signal {sig}: {err}");
+        }
+        assert!(common::temporary_files(dir.path()).is_empty(), "signal {sig}: {err}");
+    }
+}
+
+#[test]
+fn a_stop_signal_after_the_last_epoch_is_heard() {
+    // Training is short, the continuation long: a signal during it ends the run.
+    let dir = scratch();
+    let args = ["--epochs", "2", "--generate", "1000000", "--no-plot", "--json", "g.json"];
+    let (child, stdout) = start(&args, dir.path());
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "still generating, nothing written");
+    kill(&child, libc::SIGINT);
+    let (got, took, _, err) = finish(child, stdout, Duration::from_secs(5));
+    assert_eq!(got, Some(130), "{err}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(err.contains("sine-rnn: SIGINT: stopping now, nothing more is written"), "{err}");
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "nothing written, nothing left");
+}
+
+#[test]
+fn a_fifo_with_no_writer_as_init_weights_yields_to_the_first_signal() {
+    let dir = scratch();
+    assert!(Command::new("mkfifo").arg(dir.path().join("w.st")).status().unwrap().success());
+    let mut child = Command::new(BIN)
+        .args(["--init-weights", "w.st", "--no-plot"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    kill(&child, libc::SIGTERM);
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (got, took, _, err) = finish(child, stdout, Duration::from_secs(5));
+    assert_eq!(got, Some(143), "{err}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+}
+
+#[test]
+fn a_second_signal_names_both() {
+    let dir = scratch();
+    // Epochs of seconds: the second signal comes while the first waits for the epoch's end.
+    let mut child = Command::new(BIN)
+        .args(["--epochs", "100", "--hidden-size", "1500", "--seq-length", "200", "--no-plot"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    kill(&child, libc::SIGTERM);
+    std::thread::sleep(Duration::from_millis(100));
+    kill(&child, libc::SIGINT);
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (got, _, _, err) = finish(child, stdout, Duration::from_secs(5));
+    assert_eq!(got, Some(130), "{err}");
+    assert!(err.contains("sine-rnn: SIGINT after SIGTERM: stopping now, nothing more is written"), "{err}");
 }

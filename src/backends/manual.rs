@@ -45,6 +45,11 @@ pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Wat
                 let grad_pre = Tensor::tanh_backward(&grad_context, &new_context);
                 // MmBackward of `xh · w1`.
                 let grad_w1 = xh.tr().mm(&grad_pre);
+                // AccumulateGrad: from the run's second step on, autograd adds each
+                // gradient into the `.grad` that `zero_()` left, and +0 + (-0) is +0:
+                // the zero rows of a zero context's step come out positive.
+                let (grad_w1, grad_w2) =
+                    if i == 0 && j == 0 { (grad_w1, grad_w2) } else { (grad_w1 + 0.0, grad_w2 + 0.0) };
 
                 w.w1 -= &grad_w1 * cfg.lr;
                 w.w2 -= &grad_w2 * cfg.lr;

@@ -83,7 +83,7 @@ pub struct Args {
     #[arg(long, value_name = "PATH", allow_hyphen_values = true, value_parser = parse_path)]
     pub trace: Option<PathBuf>,
     /// Epochs --trace records: A..B (B excluded), A..=B, A.., ..B or N [default: all]
-    #[arg(long, value_name = "RANGE", requires = "trace")]
+    #[arg(long, value_name = "RANGE", requires = "trace", allow_hyphen_values = true)]
     pub trace_epochs: Option<EpochRange>,
     /// libtorch's CPU kernels: the same bits on any x86-64 CPU with AVX2 (portable), or this CPU's own (machine)
     #[arg(long, value_enum, default_value_t = CpuKernels::Portable)]
@@ -135,6 +135,18 @@ impl Args {
                         (for a file named -, write ./-)"
                     .into(),
             );
+        }
+        if let Some(EpochRange(range)) = &self.trace_epochs {
+            if range.start >= self.epochs {
+                let trained = match self.epochs {
+                    0 => "trains no epoch (--epochs 0)".to_string(),
+                    n => format!("trains epochs 0 to {}", n - 1),
+                };
+                return Err(format!(
+                    "--trace-epochs: the range starts at epoch {}, but this run {trained}",
+                    range.start
+                ));
+            }
         }
         check_outputs(&self.outputs())?;
         // The run reads its weights before it writes anything: an output over them

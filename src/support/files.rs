@@ -185,26 +185,23 @@ fn named_file_in(dir: &Path) -> std::io::Result<NamedTempFile> {
 fn link_over(file: &File, real: &Path) -> std::io::Result<()> {
     let from = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).map_err(std::io::Error::other)?;
     let _guard = commit_lock();
-    for attempt in 0u32.. {
-        let name = format!(".sine-rnn-{}-{attempt}.tmp", std::process::id());
-        let tmp = parent_dir(real).join(name);
+    let mut attempt = 0;
+    let tmp = loop {
+        let tmp = parent_dir(real).join(format!(".sine-rnn-{}-{attempt}.tmp", std::process::id()));
         let to = CString::new(tmp.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+        let flags = libc::AT_SYMLINK_FOLLOW;
         // SAFETY: linkat reads two NUL-terminated paths.
-        if unsafe {
-            libc::linkat(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), libc::AT_SYMLINK_FOLLOW)
-        } != 0
-        {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 {
-                continue;
-            }
-            return Err(e);
+        let linked =
+            unsafe { libc::linkat(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), flags) };
+        match std::io::Error::last_os_error() {
+            _ if linked == 0 => break tmp,
+            e if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
+            e => return Err(e),
         }
-        return std::fs::rename(&tmp, real).inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        });
-    }
-    unreachable!("the loop returns")
+    };
+    std::fs::rename(&tmp, real).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 /// A file in memory (no file system, no TMPDIR), for outputs written into what

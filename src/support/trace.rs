@@ -24,6 +24,7 @@ use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
 use crate::steps::train::StepValues;
+use crate::support::cli::MAX_EPOCHS;
 use crate::support::files::{stage, Staged};
 
 /// The epochs `--trace-epochs` selects: `A..B` (B excluded, as in Rust and
@@ -36,23 +37,26 @@ impl std::str::FromStr for EpochRange {
 
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || format!("expected epochs as A..B, A..=B, A.., ..B or N (e.g. 10..20), not '{s}'");
-        let num = |t: &str, default: usize| -> Result<usize, String> {
-            if t.is_empty() {
-                Ok(default)
-            } else {
-                t.trim().parse().map_err(|_| bad())
+        // An epoch is a number below the most --epochs allows, so usize::MAX is
+        // free to mean "to the end" and no bound overflows.
+        let num = |t: &str, default: Option<usize>| -> Result<usize, String> {
+            match (t.trim(), default) {
+                ("", Some(d)) => Ok(d),
+                (t, _) => match t.parse::<usize>() {
+                    Ok(n) if n < MAX_EPOCHS => Ok(n),
+                    Ok(_) => {
+                        Err(format!("the epochs of a run are 0 to {} at most, not '{s}'", MAX_EPOCHS - 1))
+                    }
+                    Err(_) => Err(bad()),
+                },
             }
         };
         let range = if let Some((a, b)) = s.split_once("..=") {
-            // `A..=` has no end to include: as in Rust, it is not a range.
-            if b.trim().is_empty() {
-                return Err(bad());
-            }
-            num(a, 0)?..num(b, 0)?.checked_add(1).ok_or_else(bad)?
+            num(a, Some(0))?..num(b, None)? + 1
         } else if let Some((a, b)) = s.split_once("..") {
-            num(a, 0)?..num(b, usize::MAX)?
+            num(a, Some(0))?..num(b, Some(usize::MAX))?
         } else {
-            let n = num(s, 0)?;
+            let n = num(s, None)?;
             n..n + 1
         };
         if range.start >= range.end {
