@@ -63,8 +63,15 @@ fn main() -> Result<()> {
     // (`MKL_CBWR=COMPATIBLE ATEN_CPU_CAPABILITY=avx2 python tutorial.py`). A value
     // you set yourself wins.
     for (name, value) in [("MKL_CBWR", "COMPATIBLE"), ("ATEN_CPU_CAPABILITY", "avx2")] {
-        if std::env::var_os(name).is_none() {
-            std::env::set_var(name, value);
+        match std::env::var_os(name) {
+            None => std::env::set_var(name, value),
+            Some(yours) if yours != value => {
+                eprintln!(
+                    "{name}={} is yours: the digits may differ from other machines'",
+                    yours.to_string_lossy()
+                )
+            }
+            Some(_) => {}
         }
     }
 

@@ -234,18 +234,18 @@ def cpu_flags():
 
 
 def log_lines(text):
-    """The tutorial's log lines of a stdout, with their line numbers (from 1)."""
-    return [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.startswith("Epoch: ")]
+    """The tutorial's log lines of a stdout, with their line numbers (from 1),
+    without the spaces a terminal or an editor may have added at their ends."""
+    return [(n, line.rstrip()) for n, line in enumerate(text.splitlines(), 1) if line.startswith("Epoch: ")]
 
 
 def log_difference(recorded, rust_stdout):
-    """None when the recorded log lines are Rust's, else `line N: recorded … rust …`."""
+    """None when the recorded log lines are Rust's first lines (a log cut short
+    still counts), else `line N: recorded … rust …`."""
     rust = [line for _, line in log_lines(rust_stdout)]
     for k, (n, line) in enumerate(recorded):
         if k >= len(rust) or rust[k] != line:
             return "line {}: recorded {!r} rust {!r}".format(n, line, rust[k] if k < len(rust) else "(no more lines)")
-    if len(rust) > len(recorded):
-        return "line {}: recorded (no more lines) rust {!r}".format(recorded[-1][0] + 1, rust[len(recorded)])
     return None
 
 
@@ -258,6 +258,13 @@ def check_recorded(args, binary):
     configuration, under the portable kernels and then each setting this CPU can run."""
     if not args.config or len(args.config) != 1 or args.seeds:
         return cannot_compare("--recorded needs exactly one --config \"FLAGS\", the flags the log was recorded with")
+    ignored = [flag for flag, given in (("--device", args.device != "cpu"), ("--baseline", args.baseline != "python"),
+                                        ("--tolerance", args.tolerance != 0), ("--rust-flags", args.rust_flags),
+                                        ("--perturb-lr-ulps", args.perturb_lr_ulps), ("--trace", args.trace),
+                                        ("--trace-epochs", args.trace_epochs)) if given]
+    if ignored:
+        return cannot_compare("--recorded compares a log on this CPU with the flags of --config alone; "
+                              "leave out {}".format(", ".join(ignored)))
     try:
         with open(args.recorded, encoding="utf-8", errors="replace") as f:
             recorded = log_lines(f.read())
@@ -269,28 +276,35 @@ def check_recorded(args, binary):
         flags = shlex.split(args.config[0])
     except ValueError as e:
         return cannot_compare("--config {!r}: {}".format(args.config[0], e))
+    if any(f == "--cpu-kernels" or f.startswith("--cpu-kernels=") for f in flags):
+        return cannot_compare("--recorded chooses the CPU kernels itself; leave --cpu-kernels out of --config")
+    # The log's own flags, and what the comparison needs that they lack.
+    flags += ([] if any(f == "--device" or f.startswith("--device=") for f in flags) else ["--device", "cpu"])
+    flags += ([] if "--no-plot" in flags else ["--no-plot"])
 
     def rust(settings):
         env = {k: v for k, v in os.environ.items() if k not in dict(PORTABLE)}
         env.update(settings)
         with tempfile.TemporaryDirectory(prefix="sine-rnn-recorded-") as tmp:
-            return subprocess.run([binary] + flags + ["--device", "cpu", "--no-plot"], capture_output=True,
-                                  env=env, cwd=tmp)
+            return subprocess.run([binary] + flags, capture_output=True, env=env, cwd=tmp)
 
     command = " ".join(shlex.quote(f) for f in ["sine-rnn"] + flags)
     proc = rust(())
     if proc.returncode == 2 or proc.returncode >= 128:
         why = (proc.stderr.decode(errors="replace").strip().splitlines() or ["exit {}".format(proc.returncode)])[-1]
         return cannot_compare("sine-rnn did not run with --config {!r}: {}".format(args.config[0], why))
+    rust_lines = len(log_lines(proc.stdout.decode(errors="replace")))
+    if rust_lines > len(recorded):
+        print("note: the log ends after {} of the run's {} lines; those are compared".format(len(recorded), rust_lines))
     portable = log_difference(recorded, proc.stdout.decode(errors="replace"))
     if portable is None:
         print("reproduced as is, with the portable kernels ({}): {} log lines identical".format(
             settings_words(PORTABLE), len(recorded)))
-        print("  {}".format(command))
+        print("  env -u MKL_CBWR -u ATEN_CPU_CAPABILITY {}".format(command))
         return 0
     print("not reproduced with the portable kernels ({}): first difference at {}".format(
         settings_words(PORTABLE), portable))
-    flags_here, untried = cpu_flags(), []
+    flags_here, untried, reproduced = cpu_flags(), [], []
     for mkl, mkl_needs in MKL_BRANCHES:
         for aten, aten_needs in ATEN_CAPABILITIES:
             settings = (("MKL_CBWR", mkl), ("ATEN_CPU_CAPABILITY", aten))
@@ -299,12 +313,15 @@ def check_recorded(args, binary):
             missing = sorted(set(mkl_needs + aten_needs) - flags_here)
             if missing:
                 untried.append("{} (needs {})".format(settings_words(settings), ", ".join(missing)))
-                continue
-            tried = rust(settings)
-            if log_difference(recorded, tried.stdout.decode(errors="replace")) is None:
-                print("reproduced with: {}".format(settings_words(settings)))
-                print("  {} {}".format(settings_words(settings), command))
-                return 1
+            elif log_difference(recorded, rust(settings).stdout.decode(errors="replace")) is None:
+                reproduced.append(settings)
+    if reproduced:
+        # Several settings can compute alike for this network; each of them is named.
+        print("reproduced with: {}".format(settings_words(reproduced[0])))
+        print("  {} {}".format(settings_words(reproduced[0]), command))
+        for other in reproduced[1:]:
+            print("also reproduced with: {}".format(settings_words(other)))
+        return 1
     print("not reproduced: first difference at {}".format(portable))
     if untried:
         print("  could not try on this CPU: {}".format("; ".join(untried)))

@@ -36,34 +36,49 @@ import time
 # imported. A value already in the environment wins; --cpu-kernels machine leaves
 # both to libtorch, as a plain `python` run does.
 PORTABLE_KERNELS = (("MKL_CBWR", "COMPATIBLE"), ("ATEN_CPU_CAPABILITY", "avx2"))
+# The values libtorch takes (MKL's may end in ",STRICT"); it ignores any other.
+ACCEPTED = {"MKL_CBWR": ("AUTO", "COMPATIBLE", "SSE2", "SSSE3", "SSE4_1", "SSE4_2", "AVX", "AVX2", "AVX512",
+                         "AVX512_E1"),
+            "ATEN_CPU_CAPABILITY": ("default", "avx2", "avx512")}
 
 
 def pin_cpu_kernels(argv):
-    """Sets the portable kernels unless argv asks for the machine's; returns the
-    choice and the variables that came from the user's environment."""
-    machine = any(a == "--cpu-kernels=machine" or (a == "--cpu-kernels" and b == "machine")
-                  for a, b in zip(argv, argv[1:] + [""]))
+    """Sets the portable kernels unless argv asks for the machine's (the last
+    --cpu-kernels wins, as argparse reads it); returns the choice and the
+    variables that came from the user's environment."""
+    choice = "portable"
+    for a, b in zip(argv, argv[1:] + [""]):
+        if a == "--":
+            break
+        if a.startswith("--cpu-kernels="):
+            choice = a.split("=", 1)[1]
+        elif a == "--cpu-kernels":
+            choice = b
     from_user = [name for name, _ in PORTABLE_KERNELS if name in os.environ]
-    if not machine:
+    if choice != "machine":
         for name, value in PORTABLE_KERNELS:
             os.environ.setdefault(name, value)
-    return ("machine" if machine else "portable"), from_user
+    return choice, from_user
 
 
 def describe_kernels(choice, from_user):
     """The header's words for the kernels and the notes after it, as sine-rnn
-    prints them."""
+    prints them (src/support/kernels.rs)."""
     values = [(name, os.environ.get(name)) for name, _ in PORTABLE_KERNELS]
     settings = ", ".join("{} unset".format(n) if v is None else
                          "{}={}{}".format(n, v, " from the environment" if n in from_user else "")
                          for n, v in values)
     notes = []
-    if choice == "portable":
-        overridden = [(n, v, p) for (n, v), (_, p) in zip(values, PORTABLE_KERNELS) if v != p]
-        choice = "portable, overridden" if overridden else choice
-        for n, v, p in overridden:
+    for (n, v), (_, p) in zip(values, PORTABLE_KERNELS):
+        if v is not None and v.removesuffix(",STRICT") not in ACCEPTED[n]:
+            notes.append("{}={} from the environment is not a value libtorch takes, so it chooses for this CPU; "
+                         "the digits may differ from other machines'".format(n, v))
+        elif v is not None and choice == "portable" and v != p:
             notes.append("{}={} from the environment wins over the portable {}={}; the digits may differ "
                          "from other machines'".format(n, v, n, p))
+    if choice == "portable":
+        if any(v != p for (_, v), (_, p) in zip(values, PORTABLE_KERNELS)):
+            choice = "portable, overridden"
         try:
             with open("/proc/cpuinfo") as f:
                 flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
@@ -613,6 +628,7 @@ def main():
     p.add_argument("--trace-epochs", type=epoch_range, default=None)
     p.add_argument("--cpu-kernels", choices=["portable", "machine"], default="portable")
     args = p.parse_args()  # exits with code 2 on a bad flag, as the Rust binary does
+    assert args.cpu_kernels == KERNELS[0], "the early scan of --cpu-kernels reads argv as argparse does"
     problem = check_outputs(args)
     if problem:
         print("reference.py: error: {}".format(problem), file=sys.stderr)

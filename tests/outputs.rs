@@ -10,7 +10,7 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{scratch, stderr, BIN};
+use common::{scratch, stderr, stdout, BIN};
 use sine_rnn::support::files::{check_output_path, check_outputs, stage, umask, write_atomic};
 
 fn mkfifo(path: &Path) {
@@ -203,5 +203,91 @@ fn a_path_starting_with_a_dash_is_a_name_unless_it_looks_like_a_flag() {
         stderr(&out),
         "sine-rnn: error: --json: '--epochs' looks like a flag, not a file name; give the file name after \
          the flag (for a file that really is named --epochs, write ./--epochs) (see sine-rnn --help)\n"
+    );
+}
+
+#[test]
+fn an_output_over_the_init_weights_file_is_refused_and_the_weights_survive() {
+    let dir = scratch();
+    let d = dir.path();
+    let out = common::sine_rnn(&["--epochs", "1", "--no-plot", "--save-weights", "v.st"], d);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let weights = std::fs::read(d.join("v.st")).unwrap();
+    std::os::unix::fs::symlink("v.st", d.join("link.st")).unwrap();
+    let reference = common::root().join("scripts/reference.py");
+    for (input, flag, output) in
+        [("v.st", "--json", "v.st"), ("link.st", "--trace", "./v.st"), ("v.st", "--json", "link.st")]
+    {
+        let args = ["--init-weights", input, flag, output, "--epochs", "1", "--no-plot"];
+        let rs = common::sine_rnn(&args, d);
+        assert_eq!(rs.status.code(), Some(2), "{args:?}");
+        let said = format!(
+            "{flag}: {output} is the --init-weights file, which this run reads; give the output another name"
+        );
+        assert_eq!(stderr(&rs), format!("sine-rnn: error: {said} (see sine-rnn --help)\n"));
+        let py = Command::new(common::root().join("scripts/python"))
+            .arg(&reference)
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert_eq!(py.status.code(), Some(2), "{args:?}: {}", stderr(&py));
+        assert_eq!(stderr(&py), format!("reference.py: error: {said}\n"));
+        assert_eq!(std::fs::read(d.join("v.st")).unwrap(), weights, "{args:?}");
+    }
+    // Updating the weights in place is allowed.
+    let out = common::sine_rnn(
+        &["--init-weights", "v.st", "--save-weights", "v.st", "--epochs", "1", "--no-plot"],
+        d,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ne!(std::fs::read(d.join("v.st")).unwrap(), weights);
+}
+
+#[test]
+fn a_file_size_limit_is_an_error_that_says_so_and_leaves_nothing() {
+    let dir = scratch();
+    for (flag, file, limit) in [("--trace", "t.jsonl", 1024), ("--json", "r.json", 8)] {
+        // ulimit -f counts 1024-byte blocks.
+        let script = format!("ulimit -f {limit}; exec \"$0\" --no-plot {flag} {file}");
+        let out =
+            Command::new("sh").args(["-c", &script, common::BIN]).current_dir(dir.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{flag}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(&format!("{file}: File too large (os error 27)")), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{flag}: nothing left");
+    }
+}
+
+#[test]
+fn outputs_to_stdout_and_fifos_need_no_temporary_directory() {
+    let dir = scratch();
+    let run = |args: &[&str]| {
+        Command::new(BIN).args(args).env("TMPDIR", "/nonexistent").current_dir(dir.path()).output().unwrap()
+    };
+    let out = run(&["--epochs", "1", "--no-plot", "--json", "-"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("sine-rnn: wrote the record to stdout"));
+    let out = run(&["--epochs", "1", "--no-plot", "--trace", "-"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("sine-rnn: wrote the trace to stdout"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"phase\":\"predict\""));
+    let fifo = dir.path().join("pipe");
+    mkfifo(&fifo);
+    let reader = read_in_background(&fifo);
+    let out = run(&["--epochs", "1", "--no-plot", "--json", "pipe"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(reader.join().unwrap().contains("\"format\": \"sine-rnn-run/1\""));
+}
+
+#[test]
+fn binary_weights_do_not_go_to_stdout() {
+    let out = common::sine_rnn(&["--epochs", "1", "--no-plot", "--save-weights", "-"], scratch().path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        stderr(&out),
+        "sine-rnn: error: --save-weights: safetensors is binary, so it does not go to stdout; give a file name \
+         (for a file named -, write ./-) (see sine-rnn --help)\n"
     );
 }

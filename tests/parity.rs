@@ -172,6 +172,23 @@ fn a_log_recorded_with_the_portable_kernels_is_reproduced_as_is() {
     let (code, text) = recorded(&log, "--seed 0");
     assert_eq!(code, Some(0), "{text}");
     assert!(text.starts_with("reproduced as is, with the portable kernels"), "{text}");
+    assert!(
+        text.contains(
+            "\n  env -u MKL_CBWR -u ATEN_CPU_CAPABILITY sine-rnn --seed 0 --device cpu --no-plot\n"
+        ),
+        "{text}"
+    );
+    // Cut short, with spaces at the ends of its lines, and with the flags it was
+    // run with: the lines it has are compared.
+    let short: String = golden.lines().take(5).map(|l| format!("{l}  \r\n")).collect();
+    let (code, text) = recorded(&short, "--seed 0 --device cpu --no-plot");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.starts_with(
+            "note: the log ends after 5 of the run's 30 lines; those are compared\nreproduced as is"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
@@ -222,7 +239,7 @@ fn a_log_recorded_with_the_machines_kernels_is_traced_to_its_setting() {
             cmd.env(name, value);
         }
         assert_eq!(words.next(), Some("sine-rnn"), "{command}");
-        let out = cmd.args(words).args(["--no-plot"]).current_dir(scratch().path()).output().expect("runs");
+        let out = cmd.args(words).current_dir(scratch().path()).output().expect("runs");
         assert_eq!(stdout(&out), log, "{config}: {command}");
     }
 }
@@ -239,6 +256,19 @@ fn a_recorded_log_that_cannot_be_compared_is_exit_2() {
         assert!(text.starts_with("cannot compare: ") && text.contains(says), "{config}: {text}");
     }
     let golden = path_str(&root().join("tests/golden/tutorial.stdout"));
+    for (extra, says) in [
+        (&["--config", "--seed 0 --cpu-kernels machine"][..], "leave --cpu-kernels out of --config"),
+        (&["--config", "--seed 0", "--tolerance", "1e-3"][..], "leave out --tolerance"),
+        (&["--config", "--seed 0", "--rust-flags", "--backend native"][..], "leave out --rust-flags"),
+    ] {
+        let out = harness(&[&["--recorded", golden.as_str()][..], extra].concat());
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert!(
+            stdout(&out).starts_with("cannot compare: ") && stdout(&out).contains(says),
+            "{}",
+            stdout(&out)
+        );
+    }
     let out = harness(&["--recorded", &golden]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -249,4 +279,48 @@ fn a_recorded_log_that_cannot_be_compared_is_exit_2() {
     let out = harness(&["--recorded", "/nonexistent/log.txt", "--config", "--seed 0"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stdout(&out).starts_with("cannot compare: cannot read /nonexistent/log.txt"), "{}", stdout(&out));
+}
+
+#[test]
+fn reference_py_names_the_kernels_as_the_binary_does() {
+    let header = |program: &str, out: &std::process::Output| -> Vec<String> {
+        let prefix = format!("{program}: ");
+        stderr(out)
+            .lines()
+            .filter(|l| l.starts_with(&prefix) && !l.contains(" trained "))
+            .map(|l| {
+                let l = &l[prefix.len()..];
+                // The two programs' own words before the kernels differ.
+                l.find("CPU kernels").map_or(l, |k| &l[k..]).to_string()
+            })
+            .collect()
+    };
+    for (env, flags) in [
+        (&[][..], &[][..]),
+        (&[][..], &["--cpu-kernels", "machine"][..]),
+        (&[("MKL_CBWR", "AVX2")][..], &[][..]),
+        (&[("MKL_CBWR", "compatible")][..], &[][..]),
+        (&[("MKL_CBWR", "COMPATIBLE")][..], &["--cpu-kernels=machine"][..]),
+    ] {
+        let args: Vec<&str> =
+            ["--epochs", "1", "--no-plot", "--device", "cpu"].iter().chain(flags).copied().collect();
+        let dir = scratch();
+        let rs = common::golden::bare(common::BIN)
+            .args(&args)
+            .envs(env.iter().copied())
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let py = common::golden::bare(root().join("scripts/python"))
+            .arg(root().join("scripts/reference.py"))
+            .args(&args)
+            .envs(env.iter().copied())
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let (r, p) = (header("sine-rnn", &rs), header("reference.py", &py));
+        assert!(r[0].starts_with("CPU kernels "), "{r:?}");
+        assert_eq!(r, p, "{env:?} {flags:?}");
+        assert_eq!(stdout(&rs), stdout(&py), "{env:?} {flags:?}");
+    }
 }

@@ -250,3 +250,167 @@ fn a_bad_weights_file_is_refused_before_training_on_both_sides() {
         }
     }
 }
+
+/// A safetensors file of the given header (w1 of `dtype`, w2 float32, zeros).
+fn write_typed(path: &Path, dtype: &str, bits: usize) {
+    let (n1, n2) = (42 * bits / 8, 6 * 4);
+    let header = format!(
+        r#"{{"w1":{{"dtype":"{dtype}","shape":[7,6],"data_offsets":[0,{n1}]}},"w2":{{"dtype":"F32","shape":[6,1],"data_offsets":[{n1},{}]}}}}"#,
+        n1 + n2
+    );
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend(header.as_bytes());
+    bytes.resize(bytes.len() + n1 + n2, 0);
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn odd_weight_inputs_get_the_same_sentence_from_both_sides() {
+    let dir = scratch();
+    let d = dir.path();
+    for (dtype, bits) in [("BF16", 16), ("F8_E4M3", 8), ("F4", 4), ("C64", 64), ("U16", 16), ("U32", 32)] {
+        write_typed(&d.join(format!("{dtype}.st")), dtype, bits);
+    }
+    std::fs::create_dir(d.join("adir")).unwrap();
+    std::os::unix::fs::symlink("loop2", d.join("loop1")).unwrap();
+    std::os::unix::fs::symlink("loop1", d.join("loop2")).unwrap();
+    std::fs::write(d.join("empty.st"), [&8u64.to_le_bytes()[..], b"{}      "].concat()).unwrap();
+    let cases = [
+        ("BF16.st", "'w1' is BF16, but the weights must be float32 (F32)"),
+        ("F8_E4M3.st", "'w1' is F8_E4M3, but"),
+        ("F4.st", "'w1' is F4, but"),
+        ("C64.st", "'w1' is C64, but"),
+        ("U16.st", "'w1' is U16, but"),
+        ("U32.st", "'w1' is U32, but"),
+        ("adir", "adir is a directory, not a safetensors file"),
+        ("loop1", "cannot read loop1 (Too many levels of symbolic links (os error 40))"),
+        ("BF16.st/", "cannot read BF16.st/ (Not a directory (os error 20))"),
+        ("empty.st", "empty.st has no tensor 'w1' (it holds no tensors)"),
+        ("", "--init-weights: the path is empty"),
+    ];
+    for (file, says) in cases {
+        let rs = sine_rnn(&["--init-weights", file, "--no-plot"], d);
+        let err = stderr(&rs);
+        assert_eq!(rs.status.code(), Some(2), "{file:?}: {err}");
+        assert!(err.contains(says), "{file:?}: {err}");
+        let sentence =
+            err.trim_end().trim_start_matches("sine-rnn: error: ").trim_end_matches(" (see sine-rnn --help)");
+        let py = Command::new(root().join("scripts/python"))
+            .arg(root().join("scripts/reference.py"))
+            .args(["--init-weights", file, "--no-plot"])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert_eq!(py.status.code(), Some(2), "{file:?}: {}", stderr(&py));
+        assert_eq!(stderr(&py).trim_end(), format!("reference.py: error: {sentence}"), "{file:?}");
+    }
+}
+
+#[test]
+fn an_endless_or_huge_weights_input_is_refused_at_once() {
+    let dir = scratch();
+    let sparse = dir.path().join("sparse.st");
+    std::fs::File::create(&sparse).unwrap().set_len(1 << 30).unwrap();
+    for file in ["/dev/zero", "/dev/urandom", sparse.to_str().unwrap()] {
+        let t0 = std::time::Instant::now();
+        // Only the 8-byte header length is read: an endless device or a gigabyte
+        // of zeros is refused at once (it used to be read whole).
+        let out = sine_rnn(&["--init-weights", file, "--no-plot"], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{file}: {}", stderr(&out));
+        assert!(stderr(&out).contains("is not a safetensors file ("), "{file}: {}", stderr(&out));
+        assert!(t0.elapsed() < std::time::Duration::from_secs(3), "{file}: {:?}", t0.elapsed());
+    }
+}
+
+#[test]
+fn the_harness_compares_traces_always_and_the_manual_trace_is_pytorchs() {
+    // tch-manual's records were always PyTorch's; its traces now are too (the
+    // sign of a zero gradient at each epoch's first step).
+    let out = Command::new(root().join("scripts/parity.sh"))
+        .args(["--binary", common::BIN, "--config", "--seed 0 --epochs 5", "--trace"])
+        .args(["--rust-flags", "--backend tch-manual"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("no difference in the traced steps") && text.contains("verdict: IDENTICAL"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_harness_never_crashes_on_bad_input() {
+    let dir = scratch();
+    let bad_json = dir.path().join("bad.sh");
+    std::fs::write(
+        &bad_json,
+        "#!/bin/sh\nfor a; do [ \"$p\" = --json ] && echo '{bad' > \"$a\"; p=$a; done\n",
+    )
+    .unwrap();
+    let no_keys = dir.path().join("nokeys.sh");
+    std::fs::write(&no_keys, "#!/bin/sh\nfor a; do [ \"$p\" = --json ] && echo '{}' > \"$a\"; p=$a; done\n")
+        .unwrap();
+    for script in [&bad_json, &no_keys] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let (bad, nokeys) = (path_str(&bad_json), path_str(&no_keys));
+    let cases: [(&[&str], &str); 9] = [
+        (&["--config", "--seed 'oops"], "cannot compare: --config \"--seed 'oops\": No closing quotation"),
+        (&["--perturb-lr-ulps", "1", "--config", "--epochs 1 --lr"], "has no usable --lr value"),
+        (&["--config", "--epochs 1 --lr abc"], "cannot compare: 1 of 1 configurations could not run"),
+        (
+            &["--binary", &bad, "--config", "--epochs 1"],
+            "the Rust side wrote a record that is not a sine-rnn record",
+        ),
+        (&["--binary", &nokeys, "--config", "--epochs 1"], "no float32 array 'data'"),
+        (&["--seeds", ",,"], "--seeds: no seed in ',,'"),
+        (&["--config", ""], "--config: an empty configuration"),
+        (&["--tolerance", "-1"], "the tolerance must be a finite number >= 0"),
+        (&["--tolerance", "nan"], "the tolerance must be a finite number >= 0"),
+    ];
+    for (args, says) in cases {
+        let mut cmd = Command::new(root().join("scripts/parity.sh"));
+        if !args.contains(&"--binary") {
+            cmd.args(["--binary", common::BIN]);
+        }
+        let out = cmd.args(args).current_dir(dir.path()).output().unwrap();
+        let text = stdout(&out) + &stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {text}");
+        assert!(text.contains(says) && !text.contains("Traceback"), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn trace_epochs_get_the_same_verdict_from_both_sides() {
+    let dir = scratch();
+    let trace = path_str(&dir.path().join("t.jsonl"));
+    for (range, ok, says) in [
+        ("", false, "expected epochs as A..B"),
+        ("\u{663}", false, "expected epochs as A..B"),
+        ("1_0", false, "expected epochs as A..B"),
+        ("-1", false, "expected epochs as A..B"),
+        ("18446744073709551615", false, "the epochs of a run are 0 to 9999999 at most"),
+        ("18446744073709551614..", false, "the epochs of a run are 0 to 9999999 at most"),
+        ("5..9", false, "the range starts at epoch 5, but this run trains epochs 0 to 2"),
+        ("2..9", true, ""),
+        ("..=1", true, ""),
+    ] {
+        let args = ["--epochs", "3", "--no-plot", "--trace", &trace, "--trace-epochs", range];
+        let rs = sine_rnn(&args, dir.path());
+        let py = reference(&args);
+        assert_eq!(rs.status.success(), ok, "{range:?}: {}", stderr(&rs));
+        assert_eq!(py.status.success(), ok, "{range:?}: {}", stderr(&py));
+        if !ok {
+            assert_eq!((rs.status.code(), py.status.code()), (Some(2), Some(2)), "{range:?}");
+            assert!(
+                stderr(&rs).contains(says) && stderr(&py).contains(says),
+                "{range:?}: {}{}",
+                stderr(&rs),
+                stderr(&py)
+            );
+            assert!(!stderr(&rs).contains("unexpected argument"), "{range:?}");
+        }
+    }
+}

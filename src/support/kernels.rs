@@ -22,17 +22,35 @@ pub enum CpuKernels {
     Machine,
 }
 
-/// The settings that make the kernels portable, in the order they are reported.
-pub const PORTABLE: [(&str, &str); 2] = [("MKL_CBWR", "COMPATIBLE"), ("ATEN_CPU_CAPABILITY", "avx2")];
+/// The portable kernels: each variable, its portable value, and the values
+/// libtorch accepts for it (MKL's may end in `,STRICT`).
+pub const PORTABLE: [(&str, &str, &[&str]); 2] = [
+    (
+        "MKL_CBWR",
+        "COMPATIBLE",
+        &["AUTO", "COMPATIBLE", "SSE2", "SSSE3", "SSE4_1", "SSE4_2", "AVX", "AVX2", "AVX512", "AVX512_E1"],
+    ),
+    ("ATEN_CPU_CAPABILITY", "avx2", &["default", "avx2", "avx512"]),
+];
+
+/// One variable as [`pin`] left it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    pub name: &'static str,
+    pub portable: &'static str,
+    /// Its value in the environment now (lossy where it is not UTF-8).
+    pub value: Option<String>,
+    /// Whether that value was the user's, already there.
+    pub from_user: bool,
+    /// Whether libtorch takes the value (it ignores others, and chooses itself).
+    pub accepted: bool,
+}
 
 /// What [`pin`] did, for the stderr header and its notes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Kernels {
     pub choice: CpuKernels,
-    /// Each variable of [`PORTABLE`] with its value in the environment, if any.
-    pub values: Vec<(&'static str, Option<String>)>,
-    /// The variables whose values came from the user's environment.
-    pub from_user: Vec<&'static str>,
+    pub settings: Vec<Setting>,
 }
 
 /// Sets the portable values where the environment has none (`Portable`), or
@@ -40,71 +58,80 @@ pub struct Kernels {
 /// operation, while no other thread reads the environment (libtorch has none yet;
 /// the signal thread never does).
 pub fn pin(choice: CpuKernels) -> Kernels {
-    let mut from_user = Vec::new();
-    for (name, value) in PORTABLE {
-        if std::env::var_os(name).is_some() {
-            from_user.push(name);
-        } else if choice == CpuKernels::Portable {
-            std::env::set_var(name, value);
-        }
-    }
-    let values = PORTABLE.iter().map(|(name, _)| (*name, std::env::var(name).ok())).collect();
-    Kernels { choice, values, from_user }
+    let settings = PORTABLE
+        .iter()
+        .map(|&(name, portable, accepted)| {
+            let mine = std::env::var_os(name);
+            if mine.is_none() && choice == CpuKernels::Portable {
+                std::env::set_var(name, portable);
+            }
+            let value = std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+            let takes = |v: &String| accepted.contains(&v.strip_suffix(",STRICT").unwrap_or(v));
+            Setting {
+                name,
+                portable,
+                from_user: mine.is_some(),
+                accepted: value.as_ref().is_some_and(takes),
+                value,
+            }
+        })
+        .collect();
+    Kernels { choice, settings }
 }
 
 impl Kernels {
     /// How the stderr header names the kernels, e.g. `CPU kernels portable
-    /// (MKL_CBWR=COMPATIBLE ATEN_CPU_CAPABILITY=avx2)`.
+    /// (MKL_CBWR=COMPATIBLE, ATEN_CPU_CAPABILITY=avx2)`.
     pub fn describe(&self) -> String {
-        let settings: Vec<String> = self
-            .values
+        let words: Vec<String> = self
+            .settings
             .iter()
-            .map(|(name, value)| {
-                let mine = if self.from_user.contains(name) { " from the environment" } else { "" };
-                match value {
-                    Some(v) => format!("{name}={v}{mine}"),
-                    None => format!("{name} unset"),
+            .map(|s| match &s.value {
+                Some(v) => {
+                    format!("{}={v}{}", s.name, if s.from_user { " from the environment" } else { "" })
                 }
+                None => format!("{} unset", s.name),
             })
             .collect();
-        let portable = self.choice == CpuKernels::Portable && self.values_are_portable();
         let name = match self.choice {
-            CpuKernels::Portable if portable => "portable",
+            CpuKernels::Portable if self.settings.iter().all(|s| s.value.as_deref() == Some(s.portable)) => {
+                "portable"
+            }
             CpuKernels::Portable => "portable, overridden",
             CpuKernels::Machine => "machine",
         };
-        format!("CPU kernels {name} ({})", settings.join(", "))
+        format!("CPU kernels {name} ({})", words.join(", "))
     }
 
-    /// Lines for stderr after the header: a user's value that overrides the
-    /// portable one, and a CPU on which the portable numbers cannot hold.
+    /// Lines for stderr after the header: a value libtorch ignores, a user's value
+    /// that overrides the portable one, a CPU on which the portable numbers
+    /// cannot hold.
     pub fn notes(&self, cpu_has_avx2: bool) -> Vec<String> {
         let mut out = Vec::new();
-        if self.choice == CpuKernels::Portable {
-            for (name, portable) in PORTABLE {
-                let value = self.values.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_deref());
-                if let Some(v) = value.filter(|v| *v != portable) {
-                    out.push(format!(
-                        "{name}={v} from the environment wins over the portable {name}={portable}; \
-                         the digits may differ from other machines'"
-                    ));
-                }
-            }
-            if !cpu_has_avx2 {
-                out.push(
-                    "this CPU has no AVX2, so libtorch cannot use the portable kernels: \
-                     the digits may differ from other machines'"
-                        .into(),
-                );
+        for s in &self.settings {
+            match &s.value {
+                Some(v) if !s.accepted => out.push(format!(
+                    "{}={v} from the environment is not a value libtorch takes, so it chooses for this CPU; \
+                     the digits may differ from other machines'",
+                    s.name
+                )),
+                Some(v) if self.choice == CpuKernels::Portable && v != s.portable => out.push(format!(
+                    "{name}={v} from the environment wins over the portable {name}={}; \
+                     the digits may differ from other machines'",
+                    s.portable,
+                    name = s.name
+                )),
+                _ => {}
             }
         }
+        if self.choice == CpuKernels::Portable && !cpu_has_avx2 {
+            out.push(
+                "this CPU has no AVX2, so libtorch cannot use the portable kernels: \
+                 the digits may differ from other machines'"
+                    .into(),
+            );
+        }
         out
-    }
-
-    fn values_are_portable(&self) -> bool {
-        PORTABLE.iter().all(|(name, portable)| {
-            self.values.iter().any(|(n, v)| n == name && v.as_deref() == Some(*portable))
-        })
     }
 }
 
