@@ -48,6 +48,10 @@ SAFETENSORS_SPEC='safetensors>=0.4,<1'
 FULL_SET="torch==$TORCH_VERSION $NUMPY_SPEC $MATPLOTLIB_SPEC $SAFETENSORS_SPEC"
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ -z "${SINE_RNN_CACHE:-}${XDG_CACHE_HOME:-}${HOME:-}" ]; then
+  echo "fetch_libtorch: error: HOME is not set, so there is no default cache; set SINE_RNN_CACHE to where the environment should go" >&2
+  exit 1
+fi
 cache=${SINE_RNN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sine-rnn}
 # A relative cache means relative to where the script was run from; made absolute
 # here, so the .libtorch link in the clone points at the right place.
@@ -144,7 +148,8 @@ s = importlib.util.find_spec("torch")
 print(s.submodule_search_locations[0] if s and s.submodule_search_locations else "")
 ' 2>/dev/null) || found=
   if [ -n "$found" ]; then
-    dir=$(cd "$found" && pwd -P) || die "cannot enter $found, the torch of $python"
+    dir=$(cd "$found" 2>/dev/null && pwd -P) \
+      || die "$python did not answer as a Python interpreter with torch would (it printed: $(printf '%s' "$found" | head -c 200)); name a Python interpreter in PYTHON"
     got=$(version_of "$dir")
     case "$got" in
       "$TORCH_VERSION"|"$TORCH_VERSION"+*) ;;
@@ -254,7 +259,19 @@ rm -f "$probe"
 # A venv whose creation was interrupted can have bin/python but no pip: recreate it.
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
   say "creating the Python environment $venv"
-  "$python" -m venv --clear "$venv" || die "could not create the virtual environment $venv (is the disk full?)"
+  # Python's own words only when it failed of itself: a Ctrl-C here is a stop, not a traceback.
+  venv_log=$(mktemp "$cache/.venv-log.XXXXXX") || die "cannot write in $cache (is the disk full?)"
+  status=0
+  "$python" -m venv --clear "$venv" 2>"$venv_log" || status=$?
+  if (( status > 128 )); then
+    rm -f "$venv_log"
+    die "stopped while creating the environment $venv; rerun this script to resume"
+  elif (( status )); then
+    cat "$venv_log" >&2
+    rm -f "$venv_log"
+    die "could not create the virtual environment $venv (is the disk full?)"
+  fi
+  rm -f "$venv_log"
 fi
 
 log=$(mktemp "${TMPDIR:-/tmp}/fetch_libtorch.XXXXXX") || die "cannot create a temporary file in ${TMPDIR:-/tmp} (is the disk full?)"

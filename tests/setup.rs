@@ -653,3 +653,55 @@ fn another_system_is_refused_before_anything_is_downloaded() {
     assert_eq!(fs::read_dir(cache.path()).unwrap().count(), 0, "something was downloaded");
     assert!(!clone.path().join(".libtorch").exists());
 }
+
+#[test]
+fn no_home_and_no_cache_is_one_sentence() {
+    let clone = clone_with_script();
+    let out = Command::new("bash")
+        .arg(clone.path().join("scripts/fetch_libtorch.sh"))
+        .env_remove("HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("SINE_RNN_CACHE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        err(&out),
+        "fetch_libtorch: error: HOME is not set, so there is no default cache; set SINE_RNN_CACHE to where the \
+         environment should go\n"
+    );
+    // scripts/python, with no environment to find, says what to run, not `unbound variable`.
+    let out = Command::new(clone.path().join("scripts/python"))
+        .args(["-c", "pass"])
+        .env_remove("HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("SINE_RNN_CACHE")
+        .env("PATH", "/usr/bin:/bin")
+        .current_dir(clone.path())
+        .output()
+        .unwrap();
+    assert!(!err(&out).contains("unbound variable"), "{}", err(&out));
+}
+
+#[test]
+fn a_python_that_prints_garbage_is_named_not_cd_into() {
+    let clone = clone_with_script();
+    let cache = common::scratch();
+    let garbage = cache.path().join("garbage-python");
+    fs::write(&garbage, "#!/bin/sh\necho 'not a path at all'\n").unwrap();
+    fs::set_permissions(&garbage, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (out, _) = fetch(
+        clone.path(),
+        &[
+            ("PYTHON", &common::path_str(&garbage)),
+            ("SINE_RNN_CACHE", &common::path_str(&cache.path().join("c"))),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let e = err(&out);
+    assert!(
+        e.contains("did not answer as a Python interpreter with torch would (it printed: not a path at all)"),
+        "{e}"
+    );
+    assert!(!e.contains("cd:"), "{e}");
+}
