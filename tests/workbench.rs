@@ -414,3 +414,23 @@ fn trace_epochs_get_the_same_verdict_from_both_sides() {
         }
     }
 }
+
+#[test]
+fn a_binary_given_with_an_equals_sign_is_not_rebuilt() {
+    // A `cargo` first on PATH that leaves a mark: the harness must not call it.
+    let dir = scratch();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let mark = dir.path().join("cargo-ran");
+    std::fs::write(bin.join("cargo"), format!("#!/bin/sh\ntouch {}\n", mark.display())).unwrap();
+    std::fs::set_permissions(bin.join("cargo"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new(root().join("scripts/parity.sh"))
+        .arg(format!("--binary={}", common::BIN))
+        .args(["--config", "--epochs 1"])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(!mark.exists(), "parity.sh ran cargo although --binary=PATH was given");
+}
