@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use common::{read_json, scratch, BIN};
 
-/// Starts a run and returns once it is training (its first log line is out).
-fn start(args: &[&str], dir: &Path) -> (Child, BufReader<std::process::ChildStdout>) {
+/// Starts a run, stdout and stderr piped, and returns at once with its stdout.
+fn spawn(args: &[&str], dir: &Path) -> (Child, BufReader<std::process::ChildStdout>) {
     let mut child = Command::new(BIN)
         .args(args)
         .current_dir(dir)
@@ -22,7 +22,13 @@ fn start(args: &[&str], dir: &Path) -> (Child, BufReader<std::process::ChildStdo
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+    let stdout = BufReader::new(child.stdout.take().expect("piped"));
+    (child, stdout)
+}
+
+/// Starts a run and returns once it is training (its first log line is out).
+fn start(args: &[&str], dir: &Path) -> (Child, BufReader<std::process::ChildStdout>) {
+    let (child, mut stdout) = spawn(args, dir);
     let mut first = String::new();
     stdout.read_line(&mut first).expect("a first line");
     assert!(first.starts_with("Epoch: 0 loss "), "{first}");
@@ -103,19 +109,12 @@ fn a_second_sigint_during_a_long_epoch_exits_at_once_with_nothing_written() {
     let dir = scratch();
     // Epochs of seconds: the second signal comes while the first waits for the epoch's end.
     let args = ["--epochs", "100", "--hidden-size", "1500", "--seq-length", "200", "--json", "r.json"];
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, stdout) = spawn(&args, dir.path());
     std::thread::sleep(Duration::from_millis(1500));
     assert!(child.try_wait().unwrap().is_none(), "still in its first epoch");
     kill(&child, libc::SIGINT);
     std::thread::sleep(Duration::from_millis(100));
     kill(&child, libc::SIGINT);
-    let stdout = BufReader::new(child.stdout.take().unwrap());
     let (got, took, _, err) = finish(child, stdout, Duration::from_secs(5));
     assert_eq!(got, Some(130), "{err}");
     assert!(took < Duration::from_secs(1), "took {took:?}");
@@ -209,16 +208,9 @@ fn a_stop_signal_after_the_last_epoch_is_heard() {
 fn a_fifo_with_no_writer_as_init_weights_yields_to_the_first_signal() {
     let dir = scratch();
     assert!(Command::new("mkfifo").arg(dir.path().join("w.st")).status().unwrap().success());
-    let mut child = Command::new(BIN)
-        .args(["--init-weights", "w.st", "--no-plot"])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (child, stdout) = spawn(&["--init-weights", "w.st", "--no-plot"], dir.path());
     std::thread::sleep(Duration::from_millis(500));
     kill(&child, libc::SIGTERM);
-    let stdout = BufReader::new(child.stdout.take().unwrap());
     let (got, took, _, err) = finish(child, stdout, Duration::from_secs(5));
     assert_eq!(got, Some(143), "{err}");
     assert!(took < Duration::from_secs(1), "took {took:?}");
@@ -228,18 +220,12 @@ fn a_fifo_with_no_writer_as_init_weights_yields_to_the_first_signal() {
 fn a_second_signal_names_both() {
     let dir = scratch();
     // Epochs of seconds: the second signal comes while the first waits for the epoch's end.
-    let mut child = Command::new(BIN)
-        .args(["--epochs", "100", "--hidden-size", "1500", "--seq-length", "200", "--no-plot"])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (child, stdout) =
+        spawn(&["--epochs", "100", "--hidden-size", "1500", "--seq-length", "200", "--no-plot"], dir.path());
     std::thread::sleep(Duration::from_millis(1500));
     kill(&child, libc::SIGTERM);
     std::thread::sleep(Duration::from_millis(100));
     kill(&child, libc::SIGINT);
-    let stdout = BufReader::new(child.stdout.take().unwrap());
     let (got, _, _, err) = finish(child, stdout, Duration::from_secs(5));
     assert_eq!(got, Some(130), "{err}");
     assert!(err.contains("sine-rnn: SIGINT after SIGTERM: stopping now, nothing more is written"), "{err}");
