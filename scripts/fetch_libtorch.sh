@@ -150,7 +150,7 @@ print(s.submodule_search_locations[0] if s and s.submodule_search_locations else
   if [ -n "$found" ]; then
     dir=$(cd "$found" 2>/dev/null && pwd -P) \
       || die "$python did not answer as a Python interpreter with torch would (it printed: $(printf '%s' "$found" | head -c 200)); name a Python interpreter in PYTHON"
-    got=$(version_of "$dir")
+    got=$(version_of "$dir") || got=
     case "$got" in
       "$TORCH_VERSION"|"$TORCH_VERSION"+*) ;;
       *) die "$python has torch ${got:-of unknown version} ($dir), but this project needs torch $TORCH_VERSION (tch 0.26 binds libtorch $TORCH_VERSION): install torch==$TORCH_VERSION for that interpreter, or run this script without PYTHON to get a cached environment" ;;
@@ -261,8 +261,11 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -m pip --version >/dev/nu
   say "creating the Python environment $venv"
   # Python's own words only when it failed of itself: a Ctrl-C here is a stop, not a traceback.
   venv_log=$(mktemp "$cache/.venv-log.XXXXXX") || die "cannot write in $cache (is the disk full?)"
+  # Ctrl-C reaches the whole process group: this shell too, which then says so.
+  trap 'rm -f "$venv_log"; die "stopped while creating the environment $venv; rerun this script to resume"' INT TERM HUP
   status=0
   "$python" -m venv --clear "$venv" 2>"$venv_log" || status=$?
+  trap - INT TERM HUP
   if (( status > 128 )); then
     rm -f "$venv_log"
     die "stopped while creating the environment $venv; rerun this script to resume"

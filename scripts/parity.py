@@ -266,8 +266,11 @@ def check_recorded(args, binary):
         return cannot_compare("--recorded compares a log on this CPU with the flags of --config alone; "
                               "leave out {}".format(", ".join(ignored)))
     try:
-        with open(args.recorded, encoding="utf-8", errors="replace") as f:
-            recorded = log_lines(f.read())
+        with open(args.recorded, "rb") as f:
+            text = f.read(64 << 20)  # a log of 10,000,000 epochs is 600 MB; none worth comparing is this long
+            if f.read(1):
+                return cannot_compare("{} is larger than 64 MiB; give the log itself".format(args.recorded))
+        recorded = log_lines(text.decode("utf-8", errors="replace"))
     except OSError as e:
         return cannot_compare("cannot read {}: {}".format(args.recorded, e.strerror))
     if not recorded:
@@ -403,6 +406,8 @@ def main():
             return cannot_compare("the Python reference cannot run with {} ({}); run scripts/fetch_libtorch.sh "
                                   "--python".format(args.python, last))
 
+    if args.trace_epochs is not None and not args.trace:
+        p.error("--trace-epochs needs --trace")
     configs = list(args.config or [])
     if any(not c.strip() for c in configs):
         p.error("--config: an empty configuration; give flags such as \"--seed 3\" (the tutorial's own is \"--seed 0\")")
@@ -434,10 +439,10 @@ def compare_all(args, binary, configs):
             if args.perturb_lr_ulps:
                 try:
                     lr = float(flags[flags.index("--lr") + 1]) if "--lr" in flags else 0.1
-                except (IndexError, ValueError):
-                    raise CannotCompare("--perturb-lr-ulps: the configuration {!r} has no usable --lr value".format(
-                        config))
-                bumped = repr(f32_step(lr, args.perturb_lr_ulps))
+                    bumped = repr(f32_step(lr, args.perturb_lr_ulps))
+                except (IndexError, ValueError, OverflowError, struct.error):
+                    raise CannotCompare("--perturb-lr-ulps {}: the configuration {!r} has no --lr that can be moved "
+                                        "so far in float32".format(args.perturb_lr_ulps, config))
                 if "--lr" in rust_flags:
                     rust_flags[rust_flags.index("--lr") + 1] = bumped
                 else:
@@ -464,15 +469,25 @@ def compare_all(args, binary, configs):
                 verdicts.append((config, "CANNOT COMPARE"))
                 # A refusal (no GPU for --device cuda, a flag it lacks) holds for the rest too.
                 break
-            verdict, problems = compare(left, right, args.tolerance, max(args.every, 1), names)
+            produced = [who for who, (proc, rec) in zip(names, (left, right)) if proc.returncode == 0 and rec is None]
+            if produced:
+                raise CannotCompare("the {} side ran but wrote no record (is {!r} a training run?)".format(
+                    produced[0], config))
+            try:
+                verdict, problems = compare(left, right, args.tolerance, max(args.every, 1), names)
+            except (TypeError, ValueError, AttributeError, KeyError) as e:
+                raise CannotCompare("a record is not a sine-rnn record ({}: {})".format(type(e).__name__, e))
             for problem in problems:
                 print("  note: " + problem)
             # With --trace the traces are compared always: equal records do not make
             # equal steps (the sign of a zero gradient, say).
-            if args.trace and all(t and os.path.exists(t) for t in traces):
+            if args.trace:
+                missing = [who for who, t in zip(names, traces) if not os.path.exists(t)]
+                if missing:
+                    raise CannotCompare("the {} side wrote no trace".format(missing[0]))
                 try:
                     report = first_difference(traces[0], traces[1], names)
-                except (ValueError, KeyError, TypeError) as e:
+                except (ValueError, KeyError, TypeError, AttributeError) as e:
                     raise CannotCompare("a trace is not a sine-rnn trace ({})".format(e))
                 if report and verdict == "IDENTICAL":
                     verdict = "DIFFERENT"

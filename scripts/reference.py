@@ -357,12 +357,18 @@ def check_output_path(path):
             if not os.access(path, os.W_OK):
                 return "{} cannot be written to (Permission denied (os error 13))".format(path)
             return None
-    real = follow_links(path)
+    try:
+        real = follow_links(path)
+    except OSError as e:
+        return "cannot follow {}: {}".format(path, e.strerror)
     d = os.path.dirname(real) or "."
-    if not os.path.exists(d):
+    try:
+        if not stat.S_ISDIR(os.stat(d).st_mode):
+            return "{} is not a directory".format(d)
+    except FileNotFoundError:
         return "the directory {} does not exist".format(d)
-    if not os.path.isdir(d):
-        return "{} is not a directory".format(d)
+    except OSError as e:
+        return "{} is not a usable directory ({} (os error {}))".format(d, e.strerror, e.errno)
     name, most = len(os.fsencode(os.path.basename(real))), os.pathconf(d, "PC_NAME_MAX")
     if name > most:
         return "the file name is {} bytes long, longer than the {} its file system takes".format(name, most)
@@ -382,7 +388,7 @@ def follow_links(path):
             return path
         to = os.readlink(path)
         path = to if os.path.isabs(to) else os.path.join(os.path.dirname(path) or ".", to)
-    return path
+    raise OSError(errno.ELOOP, "too many levels of symbolic links")
 
 
 def same_file(a, b):
@@ -396,7 +402,10 @@ def same_file(a, b):
             st = os.stat(p)
             return ("node", st.st_dev, st.st_ino)
         except OSError:
-            real = follow_links(p)
+            try:
+                real = follow_links(p)
+            except OSError:
+                real = p
             return ("new", os.path.realpath(os.path.dirname(real) or "."), os.path.basename(real))
     return identity(a) == identity(b)
 
@@ -445,27 +454,41 @@ def read_weights(path, hidden):
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
             raise bad("invalid UTF-8 in header: {}".format(e))
+        def whole(x):  # a JSON integer >= 0, as the Rust reader's usize
+            if type(x) is not int or x < 0:
+                raise ValueError("{!r} is not a whole number".format(x))
+            return x
         try:
             header = json.loads(text)
-            infos = {k: v for k, v in header.items() if k != "__metadata__"}
+            meta = header.pop("__metadata__", {})
+            if not (isinstance(meta, dict) and all(isinstance(v, str) for v in meta.values())):
+                raise ValueError("__metadata__ must map names to strings")
+            infos = header
             for v in infos.values():
-                v["start"], v["end"] = (int(x) for x in v["data_offsets"])
-                v["shape"] = [int(d) for d in v["shape"]]
+                v["start"], v["end"] = (whole(x) for x in v["data_offsets"])
+                v["shape"] = [whole(d) for d in v["shape"]]
                 if v["dtype"] not in DTYPE_BITS:
                     raise ValueError("unknown dtype {}".format(v["dtype"]))
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             raise bad("invalid JSON in header: {}".format(e))
+        # As sine-rnn: the size its header claims is checked before the offsets.
+        end = max((v["end"] for v in infos.values()), default=0)
+        if end > MAX_DATA:
+            raise ValueError("cannot read {} (its header describes {} bytes of tensors, more than the {} a weights "
+                             "file may hold)".format(path, end, MAX_DATA))
         end = 0
         for name, v in sorted(infos.items(), key=lambda kv: (kv[1]["start"], kv[1]["end"])):
             if v["start"] != end or v["end"] < v["start"]:
                 raise bad("invalid offset for tensor `{}`".format(name))
             end = v["end"]
             bits = math.prod(v["shape"]) * DTYPE_BITS[v["dtype"]]
-            if bits % 8 or v["end"] - v["start"] != bits // 8:
+            if bits >= 2 ** 64:
+                raise bad("overflow computing buffer size from shape and/or element type")
+            if bits % 8:
+                raise bad("The slice is slicing for subbytes dtypes, and the slice does not end up at a byte boundary, "
+                          "this is invalid.")
+            if v["end"] - v["start"] != bits // 8:
                 raise bad("invalid shape, data type, or offset for tensor")
-        if end > MAX_DATA:
-            raise ValueError("cannot read {} (its header describes {} bytes of tensors, more than the {} a weights "
-                             "file may hold)".format(path, end, MAX_DATA))
         data = f.read(end + 1)
         if len(data) != end:
             raise bad("incomplete metadata, file not fully covered")
@@ -543,9 +566,14 @@ class Output:
     content waits in memory."""
 
     def __init__(self, path):
-        self.path = path
-        special = path != "-" and os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
-        if path == "-" or special:
+        self.path, self.fd, special = path, 1 if path == "-" else None, False
+        if path != "-" and os.path.exists(path):
+            st = os.stat(path)
+            # Our own stdout or stderr (`/dev/stdout`, or the file the shell opened): through its descriptor.
+            mine = [fd for fd in (1, 2) if (os.fstat(fd).st_dev, os.fstat(fd).st_ino) == (st.st_dev, st.st_ino)]
+            self.fd = mine[0] if mine else None
+            special = not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode)
+        if self.fd is not None or special:
             self.tmp, self.file = None, io.BytesIO()
             return
         self.real = follow_links(path)
@@ -562,10 +590,11 @@ class Output:
         try:
             if self.tmp is None:
                 data = self.file.getvalue()
-                if self.path == "-":
-                    sys.stdout.flush()
-                    sys.stdout.buffer.write(data)
-                    sys.stdout.flush()
+                if self.fd is not None:
+                    stream = sys.stdout if self.fd == 1 else sys.stderr
+                    stream.flush()
+                    stream.buffer.write(data)
+                    stream.flush()
                 else:
                     with open(self.path, "ab") as f:  # no truncation: a FIFO or device takes it as it is
                         f.write(data)

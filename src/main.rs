@@ -82,7 +82,15 @@ fn run(args: &Args, kernels: &Kernels, init: Option<&WeightValues>, device: Devi
 
     let interrupted = signals::received();
     let healthy = outputs::report_training(&cfg, &trained, interrupted);
-    let generated = if healthy { outputs::continue_wave(args, &data, &trained, device) } else { Vec::new() };
+    // A stopped run is not continued: the user asked for an end.
+    if interrupted.is_some() && args.generate > 0 {
+        note!("sine-rnn: --generate skipped: the run was stopped");
+    }
+    let generated = if healthy && interrupted.is_none() {
+        outputs::continue_wave(args, &data, &trained, device)
+    } else {
+        Vec::new()
+    };
 
     // Step 6 and the other outputs: all written aside, then put in place together.
     let run = Finished {

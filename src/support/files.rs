@@ -8,11 +8,12 @@
 //! - a regular file, or no file yet: an unnamed file in the same directory
 //!   (Linux's `O_TMPFILE`), given a name only at the commit, where it is linked
 //!   in as `.sine-rnn-*.tmp` and at once renamed over the target (atomic). Until
-//!   then it has no name, so a run that dies, however, leaves nothing behind; a
-//!   replaced file keeps its mode, a new one gets `0o666` less the umask. On a
-//!   file system without unnamed files (FAT, some network file systems) a named
+//!   then it has no name, so a run that dies, however, leaves nothing behind (a
+//!   SIGKILL between the link and the rename aside); a replaced file keeps its
+//!   mode, a new one gets `0o666` less the umask. On a file system without
+//!   unnamed files (FAT, some network file systems), or without /proc, a named
 //!   `.sine-rnn-*.tmp` is used instead, removed when the run fails but not when
-//!   it is killed;
+//!   it is stopped at once or killed;
 //! - a symlink (or a chain of them): the same for the file it finally points to,
 //!   so the link stays a link;
 //! - something that exists and is not a regular file (a FIFO, a character device,
@@ -161,8 +162,12 @@ pub fn commit_lock() -> MutexGuard<'static, ()> {
     COMMITTING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// An unnamed regular file in `dir`, or `None` where its file system has none.
+/// An unnamed regular file in `dir`, or `None` where its file system has none
+/// (or where /proc, through which the commit links it in, is not mounted).
 fn unnamed_file_in(dir: &Path) -> std::io::Result<Option<File>> {
+    if !Path::new("/proc/self/fd").is_dir() {
+        return Ok(None);
+    }
     let c = CString::new(dir.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
     // SAFETY: open reads the NUL-terminated path; the descriptor is then owned by the File.
     let fd = unsafe { libc::open(c.as_ptr(), libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC, 0o600) };

@@ -21,9 +21,13 @@ use crate::support::files;
 use crate::support::process;
 
 /// Every signal whose default is to end the process and that a program may
-/// catch, but for the ones a fault raises (SIGSEGV, SIGBUS, ...).
-const STOP_SIGNALS: [i32; 11] =
-    [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, libc::SIGPWR];
+/// catch, but for the ones a fault raises (SIGSEGV, SIGBUS, ...): the named ones
+/// and the real-time ones.
+fn stop_signals() -> Vec<i32> {
+    let named = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU];
+    let linux = [libc::SIGPWR, libc::SIGIO, libc::SIGSTKFLT];
+    named.into_iter().chain(linux).chain(libc::SIGRTMIN()..=libc::SIGRTMAX()).collect()
+}
 
 /// The first stop signal received, 0 while none has been.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
@@ -35,7 +39,7 @@ static TRAINING: AtomicBool = AtomicBool::new(false);
 pub fn install() -> Result<()> {
     // SAFETY: setting a signal's disposition to "ignore" runs no code of ours.
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
-    let mut signals = Signals::new(STOP_SIGNALS).context("cannot set up signal handling")?;
+    let mut signals = Signals::new(stop_signals()).context("cannot set up signal handling")?;
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
@@ -60,17 +64,22 @@ pub fn install() -> Result<()> {
 }
 
 /// Runs `train` as the span in which a first stop signal ends training after
-/// its epoch rather than the process.
+/// its epoch rather than the process (a panic ends the span too).
 pub fn while_training<T>(train: impl FnOnce() -> T) -> T {
+    struct Span;
+    impl Drop for Span {
+        fn drop(&mut self) {
+            TRAINING.store(false, Ordering::SeqCst);
+        }
+    }
     TRAINING.store(true, Ordering::SeqCst);
-    let out = train();
-    TRAINING.store(false, Ordering::SeqCst);
-    out
+    let _span = Span;
+    train()
 }
 
 /// The first stop signal received so far, if any.
 pub fn received() -> Option<i32> {
-    match RECEIVED.load(Ordering::Relaxed) {
+    match RECEIVED.load(Ordering::SeqCst) {
         0 => None,
         sig => Some(sig),
     }
