@@ -441,8 +441,8 @@ def compare_all(args, binary, configs):
                     lr = float(flags[flags.index("--lr") + 1]) if "--lr" in flags else 0.1
                     bumped = repr(f32_step(lr, args.perturb_lr_ulps))
                 except (IndexError, ValueError, OverflowError, struct.error):
-                    raise CannotCompare("--perturb-lr-ulps {}: the configuration {!r} has no --lr that can be moved "
-                                        "so far in float32".format(args.perturb_lr_ulps, config))
+                    raise CannotCompare("--perturb-lr-ulps {0}: the configuration {1!r} has no --lr that can be moved "
+                                        "{0} float32 ULPs".format(args.perturb_lr_ulps, config))
                 if "--lr" in rust_flags:
                     rust_flags[rust_flags.index("--lr") + 1] = bumped
                 else:

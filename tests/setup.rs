@@ -705,3 +705,43 @@ fn a_python_that_prints_garbage_is_named_not_cd_into() {
     );
     assert!(!e.contains("cd:"), "{e}");
 }
+
+#[test]
+fn ctrl_c_while_the_environment_is_made_is_one_line_not_a_traceback() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::CommandExt;
+    let clone = clone_with_script();
+    let work = common::scratch();
+    // A Python whose `-m venv` takes its time (a real interpreter, which would
+    // print a KeyboardInterrupt traceback when interrupted).
+    let python = work.path().join("python3");
+    let script = "#!/bin/sh\ncase \"$*\" in\n  *'find_spec(\"torch\")'*) exit 0 ;;\n  '-m venv'*) exec python3 -c 'import time; time.sleep(30)' ;;\nesac\nexec python3 \"$@\"\n";
+    fs::write(&python, script).unwrap();
+    fs::set_permissions(&python, fs::Permissions::from_mode(0o755)).unwrap();
+    let cache = work.path().join("cache");
+    let mut child = Command::new("bash")
+        .arg(clone.path().join("scripts/fetch_libtorch.sh"))
+        .arg("--cpu")
+        .env("PYTHON", &python)
+        .env("SINE_RNN_CACHE", &cache)
+        .env_remove("SINE_RNN_PYTHON")
+        .stderr(std::process::Stdio::piped())
+        .process_group(0) // as a terminal's foreground job: Ctrl-C reaches every process in it
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("creating the Python environment") {
+        assert!(stderr.read_line(&mut seen).unwrap() > 0, "{seen}");
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: kill only sends a signal to the process group we started.
+    assert_eq!(unsafe { libc::kill(-(child.id() as i32), libc::SIGINT) }, 0);
+    let status = child.wait().unwrap();
+    std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
+    assert_eq!(status.code(), Some(1), "{seen}");
+    assert!(seen.contains("fetch_libtorch: error: stopped while creating the environment"), "{seen}");
+    assert!(!seen.contains("Traceback"), "{seen}");
+    let left: Vec<_> = fs::read_dir(&cache).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(!left.iter().any(|n| n.to_string_lossy().starts_with(".venv-log")), "{left:?}");
+}
