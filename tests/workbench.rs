@@ -358,7 +358,10 @@ fn the_harness_never_crashes_on_bad_input() {
     let (bad, nokeys) = (path_str(&bad_json), path_str(&no_keys));
     let cases: [(&[&str], &str); 9] = [
         (&["--config", "--seed 'oops"], "cannot compare: --config \"--seed 'oops\": No closing quotation"),
-        (&["--perturb-lr-ulps", "1", "--config", "--epochs 1 --lr"], "has no --lr that can be moved 1 float32 ULPs"),
+        (
+            &["--perturb-lr-ulps", "1", "--config", "--epochs 1 --lr"],
+            "has no --lr that can be moved 1 float32 ULPs",
+        ),
         (&["--config", "--epochs 1 --lr abc"], "cannot compare: 1 of 1 configurations could not run"),
         (
             &["--binary", &bad, "--config", "--epochs 1"],
