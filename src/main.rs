@@ -82,12 +82,8 @@ fn run(args: &Args, kernels: &Kernels, init: Option<&WeightValues>, device: Devi
 
     let interrupted = signals::received();
     let healthy = outputs::report_training(&cfg, &trained, interrupted);
-    // A stopped run is not continued: the user asked for an end.
-    if interrupted.is_some() && args.generate > 0 {
-        note!("sine-rnn: --generate skipped: the run was stopped");
-    }
-    let generated = if healthy && interrupted.is_none() {
-        outputs::continue_wave(args, &data, &trained, device)
+    let generated = if healthy {
+        outputs::continue_wave(args, &data, &trained, device, interrupted.is_some())
     } else {
         Vec::new()
     };

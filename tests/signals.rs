@@ -230,3 +230,16 @@ fn a_second_signal_names_both() {
     assert_eq!(got, Some(130), "{err}");
     assert!(err.contains("sine-rnn: SIGINT after SIGTERM: stopping now, nothing more is written"), "{err}");
 }
+
+#[test]
+fn a_run_stopped_in_training_is_not_continued() {
+    let dir = scratch();
+    let (child, stdout) =
+        start(&["--epochs", "100000", "--generate", "10", "--no-plot", "--json", "r.json"], dir.path());
+    kill(&child, libc::SIGINT);
+    let (got, _, _, err) = finish(child, stdout, Duration::from_secs(5));
+    assert_eq!(got, Some(130), "{err}");
+    assert!(err.contains("sine-rnn: --generate skipped: the run was stopped"), "{err}");
+    let record = read_json(&dir.path().join("r.json"));
+    assert_eq!(record["generated"]["shape"], serde_json::json!([0]), "{err}");
+}

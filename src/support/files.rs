@@ -55,6 +55,17 @@ enum How {
     Into { content: File, fd: Option<i32> },
 }
 
+impl How {
+    /// The file the content is written into before the commit.
+    fn file_mut(&mut self) -> &mut File {
+        match self {
+            How::Link { file, .. } => file,
+            How::Rename { tmp, .. } => tmp.as_file_mut(),
+            How::Into { content, .. } => content,
+        }
+    }
+}
+
 impl Staged {
     /// The file the content is written into before the commit, for an output
     /// written bit by bit as the run goes (`--trace`).
@@ -104,32 +115,28 @@ pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
 
 /// [`stage`] for any writer: `fill` writes the content.
 pub fn stage_with(path: &Path, fill: impl FnOnce(&mut File) -> std::io::Result<()>) -> Result<Staged> {
-    let written = |path: &Path| format!("cannot write {}", path.display());
-    let how = match resolve(path).with_context(|| written(path))? {
+    let written = || format!("cannot write {}", path.display());
+    let target = resolve(path).with_context(written)?;
+    let mut how = match &target {
         Target::Into(fd) => {
-            let mut content = in_memory().context("cannot hold the output in memory")?;
-            fill(&mut content).with_context(|| written(path))?;
-            How::Into { content, fd }
+            How::Into { content: in_memory().context("cannot hold the output in memory")?, fd: *fd }
         }
-        Target::Replace { real, mode } => {
-            let dir = parent_dir(&real);
+        Target::Replace { real, .. } => {
+            let dir = parent_dir(real);
             let creating = || format!("cannot create a file in {}", dir.display());
-            let mut how = match unnamed_file_in(dir).with_context(creating)? {
-                Some(file) => How::Link { file, real },
-                None => How::Rename { tmp: named_file_in(dir).with_context(creating)?, real },
-            };
-            let file = match &mut how {
-                How::Link { file, .. } => file,
-                How::Rename { tmp, .. } => tmp.as_file_mut(),
-                How::Into { .. } => unreachable!("a replacement is a file"),
-            };
-            fill(file)
-                .and_then(|()| file.set_permissions(std::fs::Permissions::from_mode(mode)))
-                .and_then(|()| file.sync_all())
-                .with_context(|| written(path))?;
-            how
+            match unnamed_file_in(dir).with_context(creating)? {
+                Some(file) => How::Link { file, real: real.clone() },
+                None => How::Rename { tmp: named_file_in(dir).with_context(creating)?, real: real.clone() },
+            }
         }
     };
+    let file = how.file_mut();
+    fill(file).with_context(written)?;
+    if let Target::Replace { mode, .. } = target {
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+            .and_then(|()| file.sync_all())
+            .with_context(written)?;
+    }
     Ok(Staged { path: path.to_path_buf(), how })
 }
 

@@ -75,8 +75,19 @@ pub fn report_training(cfg: &Config, trained: &Trained, interrupted: Option<i32>
 
 /// `--generate`: the network fed its own predictions past the data, from the
 /// trained weights (whatever backend trained them).
-pub fn continue_wave(args: &Args, data: &SineData, trained: &Trained, device: Device) -> Vec<f32> {
+pub fn continue_wave(
+    args: &Args,
+    data: &SineData,
+    trained: &Trained,
+    device: Device,
+    stopped: bool,
+) -> Vec<f32> {
     if args.generate == 0 {
+        return Vec::new();
+    }
+    if stopped {
+        // A stopped run is not continued: the user asked for an end.
+        note!("sine-rnn: --generate skipped: the run was stopped");
         return Vec::new();
     }
     let w = Weights::from_vecs(&trained.w1, &trained.w2, args.hidden_size, device);

@@ -78,6 +78,9 @@ pub fn read(path: &Path, hidden: usize) -> Result<WeightValues, String> {
     Ok(WeightValues { w1: tensor("w1", [hidden + 1, hidden])?, w2: tensor("w2", [hidden, 1])? })
 }
 
+/// The longest header safetensors takes (the crate's own limit, which it keeps private).
+const MAX_HEADER: u64 = 100_000_000;
+
 /// The most a weights file may hold beyond its header: w1 and w2 at the largest
 /// hidden size take 64 MiB; four times that leaves room for other tensors.
 const MAX_DATA: u64 = 256 << 20;
@@ -100,7 +103,7 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     reader.read_to_end(&mut bytes)?;
     let Ok(prefix) = <[u8; 8]>::try_from(&bytes[..]) else { return Ok(bytes) };
     let header_len = u64::from_le_bytes(prefix);
-    if header_len > 100_000_000 || length.is_some_and(|l| 8 + header_len > l) {
+    if header_len > MAX_HEADER || length.is_some_and(|l| 8 + header_len > l) {
         return Ok(bytes); // the parser refuses the length
     }
     let mut reader = reader.into_inner().take(header_len);
