@@ -15,10 +15,11 @@ use tch::{nn, Device, Kind, Tensor};
 
 use sine_rnn::steps::data::{linspace, sine_data, Config, SineData};
 use sine_rnn::steps::model::{forward, Weights};
-use sine_rnn::steps::train::{run_over_data, to_vec, StepValues};
+use sine_rnn::steps::train::{run_over_data, to_vec};
+use sine_rnn::steps::watch::StepValues;
 use sine_rnn::support::pyfmt::py_float;
-use sine_rnn::support::report::config_json;
-use sine_rnn::support::trace::{EpochRange, TraceWriter};
+use sine_rnn::workbench::record::config_json;
+use sine_rnn::workbench::trace::TraceWriter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Variant {
@@ -74,7 +75,7 @@ fn main() -> Result<()> {
         "device": "cpu",
         "init": "seed",
     });
-    let mut trace = TraceWriter::create(&args.trace, header, &EpochRange(0..usize::MAX))?;
+    let mut trace = TraceWriter::create(&args.trace, header, 0..usize::MAX)?;
 
     let mut w = weights(&cfg, v);
     // The fused update is libtorch's own SGD step, over the very same weights.

@@ -7,28 +7,18 @@ use tch::Device;
 use sine_rnn::backends::train_with;
 use sine_rnn::note;
 use sine_rnn::steps::data::sine_data;
+use sine_rnn::steps::train::generate;
 use sine_rnn::support::cli::Args;
 use sine_rnn::support::device;
-use sine_rnn::support::epoch_log::EpochLog;
 use sine_rnn::support::kernels::{self, Kernels};
-use sine_rnn::support::outputs::{self, Finished};
+use sine_rnn::support::outputs::{self, Outcome};
 use sine_rnn::support::process::{self, EXIT_DIVERGED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
-use sine_rnn::support::progress::Progress;
 use sine_rnn::support::signals;
 use sine_rnn::support::watch::RunWatch;
-use sine_rnn::support::weights::WeightValues;
+use sine_rnn::workbench::weights::WeightValues;
 use sine_rnn::LIBTORCH_VERSION;
 
-/// Runs before Rust's start-up code, which would hide a closed stdout.
-#[used]
-#[link_section = ".init_array"]
-static RECORD_STDOUT: extern "C" fn() = process::record_stdout_at_start;
-
 fn main() {
-    if let Err(e) = process::check_stdout() {
-        note!("sine-rnn: error: {e}");
-        process::exit_now(EXIT_RUNTIME);
-    }
     if let Err(e) = signals::install() {
         note!("sine-rnn: error: {e:#}");
         process::exit_now(EXIT_RUNTIME);
@@ -57,10 +47,10 @@ fn main() {
 
 fn run(args: &Args, kernels: &Kernels, init: Option<&WeightValues>, device: Device) -> Result<u8> {
     let cfg = args.config();
-    let where_ = device::describe(args.device_choice(), device);
+    let placement = device::describe(args.device_choice(), device);
     let backend = args.backend.name();
     note!(
-        "sine-rnn: libtorch {LIBTORCH_VERSION}, device {where_}, backend {backend}, {}",
+        "sine-rnn: libtorch {LIBTORCH_VERSION}, device {placement}, backend {backend}, {}",
         kernels.describe()
     );
     for line in kernels.notes(kernels::cpu_has_avx2()) {
@@ -71,38 +61,34 @@ fn run(args: &Args, kernels: &Kernels, init: Option<&WeightValues>, device: Devi
     // tutorial's log line on stdout every 10th epoch (`--log-every`), a progress
     // line on stderr when it is a terminal, and `--trace` if asked for.
     let data = sine_data(cfg.seq_length, device);
-    let mut watch = RunWatch {
-        log: EpochLog::new(std::io::stdout().lock(), args.log_every),
-        progress: Progress::new(cfg.epochs, cfg.seq_length),
-        trace: outputs::start_trace(args, &cfg, device)?,
-    };
+    let mut watch = RunWatch::start(args, &cfg, device)?;
     let trained = signals::while_training(|| train_with(args.backend, &cfg, &data, device, init, &mut watch));
     let trace = watch.finish();
     let (trained, trace) = (trained?, trace?);
+    let stopped = signals::received();
+    outputs::tell(&cfg, &trained, stopped);
 
-    let interrupted = signals::received();
-    let healthy = outputs::report_training(&cfg, &trained, interrupted);
-    let generated = if healthy {
-        outputs::continue_wave(args, &data, &trained, device, interrupted.is_some())
-    } else {
-        Vec::new()
-    };
+    // `--generate`: the trained network fed its own predictions past the data. A
+    // stopped run is not continued: the user asked for an end.
+    let mut generated = Vec::new();
+    if args.generate > 0 && trained.healthy() {
+        if stopped.is_some() {
+            note!("sine-rnn: --generate skipped: the run was stopped");
+        } else {
+            generated = generate(&data, &trained.weights(device), args.generate);
+            if let Some(k) = generated.iter().position(|v| !v.is_finite()) {
+                note!("sine-rnn: the generated wave stops being finite after {k} steps; it is drawn up to there");
+            }
+        }
+    }
 
     // Step 6 and the other outputs: all written aside, then put in place together.
-    let run = Finished {
-        args,
-        cfg: &cfg,
-        data: &data,
-        trained: &trained,
-        generated: &generated,
-        device,
-        interrupted,
-        healthy,
-    };
-    outputs::commit_all(args, outputs::stage_all(&run, trace)?)?;
-    Ok(match interrupted {
+    let outcome =
+        Outcome { args, cfg: &cfg, data: &data, trained: &trained, generated: &generated, device, stopped };
+    outputs::write_all(&outcome, trace)?;
+    Ok(match stopped {
         Some(sig) => signals::exit_code(sig),
-        None if healthy => EXIT_OK,
+        None if trained.healthy() => EXIT_OK,
         None => EXIT_DIVERGED,
     })
 }

@@ -177,20 +177,19 @@ fn a_reader_that_goes_away_does_not_fail_the_run() {
     assert!(dir.path().join("p.png").exists(), "the plot was still written");
 }
 
-/// `--device cuda` trains on the GPU where an NVIDIA driver is loaded, and is a
+/// `--device cuda` trains on the GPU where there is a usable one, and is a
 /// one-line usage error everywhere else; either way the outcome is asserted.
 #[test]
 fn device_cuda_uses_the_gpu_or_says_why_not() {
-    let driver = std::path::Path::new("/proc/driver/nvidia/version").exists();
     let out = sine_rnn(&["--device", "cuda", "--epochs", "10", "--no-plot"], scratch().path());
     let err = stderr(&out);
-    if driver {
+    if common::gpu() {
         assert!(out.status.success(), "{err}");
         assert!(err.contains("device cuda:0"), "{err}");
         assert_eq!(stdout(&out).lines().count(), 1);
     } else {
         assert_eq!(out.status.code(), Some(2), "{err}");
-        assert!(err.contains("no NVIDIA driver") && err.contains("--device cpu"), "{err}");
+        assert!(err.contains("no usable NVIDIA GPU found") && err.contains("--device cpu"), "{err}");
         assert!(out.stdout.is_empty());
     }
 }
@@ -211,7 +210,7 @@ fn divergence_prints_the_log_exits_3_and_keeps_the_old_plot() {
 
 #[test]
 fn help_documents_every_flag() {
-    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let out = Command::new(BIN).arg("-h").output().unwrap();
     assert!(out.status.success());
     let help = stdout(&out);
     let flags = [
@@ -241,6 +240,14 @@ fn help_documents_every_flag() {
     let flag_lines: Vec<&str> = help.lines().filter(|l| l.trim_start().starts_with("--")).collect();
     assert_eq!(flag_lines.len(), flags.len(), "{help}");
     assert!(flag_lines.iter().all(|l| l.split_whitespace().count() > 3), "{help}");
+    // --help, the long form, says what each choice of --backend, --device and
+    // --cpu-kernels means.
+    let long = stdout(&Command::new(BIN).arg("--help").output().unwrap());
+    for choice in ["- tch-manual:", "- native:", "- auto:", "- cuda:", "- portable:", "- machine:"] {
+        let line =
+            long.lines().find(|l| l.trim_start().starts_with(choice)).unwrap_or_else(|| panic!("{choice}"));
+        assert!(line.split_whitespace().count() > 4, "{line}");
+    }
 }
 
 #[test]
@@ -290,19 +297,17 @@ fn log_every_sets_the_stdout_lines() {
 }
 
 #[test]
-fn a_closed_stdout_fails_like_a_full_one() {
+fn a_closed_stdout_is_not_an_error_the_log_is_dropped() {
+    // Rust's start-up code gives a closed stdout /dev/null, as most tools do:
+    // the run goes on, and its files are written.
     let dir = scratch();
     let closed = Command::new("sh")
-        .args(["-c", &format!("exec '{BIN}' --epochs 1 --json r.json >&-")])
+        .args(["-c", &format!("exec '{BIN}' --epochs 1 --no-plot --json r.json >&-")])
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert_eq!(closed.status.code(), Some(1));
-    assert_eq!(
-        stderr(&closed),
-        "sine-rnn: error: stdout is closed, so the log has nowhere to go; redirect it (>/dev/null to discard it)\n"
-    );
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing trained, nothing written");
+    assert_eq!(closed.status.code(), Some(0), "{}", stderr(&closed));
+    assert_eq!(common::read_json(&dir.path().join("r.json"))["epochs_completed"], 1);
 }
 
 #[test]
@@ -348,7 +353,7 @@ fn no_progress_line_when_stderr_is_not_a_terminal() {
     let err = stderr(&out);
     assert!(!err.contains(" elapsed, ") && !err.contains("epoch 0/"), "{err}");
     assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
-    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(err.lines().all(|l| l.starts_with("sine-rnn: ")), "only the run's notes: {err}");
     assert_eq!(stdout(&out).lines().count(), 40);
 }
 

@@ -11,7 +11,18 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::{scratch, stderr, stdout, BIN};
-use sine_rnn::support::files::{check_output_path, check_outputs, stage, umask, write_atomic};
+use sine_rnn::support::files::{check_output_path, check_outputs, stage};
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    stage(path, bytes)?.commit().map(drop)
+}
+
+/// The process's umask, as Linux shows it in /proc/self/status.
+fn umask() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let mask = status.lines().find_map(|l| l.strip_prefix("Umask:")).expect("a Umask line");
+    u32::from_str_radix(mask.trim(), 8).unwrap()
+}
 
 fn mkfifo(path: &Path) {
     let status = Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
@@ -140,7 +151,7 @@ fn paths_that_cannot_be_written_are_refused_up_front_in_one_line() {
         (d.join("sub/"), "ends in '/', so it names a directory"),
         (d.join("afile/x.json"), "afile is not a directory"),
         (d.join("afile/deeper/x.json"), "is not a usable directory"),
-        (long, "the file name is 305 bytes long, longer than the 255 its file system takes"),
+        (long, "the file name is 305 bytes long, longer than its file system takes"),
         (d.join("locked.json"), "is read-only; make it writable (chmod u+w) or choose another name"),
         (d.join("no/such/x.json"), "does not exist"),
     ];
@@ -192,18 +203,18 @@ fn a_staged_output_dropped_after_a_later_failure_leaves_nothing() {
 }
 
 #[test]
-fn a_path_starting_with_a_dash_is_a_name_unless_it_looks_like_a_flag() {
+fn a_forgotten_file_name_is_told_and_a_dash_name_needs_dot_slash() {
     let dir = scratch();
-    let out = common::sine_rnn(&["--epochs", "1", "--no-plot", "--json", "-r.json"], dir.path());
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(dir.path().join("-r.json").is_file());
     let out = common::sine_rnn(&["--json", "--epochs", "3"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "sine-rnn: error: --json: '--epochs' looks like a flag, not a file name; give the file name after \
-         the flag (for a file that really is named --epochs, write ./--epochs) (see sine-rnn --help)\n"
+        "sine-rnn: error: a value is required for '--json <PATH>' but none was supplied (see sine-rnn --help)\n"
     );
+    // A name that starts with a dash is a flag to clap, as to most tools: ./-r.json.
+    let out = common::sine_rnn(&["--epochs", "1", "--no-plot", "--json", "./-r.json"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("-r.json").is_file());
 }
 
 #[test]

@@ -18,7 +18,8 @@ use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use crate::steps::data::{Config, SineData};
 use crate::steps::model::{forward, Weights};
-use crate::steps::train::{loss, StepValues, Watch};
+use crate::steps::train::loss;
+use crate::steps::watch::{StepValues, Watch};
 
 /// Step 3 the tch way: `w1` and `w2` as variables of a `VarStore`, drawn by
 /// `nn::Init` after the tutorial's `manual_seed`. The returned weights are views of

@@ -12,7 +12,8 @@ use tch::{Kind, Tensor};
 
 use crate::steps::data::{Config, SineData};
 use crate::steps::model::Weights;
-use crate::steps::train::{loss, StepValues, Watch};
+use crate::steps::train::loss;
+use crate::steps::watch::{StepValues, Watch};
 
 /// Trains `w` in place, like [`crate::steps::train::train`], and returns every epoch's loss.
 pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Watch) -> Vec<f32> {

@@ -19,32 +19,28 @@ use tch::Device;
 
 use crate::steps::data::{Config, SineData};
 use crate::steps::model::Weights;
-use crate::steps::train::{self, predict, to_vec, Watch};
-use crate::support::weights::WeightValues;
+use crate::steps::train::{self, predict, to_vec};
+use crate::steps::watch::Watch;
+use crate::workbench::weights::WeightValues;
 use native::NativeWeights;
 
 /// The `--backend` flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Backend {
-    // The tutorial on libtorch: tensors, autograd, `no_grad` updates.
+    /// The tutorial on libtorch: tensors, autograd, `no_grad` updates
     Tch,
-    // The same libtorch ops with autograd off and the backward pass written out (bit-identical).
+    /// The same libtorch ops with autograd off and the backward pass by hand (bit-identical)
     TchManual,
-    // The model the idiomatic tch way: `nn::VarStore`, `nn::Init`, `nn::Sgd` (not bit-identical).
+    /// The idiomatic tch way: `nn::VarStore`, `nn::Init`, `nn::Sgd` (not bit-identical)
     Idiomatic,
-    // The same algorithm in plain Rust `f32` (CPU only), from the same initial weights.
+    /// The same algorithm in plain Rust `f32`, CPU only, from the same initial weights
     Native,
 }
 
 impl Backend {
-    /// The name `--backend` takes, for logs and the JSON record.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Tch => "tch",
-            Backend::TchManual => "tch-manual",
-            Backend::Idiomatic => "idiomatic",
-            Backend::Native => "native",
-        }
+    /// The name `--backend` takes (`tch-manual`), for logs and the JSON record.
+    pub fn name(self) -> String {
+        clap::ValueEnum::to_possible_value(&self).map_or_else(String::new, |v| v.get_name().to_owned())
     }
 
     /// Whether it runs libtorch ops, and so can run on a GPU.
@@ -66,6 +62,18 @@ pub struct Trained {
     pub w2: Vec<f32>,
     /// The training loop alone: no start-up, no prediction pass, no output.
     pub train_time: Duration,
+}
+
+impl Trained {
+    /// Finite losses and predictions: only such a run is drawn and continued.
+    pub fn healthy(&self) -> bool {
+        train::diverged_at(&self.losses).is_none() && self.predictions.iter().all(|p| p.is_finite())
+    }
+
+    /// The trained weights as tensors on `device`.
+    pub fn weights(&self, device: Device) -> Weights {
+        Weights::from_vecs(&self.w1, &self.w2, self.w2.len(), device)
+    }
 }
 
 /// Steps 3 to 5 with the chosen backend: draw the weights (or start from `init`,

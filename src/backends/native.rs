@@ -19,7 +19,7 @@
 
 use crate::backends::grad::{forward, gradients, loss, Step};
 use crate::steps::data::Config;
-use crate::steps::train::{StepValues, Watch};
+use crate::steps::watch::{StepValues, Watch};
 
 /// Weights as plain row-major vectors: `w1` is `[H+1, H]`, `w2` is `[H, 1]`.
 #[derive(Debug, Clone, PartialEq)]

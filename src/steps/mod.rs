@@ -11,3 +11,4 @@ pub mod data;
 pub mod model;
 pub mod plot;
 pub mod train;
+pub mod watch;

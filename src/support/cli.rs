@@ -1,6 +1,7 @@
 //! Command-line scaffolding: flags, their limits, and up-front checks, so that
 //! every mistake ends in one line and exit code 2 before any training starts.
 
+use std::ops::Range;
 use std::path::PathBuf;
 
 use clap::builder::RangedI64ValueParser;
@@ -12,80 +13,75 @@ use crate::steps::plot::Format;
 use crate::support::device::DeviceChoice;
 use crate::support::files::{check_outputs, same_file, STDOUT};
 use crate::support::kernels::CpuKernels;
-use crate::support::trace::EpochRange;
-use crate::support::weights::{self, WeightValues};
+use crate::workbench::weights::{self, WeightValues};
 
-/// Refused up front: w1 alone holds (hidden + 1) × hidden floats, and a step costs
-/// O(hidden²); 4096 is 64 MiB of weights and already minutes per epoch.
+/// The largest sizes taken (scripts/reference.py takes the same): w1 alone holds
+/// (hidden + 1) × hidden floats, 64 MiB at 4096; every epoch's loss is kept (for
+/// the record and the loss plot); the whole sequence lives in memory.
 pub const MAX_HIDDEN_SIZE: usize = 4096;
-/// Refused up front: every epoch's loss is kept (for the JSON record and the loss
-/// plot), and ten million epochs already take days.
 pub const MAX_EPOCHS: usize = 10_000_000;
-/// Refused up front: the whole sequence lives in memory and every epoch walks it.
 pub const MAX_SEQ_LENGTH: usize = 1_000_000;
-
-/// The flags that name an output file.
-pub const PATH_FLAGS: &[&str] =
-    &["--plot", "--loss-plot", "--json", "--save-weights", "--trace", "--init-weights"];
 
 /// The PyTorch sine-wave Elman RNN tutorial in Rust (tch). Prints the tutorial's
 /// `Epoch: {i} loss {total}` lines on stdout, exactly as PyTorch does; everything
 /// else goes to stderr.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "sine-rnn", version)]
+// Negative numbers are values (`--epochs -1` is told the range), not flags.
+#[command(allow_negative_numbers = true)]
 pub struct Args {
     /// Seed for libtorch's generator, as torch.manual_seed(seed)
-    #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = parse_seed)]
+    #[arg(long, default_value_t = 0, value_parser = parse_seed)]
     pub seed: u64,
     /// Passes over the sequence (0 trains nothing and only predicts; at most 10,000,000)
-    #[arg(long, default_value_t = 300, allow_hyphen_values = true, value_parser = count(0, MAX_EPOCHS))]
+    #[arg(long, default_value_t = 300, value_parser = count(0, MAX_EPOCHS))]
     pub epochs: usize,
     /// Learning rate of the plain gradient-descent update (finite, > 0)
-    #[arg(long, default_value_t = 0.1, allow_hyphen_values = true, value_parser = parse_lr)]
+    #[arg(long, default_value_t = 0.1, value_parser = parse_lr)]
     pub lr: f64,
     /// Training points; the wave is sampled at seq-length + 1 times in [2, 10]
-    #[arg(long, default_value_t = 20, allow_hyphen_values = true, value_parser = count(1, MAX_SEQ_LENGTH))]
+    #[arg(long, default_value_t = 20, value_parser = count(1, MAX_SEQ_LENGTH))]
     pub seq_length: usize,
     /// Hidden (context) units; the input size is hidden-size + 1
-    #[arg(long, default_value_t = 6, allow_hyphen_values = true, value_parser = count(1, MAX_HIDDEN_SIZE))]
+    #[arg(long, default_value_t = 6, value_parser = count(1, MAX_HIDDEN_SIZE))]
     pub hidden_size: usize,
-    /// How to train: autograd (tch, the port), backward by hand (tch-manual), tch::nn (idiomatic), plain Rust (native)
+    /// How to train the network
     #[arg(long, value_enum, default_value_t = Backend::Tch)]
     pub backend: Backend,
-    /// Where to run: CUDA if a usable GPU is present (auto), or force one
+    /// Where to run
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
     /// Scatter plot of actual vs predicted values (.png or .svg)
-    #[arg(long, default_value = "sine_wave.png", allow_hyphen_values = true, value_parser = parse_plot_path)]
+    #[arg(long, default_value = "sine_wave.png", value_parser = plot_path)]
     pub plot: PathBuf,
     /// Do not write the plot
     #[arg(long)]
     pub no_plot: bool,
     /// Continue the wave this many steps past the data, feeding each prediction back in (drawn in the plot)
-    #[arg(long, value_name = "N", default_value_t = 0, allow_hyphen_values = true, value_parser = count(0, MAX_SEQ_LENGTH))]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = count(0, MAX_SEQ_LENGTH))]
     pub generate: usize,
     /// Also draw every epoch's total loss, log scale (.png or .svg)
-    #[arg(long, value_name = "PATH", allow_hyphen_values = true, value_parser = parse_plot_path)]
+    #[arg(long, value_name = "PATH", value_parser = plot_path)]
     pub loss_plot: Option<PathBuf>,
     /// Also write a JSON record of the run (every epoch's loss, predictions, weights, bit-exact); - for stdout, after the log
-    #[arg(long, value_name = "PATH", allow_hyphen_values = true, value_parser = parse_path)]
+    #[arg(long, value_name = "PATH", value_parser = any_path)]
     pub json: Option<PathBuf>,
     /// Print the tutorial's log line on stdout every N-th epoch
-    #[arg(long, value_name = "N", default_value_t = 10, allow_hyphen_values = true, value_parser = count(1, MAX_EPOCHS))]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = count(1, MAX_EPOCHS))]
     pub log_every: usize,
     /// Start from these weights instead of the seeded draw (safetensors: float32 w1, w2)
-    #[arg(long, value_name = "PATH", allow_hyphen_values = true, value_parser = parse_path)]
+    #[arg(long, value_name = "PATH", value_parser = any_path)]
     pub init_weights: Option<PathBuf>,
     /// Also save the trained weights (safetensors, as --init-weights and PyTorch read them)
-    #[arg(long, value_name = "PATH", allow_hyphen_values = true, value_parser = parse_path)]
+    #[arg(long, value_name = "PATH", value_parser = any_path)]
     pub save_weights: Option<PathBuf>,
     /// Record every training step's values, bit-exact, for step-by-step parity (JSON Lines)
-    #[arg(long, value_name = "PATH", allow_hyphen_values = true, value_parser = parse_path)]
+    #[arg(long, value_name = "PATH", value_parser = any_path)]
     pub trace: Option<PathBuf>,
     /// Epochs --trace records: A..B (B excluded), A..=B, A.., ..B or N [default: all]
-    #[arg(long, value_name = "RANGE", requires = "trace", allow_hyphen_values = true)]
-    pub trace_epochs: Option<EpochRange>,
-    /// libtorch's CPU kernels: the same bits on any x86-64 CPU with AVX2 (portable), or this CPU's own (machine)
+    #[arg(long, value_name = "RANGE", requires = "trace", value_parser = epoch_range)]
+    pub trace_epochs: Option<Range<usize>>,
+    /// Which of libtorch's CPU kernels compute
     #[arg(long, value_enum, default_value_t = CpuKernels::Portable)]
     pub cpu_kernels: CpuKernels,
 }
@@ -94,33 +90,17 @@ impl Args {
     /// Parses the process arguments. On a mistake, prints one line to stderr and
     /// exits with code 2; `--help` and `--version` print and exit 0.
     pub fn parse_or_exit() -> Args {
-        // `--json --epochs 3`: clap would complain of the `3`; name the real mistake.
-        let raw: Vec<_> = std::env::args_os().collect();
-        for pair in raw.windows(2) {
-            if let (Some(flag), Some(value)) = (pair[0].to_str(), pair[1].to_str()) {
-                if PATH_FLAGS.contains(&flag) {
-                    if let Err(why) = parse_path(value) {
-                        usage_error(&format!("{flag}: {why}"));
-                    }
-                }
+        let args = Args::try_parse().unwrap_or_else(|e| {
+            use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
+            if matches!(e.kind(), DisplayHelp | DisplayVersion) {
+                e.exit();
             }
+            usage_error(&one_line(&e.to_string()))
+        });
+        if let Err(why) = args.check() {
+            usage_error(&why);
         }
-        let parsed = Args::try_parse();
-        if let Ok(args) = &parsed {
-            if let Err(why) = args.check() {
-                usage_error(&why);
-            }
-        }
-        match parsed {
-            Ok(args) => args,
-            Err(e) => {
-                use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
-                if matches!(e.kind(), DisplayHelp | DisplayVersion) {
-                    e.exit();
-                }
-                usage_error(&one_line(&e.to_string()));
-            }
-        }
+        args
     }
 
     /// Checks that need more than one flag, or the file system: done before any
@@ -136,7 +116,7 @@ impl Args {
                     .into(),
             );
         }
-        if let Some(EpochRange(range)) = &self.trace_epochs {
+        if let Some(range) = &self.trace_epochs {
             if range.start >= self.epochs {
                 let trained = match self.epochs {
                     0 => "trains no epoch (--epochs 0)".to_string(),
@@ -168,23 +148,17 @@ impl Args {
 
     /// Every file the run will write, with the flag that named it.
     pub fn outputs(&self) -> Vec<(&'static str, &std::path::Path)> {
-        let mut out = Vec::new();
-        if !self.no_plot {
-            out.push(("--plot", self.plot.as_path()));
-        }
-        if let Some(path) = &self.loss_plot {
-            out.push(("--loss-plot", path.as_path()));
-        }
-        if let Some(path) = &self.json {
-            out.push(("--json", path.as_path()));
-        }
-        if let Some(path) = &self.save_weights {
-            out.push(("--save-weights", path.as_path()));
-        }
-        if let Some(path) = &self.trace {
-            out.push(("--trace", path.as_path()));
-        }
-        out
+        let plot = (!self.no_plot).then_some(&self.plot);
+        [
+            ("--plot", plot),
+            ("--loss-plot", self.loss_plot.as_ref()),
+            ("--json", self.json.as_ref()),
+            ("--save-weights", self.save_weights.as_ref()),
+            ("--trace", self.trace.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, path)| Some((flag, path?.as_path())))
+        .collect()
     }
 
     /// `--init-weights`, read and checked against `--hidden-size`; on any problem
@@ -219,69 +193,47 @@ impl Args {
 }
 
 /// clap's message on one line: the error, what is accepted and any tip, without
-/// the usage block.
+/// the usage block ("…not provided:" and what is missing make one sentence).
 fn one_line(text: &str) -> String {
-    let mut parts = Vec::new();
-    for line in text.lines().map(str::trim) {
-        if line.starts_with("Usage:") || line.starts_with("For more information") {
-            break;
-        }
-        if !line.is_empty() {
-            parts.push(line.strip_prefix("error: ").unwrap_or(line));
-        }
-    }
-    if parts.is_empty() {
-        return "invalid arguments".into();
-    }
-    // "…were not provided:" is followed by what was missing: one sentence, not two.
-    parts.iter().fold(String::new(), |mut line, part| {
+    let parts =
+        text.lines().map(str::trim).take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more"));
+    let parts: Vec<&str> =
+        parts.filter(|l| !l.is_empty()).map(|l| l.strip_prefix("error: ").unwrap_or(l)).collect();
+    let mut line = String::new();
+    for part in parts {
         if !line.is_empty() {
             line.push_str(if line.ends_with(':') { " " } else { "; " });
         }
         line.push_str(part);
-        line
-    })
+    }
+    line
 }
 
 fn parse_seed(s: &str) -> Result<u64, String> {
     s.trim().parse().map_err(|_| format!("the seed must be a whole number from 0 to {}", u64::MAX))
 }
 
+/// libtorch multiplies a float32 tensor by lr in float32: a rate that rounds to
+/// 0 there trains nothing, and one that overflows to inf destroys the weights.
 fn parse_lr(s: &str) -> Result<f64, String> {
     let lr: f64 = s.trim().parse().map_err(|_| "expected a number such as 0.1".to_string())?;
-    if !(lr.is_finite() && lr > 0.0) {
-        return Err("the learning rate must be a finite number > 0, such as 0.1".into());
-    }
-    // libtorch multiplies a float32 tensor by lr in float32: a rate that rounds to
-    // 0 there trains nothing, and one that overflows to inf destroys the weights.
-    let single = lr as f32;
-    if single == 0.0 {
-        return Err(format!(
-            "the learning rate {} is 0 in float32, which libtorch computes in; the smallest it takes is {:e}",
-            s.trim(),
+    let (single, s) = (lr as f32, s.trim());
+    match () {
+        _ if !(lr.is_finite() && lr > 0.0) => Err("the learning rate must be a finite number > 0, such as 0.1".into()),
+        _ if single == 0.0 => Err(format!(
+            "the learning rate {s} is 0 in float32, which libtorch computes in; the smallest it takes is {:e}",
             f32::from_bits(1)
-        ));
-    }
-    if single.is_infinite() {
-        return Err(format!(
-            "the learning rate {} is infinite in float32, which libtorch computes in; the largest it takes is {:e}",
-            s.trim(),
+        )),
+        _ if single.is_infinite() => Err(format!(
+            "the learning rate {s} is infinite in float32, which libtorch computes in; the largest it takes is {:e}",
             f32::MAX
-        ));
+        )),
+        _ => Ok(lr),
     }
-    Ok(lr)
 }
 
-/// An output path. A value that starts with `-` is taken as a name (`-` itself
-/// is stdout, for --json), except one that looks like a flag: `--json --epochs 3`
-/// is a forgotten file name, not a file called `--epochs`.
-fn parse_path(s: &str) -> Result<PathBuf, String> {
-    if s.starts_with("--") || s == "-h" || s == "-V" {
-        return Err(format!(
-            "'{s}' looks like a flag, not a file name; give the file name after the flag \
-             (for a file that really is named {s}, write ./{s})"
-        ));
-    }
+/// Any path, the empty one included: the checks before training name what is wrong with it.
+fn any_path(s: &str) -> Result<PathBuf, String> {
     Ok(PathBuf::from(s))
 }
 
@@ -291,12 +243,39 @@ fn count(min: usize, max: usize) -> RangedI64ValueParser<usize> {
     RangedI64ValueParser::new().range(min as i64..=max as i64)
 }
 
-fn parse_plot_path(s: &str) -> Result<PathBuf, String> {
-    let path = parse_path(s)?;
+fn plot_path(s: &str) -> Result<PathBuf, String> {
+    let path = any_path(s)?;
     if Format::from_path(&path).is_none() {
         return Err("the plot path must end in .png or .svg".into());
     }
     Ok(path)
+}
+
+/// `--trace-epochs`: `A..B` (B excluded, as in Rust and Python's `range`), `A..=B`,
+/// `A..`, `..B`, or one epoch `N`; `usize::MAX` as the end means "to the last".
+fn epoch_range(s: &str) -> Result<Range<usize>, String> {
+    let bad = || format!("expected epochs as A..B, A..=B, A.., ..B or N (e.g. 10..20), not '{s}'");
+    // An epoch is below the most --epochs allows, so no bound overflows.
+    let num = |t: &str, default: Option<usize>| match (t.trim(), default) {
+        ("", Some(d)) => Ok(d),
+        (t, _) => match t.parse::<usize>() {
+            Ok(n) if n < MAX_EPOCHS => Ok(n),
+            Ok(_) => Err(format!("the epochs of a run are 0 to {} at most, not '{s}'", MAX_EPOCHS - 1)),
+            Err(_) => Err(bad()),
+        },
+    };
+    let range = if let Some((a, b)) = s.split_once("..=") {
+        num(a, Some(0))?..num(b, None)? + 1
+    } else if let Some((a, b)) = s.split_once("..") {
+        num(a, Some(0))?..num(b, Some(usize::MAX))?
+    } else {
+        let n = num(s, None)?;
+        n..n + 1
+    };
+    if range.is_empty() {
+        return Err(format!("the epoch range {s} is empty"));
+    }
+    Ok(range)
 }
 
 /// Prints one line and exits with the usage-error code.

@@ -2,21 +2,26 @@
 //!
 //! The usual tch recipe links `libtorch_cuda.so` into every binary, so each run
 //! maps the whole CUDA stack (about 400 MB more resident memory) even where there
-//! is no GPU. We do not link it (see build.rs). Instead, when an NVIDIA driver is
-//! present (`libcuda.so.1` loads), we `dlopen` libtorch_cuda before the first tch
-//! call; its static initialisers register libtorch's CUDA hooks, and from then on
-//! `tch::Cuda::is_available()` works as if it had been linked.
+//! is no GPU. This binary does not link it (see build.rs). Where an NVIDIA driver
+//! is present (`libcuda.so.1` loads), it `dlopen`s libtorch_cuda before the first
+//! CUDA question; its static initialisers register libtorch's CUDA hooks, and
+//! `tch::Cuda::is_available()` then works as if it had been linked.
+
+use std::sync::OnceLock;
 
 use anyhow::{bail, Result};
 use clap::ValueEnum;
+use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 use tch::Device;
 
 /// The `--device` flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DeviceChoice {
-    // CUDA when a usable GPU is present, else the CPU.
+    /// CUDA when a usable GPU is present, else the CPU
     Auto,
+    /// The CPU, without looking for a GPU
     Cpu,
+    /// The first CUDA GPU; an error when there is none
     Cuda,
 }
 
@@ -24,21 +29,16 @@ pub enum DeviceChoice {
 pub fn select(choice: DeviceChoice) -> Result<Device> {
     match choice {
         DeviceChoice::Cpu => Ok(Device::Cpu),
-        DeviceChoice::Auto => Ok(if cuda_available() { Device::Cuda(0) } else { Device::Cpu }),
-        DeviceChoice::Cuda => {
-            if cuda_available() {
-                Ok(Device::Cuda(0))
-            } else {
-                bail!(
-                    "--device cuda: no usable NVIDIA GPU found ({}); use --device cpu or --device auto",
-                    cuda_status()
-                )
-            }
-        }
+        _ if cuda_available() => Ok(Device::Cuda(0)),
+        DeviceChoice::Auto => Ok(Device::Cpu),
+        DeviceChoice::Cuda => bail!(
+            "--device cuda: no usable NVIDIA GPU found ({}); use --device cpu or --device auto",
+            cuda_status()
+        ),
     }
 }
 
-/// Loads CUDA support if a driver is present, then asks libtorch. Idempotent.
+/// Whether a GPU can be used: the one test of it, for the binary and its tests.
 pub fn cuda_available() -> bool {
     load_cuda_support().is_ok() && tch::Cuda::is_available()
 }
@@ -56,64 +56,41 @@ pub fn cuda_status() -> String {
     }
 }
 
+/// Loads the driver, then libtorch_cuda, once; the libraries stay loaded for
+/// the life of the process. RTLD_GLOBAL lets libtorch's own lookups see them.
 fn load_cuda_support() -> &'static std::result::Result<(), String> {
-    static LOADED: std::sync::OnceLock<std::result::Result<(), String>> = std::sync::OnceLock::new();
+    static LOADED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     LOADED.get_or_init(|| {
-        // SAFETY: loading a shared library runs its initialisers; the NVIDIA driver
-        // and libtorch_cuda are libraries built to be loaded this way, and the
-        // handles are kept for the life of the process (never unloaded).
-        unsafe {
-            let flags = dlopen_flags();
-            let driver = libloading::os::unix::Library::open(Some("libcuda.so.1"), flags)
-                .map_err(|_| "no NVIDIA driver (libcuda.so.1) on this machine".to_string())?;
-            std::mem::forget(driver);
-            let mut last_error = String::new();
-            for candidate in torch_cuda_candidates() {
-                match libloading::os::unix::Library::open(Some(&candidate), flags) {
-                    Ok(lib) => {
-                        std::mem::forget(lib);
-                        return Ok(());
-                    }
-                    Err(e) => last_error = e.to_string(),
-                }
+        // SAFETY: loading a library runs its initialisers; the NVIDIA driver and
+        // libtorch_cuda are built to be loaded so, and are never unloaded.
+        let open =
+            |name: &str| unsafe { Library::open(Some(name), RTLD_NOW | RTLD_GLOBAL) }.map(std::mem::forget);
+        open("libcuda.so.1").map_err(|_| "no NVIDIA driver (libcuda.so.1) on this machine".to_string())?;
+        let mut last_error = String::new();
+        for candidate in torch_cuda_candidates() {
+            match open(&candidate) {
+                Ok(()) => return Ok(()),
+                Err(e) => last_error = e.to_string(),
             }
-            Err(format!("the NVIDIA driver is present but libtorch_cuda.so did not load: {last_error}"))
         }
+        Err(format!("the NVIDIA driver is present but libtorch_cuda.so did not load: {last_error}"))
     })
 }
 
-/// RTLD_NOW | RTLD_GLOBAL: resolve everything up front, and let libtorch's own
-/// symbol lookups see the CUDA library.
-fn dlopen_flags() -> std::os::raw::c_int {
-    libloading::os::unix::RTLD_NOW | libloading::os::unix::RTLD_GLOBAL
-}
-
-/// `libtorch_cuda.so` must come from the same libtorch as the `libtorch_cpu.so`
-/// this process already runs on (two builds do not mix), so the first candidate is
-/// the one beside it; then the one build.rs found; then the loader's search path.
+/// `libtorch_cuda.so` must come from the libtorch this process already runs on
+/// (two builds do not mix): first the one beside the mapped `libtorch_cpu.so`
+/// (the path is the last field of /proc/self/maps, and the only one with a `/`),
+/// then the one build.rs found, then the loader's search path.
 fn torch_cuda_candidates() -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(dir) = loaded_libtorch_dir() {
-        out.push(format!("{dir}/libtorch_cuda.so"));
-    }
-    let built = env!("SINE_RNN_LIBTORCH_LIB");
-    if !built.is_empty() {
-        out.push(format!("{built}/libtorch_cuda.so"));
-    }
-    out.push("libtorch_cuda.so".into());
-    out
-}
-
-/// The directory of the `libtorch_cpu.so` mapped into this process (linked at start,
-/// so always there), read from the kernel's list of this process's mappings.
-fn loaded_libtorch_dir() -> Option<String> {
-    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
-    // The path is the last field, and the only one with a `/` (it may hold spaces).
-    maps.lines()
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let loaded = maps
+        .lines()
         .filter_map(|line| line.find('/').map(|i| &line[i..]))
-        .find(|path| path.ends_with("/libtorch_cpu.so"))
-        .and_then(|path| path.rsplit_once('/'))
-        .map(|(dir, _)| dir.to_string())
+        .find_map(|path| path.strip_suffix("/libtorch_cpu.so"))
+        .map(str::to_string);
+    let built = Some(env!("SINE_RNN_LIBTORCH_LIB")).filter(|d| !d.is_empty()).map(str::to_string);
+    let dirs = loaded.into_iter().chain(built).map(|dir| format!("{dir}/libtorch_cuda.so"));
+    dirs.chain(["libtorch_cuda.so".to_string()]).collect()
 }
 
 /// The device as stderr reports it, with why CUDA is or is not in use whenever

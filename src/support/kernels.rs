@@ -15,16 +15,15 @@ use clap::ValueEnum;
 /// The `--cpu-kernels` flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CpuKernels {
-    // The same kernels on every x86-64 CPU with AVX2: the same bits everywhere.
-    // (Plain comments: doc comments would turn clap's --help into its long form.)
+    /// The same kernels on every x86-64 CPU with AVX2: the same bits everywhere
     Portable,
-    // libtorch's own choice for this CPU, as a plain `python` run makes it.
+    /// libtorch's own choice for this CPU, as a plain `python` run makes it
     Machine,
 }
 
-/// The portable kernels: each variable, its portable value, and the values
-/// libtorch accepts for it (MKL's may end in `,STRICT`).
-pub const PORTABLE: [(&str, &str, &[&str]); 2] = [
+/// Each variable, its portable value, and the values libtorch takes (MKL's may
+/// end in `,STRICT`).
+const PORTABLE: [(&str, &str, &[&str]); 2] = [
     (
         "MKL_CBWR",
         "COMPATIBLE",
@@ -83,20 +82,16 @@ impl Kernels {
     /// How the stderr header names the kernels, e.g. `CPU kernels portable
     /// (MKL_CBWR=COMPATIBLE, ATEN_CPU_CAPABILITY=avx2)`.
     pub fn describe(&self) -> String {
-        let words: Vec<String> = self
-            .settings
-            .iter()
-            .map(|s| match &s.value {
-                Some(v) => {
-                    format!("{}={v}{}", s.name, if s.from_user { " from the environment" } else { "" })
-                }
-                None => format!("{} unset", s.name),
+        let words: Vec<String> = (self.settings.iter())
+            .map(|s| match (&s.value, s.from_user) {
+                (Some(v), true) => format!("{}={v} from the environment", s.name),
+                (Some(v), false) => format!("{}={v}", s.name),
+                (None, _) => format!("{} unset", s.name),
             })
             .collect();
+        let pinned = self.settings.iter().all(|s| s.value.as_deref() == Some(s.portable));
         let name = match self.choice {
-            CpuKernels::Portable if self.settings.iter().all(|s| s.value.as_deref() == Some(s.portable)) => {
-                "portable"
-            }
+            CpuKernels::Portable if pinned => "portable",
             CpuKernels::Portable => "portable, overridden",
             CpuKernels::Machine => "machine",
         };
@@ -107,29 +102,24 @@ impl Kernels {
     /// that overrides the portable one, a CPU on which the portable numbers
     /// cannot hold.
     pub fn notes(&self, cpu_has_avx2: bool) -> Vec<String> {
-        let mut out = Vec::new();
-        for s in &self.settings {
-            match &s.value {
-                Some(v) if !s.accepted => out.push(format!(
-                    "{}={v} from the environment is not a value libtorch takes, so it chooses for this CPU; \
-                     the digits may differ from other machines'",
+        const DIFFER: &str = "the digits may differ from other machines'";
+        let portable = self.choice == CpuKernels::Portable;
+        let mut out: Vec<String> = (self.settings.iter())
+            .filter_map(|s| match s.value.as_deref()? {
+                v if !s.accepted => Some(format!(
+                    "{}={v} from the environment is not a value libtorch takes, so it chooses for this CPU; {DIFFER}",
                     s.name
                 )),
-                Some(v) if self.choice == CpuKernels::Portable && v != s.portable => out.push(format!(
-                    "{name}={v} from the environment wins over the portable {name}={}; \
-                     the digits may differ from other machines'",
+                v if portable && v != s.portable => Some(format!(
+                    "{n}={v} from the environment wins over the portable {n}={}; {DIFFER}",
                     s.portable,
-                    name = s.name
+                    n = s.name
                 )),
-                _ => {}
-            }
-        }
-        if self.choice == CpuKernels::Portable && !cpu_has_avx2 {
-            out.push(
-                "this CPU has no AVX2, so libtorch cannot use the portable kernels: \
-                 the digits may differ from other machines'"
-                    .into(),
-            );
+                _ => None,
+            })
+            .collect();
+        if portable && !cpu_has_avx2 {
+            out.push(format!("this CPU has no AVX2, so libtorch cannot use the portable kernels: {DIFFER}"));
         }
         out
     }

@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::panic::PanicHookInfo;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Success.
 pub const EXIT_OK: u8 = 0;
@@ -72,28 +71,6 @@ pub fn exit_now(code: u8) -> ! {
     let _ = std::io::stderr().flush();
     // SAFETY: _exit only ends the process; nothing of ours is left unwritten.
     unsafe { libc::_exit(code.into()) }
-}
-
-/// Whether stdout was closed when the process started (`sine-rnn >&-`), as
-/// [`record_stdout_at_start`] saw it.
-static STDOUT_CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
-
-/// Notes whether descriptor 1 is open. Rust's start-up code quietly opens
-/// /dev/null on a closed stdout, so the log of a run with no stdout would vanish
-/// with exit 0; this runs before that (from `.init_array`, see the binary).
-pub extern "C" fn record_stdout_at_start() {
-    // SAFETY: fcntl(F_GETFD) only asks whether the descriptor is open.
-    let closed = unsafe { libc::fcntl(1, libc::F_GETFD) } == -1;
-    STDOUT_CLOSED_AT_START.store(closed, Ordering::Relaxed);
-}
-
-/// A closed stdout is an error, as a full one is: the log has nowhere to go.
-pub fn check_stdout() -> Result<(), String> {
-    if STDOUT_CLOSED_AT_START.load(Ordering::Relaxed) {
-        Err("stdout is closed, so the log has nowhere to go; redirect it (>/dev/null to discard it)".into())
-    } else {
-        Ok(())
-    }
 }
 
 /// Ends the process at once, from any thread: unlike [`exit_now`] it does not take

@@ -63,16 +63,3 @@ pub fn readable_tenth(x: f64) -> String {
         .unwrap_or(x / 10.0);
     py_float(tenth)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::py_float;
-
-    #[test]
-    fn zero_and_sign() {
-        assert_eq!(py_float(0.0), "0.0");
-        assert_eq!(py_float(-0.0), "-0.0");
-        assert_eq!(py_float(-2.5), "-2.5");
-        assert_eq!(py_float(f64::NEG_INFINITY), "-inf");
-    }
-}

@@ -80,3 +80,9 @@ pub fn temporary_files(dir: &Path) -> Vec<String> {
         .filter(|n| n.starts_with(".sine-rnn-"))
         .collect()
 }
+
+/// Whether this machine has a GPU the binary can use, as the binary itself decides.
+#[allow(dead_code)]
+pub fn gpu() -> bool {
+    sine_rnn::support::device::cuda_available()
+}

@@ -15,7 +15,6 @@
 //! ```
 
 use std::fmt::Write as _;
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::ops::Range;
 use std::path::Path;
@@ -23,74 +22,27 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
-use crate::steps::train::StepValues;
-use crate::support::cli::MAX_EPOCHS;
-use crate::support::files::{stage, Staged};
-
-/// The epochs `--trace-epochs` selects: `A..B` (B excluded, as in Rust and
-/// Python's `range`), `A..=B`, `A..`, `..B`, or one epoch `N`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EpochRange(pub Range<usize>);
-
-impl std::str::FromStr for EpochRange {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("expected epochs as A..B, A..=B, A.., ..B or N (e.g. 10..20), not '{s}'");
-        // An epoch is a number below the most --epochs allows, so usize::MAX is
-        // free to mean "to the end" and no bound overflows.
-        let num = |t: &str, default: Option<usize>| -> Result<usize, String> {
-            match (t.trim(), default) {
-                ("", Some(d)) => Ok(d),
-                (t, _) => match t.parse::<usize>() {
-                    Ok(n) if n < MAX_EPOCHS => Ok(n),
-                    Ok(_) => {
-                        Err(format!("the epochs of a run are 0 to {} at most, not '{s}'", MAX_EPOCHS - 1))
-                    }
-                    Err(_) => Err(bad()),
-                },
-            }
-        };
-        let range = if let Some((a, b)) = s.split_once("..=") {
-            num(a, Some(0))?..num(b, None)? + 1
-        } else if let Some((a, b)) = s.split_once("..") {
-            num(a, Some(0))?..num(b, Some(usize::MAX))?
-        } else {
-            let n = num(s, None)?;
-            n..n + 1
-        };
-        if range.start >= range.end {
-            return Err(format!("the epoch range {s} is empty"));
-        }
-        Ok(EpochRange(range))
-    }
-}
+use crate::steps::watch::StepValues;
+use crate::support::files::{self, Staged};
 
 /// Writes a trace as training goes, into a staged file that is moved into place
 /// with the run's other outputs.
 pub struct TraceWriter {
-    out: BufWriter<File>,
-    staged: Staged,
+    out: BufWriter<Staged>,
     epochs: Range<usize>,
     error: Option<std::io::Error>,
 }
 
 impl TraceWriter {
-    /// Starts a trace at `path` with its header line.
-    pub fn create(path: &Path, header: Value, epochs: &EpochRange) -> Result<TraceWriter> {
-        let staged = stage(path, b"")?;
-        let file = staged.file().try_clone().with_context(|| format!("cannot write {}", path.display()))?;
-        let mut writer = TraceWriter {
-            out: BufWriter::with_capacity(1 << 16, file),
-            staged,
-            epochs: epochs.0.clone(),
-            error: None,
-        };
+    /// Starts a trace at `path` with its header line, for the epochs in `epochs`
+    /// (`usize::MAX` as the end: to the last).
+    pub fn create(path: &Path, header: Value, epochs: Range<usize>) -> Result<TraceWriter> {
+        let out = BufWriter::with_capacity(1 << 16, files::create(path)?);
         let mut line = header;
         line["format"] = json!("sine-rnn-trace/1");
         // `[A, B]` with B excluded; `null` for "to the end".
-        let end = (epochs.0.end != usize::MAX).then_some(epochs.0.end);
-        line["epochs"] = json!([epochs.0.start, end]);
+        line["epochs"] = json!([epochs.start, (epochs.end != usize::MAX).then_some(epochs.end)]);
+        let mut writer = TraceWriter { out, epochs, error: None };
         writer.write_line(&line.to_string());
         Ok(writer)
     }
@@ -114,16 +66,13 @@ impl TraceWriter {
     }
 
     /// Ends the trace: everything written, ready to be moved into place.
-    pub fn finish(mut self) -> Result<Staged> {
-        if let Err(e) = self.out.flush() {
-            self.error.get_or_insert(e);
-        }
-        match self.error {
-            Some(e) => {
-                Err(e).with_context(|| format!("cannot write the trace {}", self.staged.path().display()))
-            }
-            None => Ok(self.staged),
-        }
+    pub fn finish(self) -> Result<Staged> {
+        let path = self.out.get_ref().path().display().to_string();
+        let staged = match self.error {
+            Some(e) => Err(e),
+            None => self.out.into_inner().map_err(|e| e.into_error()),
+        };
+        staged.with_context(|| format!("cannot write the trace {path}"))
     }
 
     fn record(&mut self, phase: &str, epoch: usize, step: usize, tensors: &[(&str, &[f32])]) {
