@@ -63,8 +63,8 @@ struct Args {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    // The port's kernels, so that a difference is the variant's (src/support/kernels.rs).
-    sine_rnn::support::kernels::pin(sine_rnn::support::kernels::CpuKernels::Portable);
+    // The port's kernels, so that a difference is the variant's (src/workbench/kernels.rs).
+    sine_rnn::workbench::kernels::pin(sine_rnn::workbench::kernels::CpuKernels::Portable);
     let v = args.variant;
     let cfg = Config { seed: args.seed, epochs: args.epochs, ..Config::default() };
     let data = data(&cfg, v);

@@ -10,11 +10,11 @@ use sine_rnn::steps::data::sine_data;
 use sine_rnn::steps::train::generate;
 use sine_rnn::support::cli::Args;
 use sine_rnn::support::device;
-use sine_rnn::support::kernels::{self, Kernels};
 use sine_rnn::support::outputs::{self, Outcome};
 use sine_rnn::support::process::{self, EXIT_DIVERGED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
 use sine_rnn::support::signals;
 use sine_rnn::support::watch::RunWatch;
+use sine_rnn::workbench::kernels::{self, Kernels};
 use sine_rnn::workbench::weights::WeightValues;
 use sine_rnn::LIBTORCH_VERSION;
 

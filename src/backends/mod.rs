@@ -76,9 +76,10 @@ impl Trained {
     }
 }
 
-/// Steps 3 to 5 with the chosen backend: draw the weights (or start from `init`,
-/// `--init-weights`), train, predict. `watch` hears of every epoch and may stop
-/// training early (see [`Watch`]).
+/// Steps 3 to 5 with the chosen backend: the tutorial's seeded draw (drawn on the
+/// CPU for every device, so one seed starts everywhere alike) or `init`
+/// (`--init-weights`), then training and the prediction pass. `watch` hears of
+/// every epoch and may stop training early (see [`Watch`]).
 pub fn train_with(
     backend: Backend,
     cfg: &Config,
@@ -87,21 +88,25 @@ pub fn train_with(
     init: Option<&WeightValues>,
     watch: impl Watch,
 ) -> Result<Trained> {
+    let start = |device| match init {
+        Some(given) => Weights::from_vecs(&given.w1, &given.w2, cfg.hidden_size, device),
+        None => Weights::init(cfg, device),
+    };
     let started = Instant::now();
     let (losses, w) = match backend {
         Backend::Tch => {
-            let mut w = starting_weights(cfg, init, device);
+            let mut w = start(device);
             (train::train(cfg, data, &mut w, watch), w)
         }
         Backend::TchManual => {
-            let mut w = starting_weights(cfg, init, device);
+            let mut w = start(device);
             (manual::train(cfg, data, &mut w, watch), w)
         }
         Backend::Idiomatic => {
             let (vs, w) = idiomatic::init(cfg, device);
-            if let Some(given) = init {
+            if init.is_some() {
                 // The store's variables take the given values in place of nn::Init's.
-                let given = Weights::from_vecs(&given.w1, &given.w2, cfg.hidden_size, device);
+                let given = start(device);
                 tch::no_grad(|| {
                     w.w1.shallow_clone().copy_(&given.w1);
                     w.w2.shallow_clone().copy_(&given.w2);
@@ -109,38 +114,20 @@ pub fn train_with(
             }
             (idiomatic::train(cfg, data, &vs, &w, watch)?, w)
         }
-        Backend::Native => return Ok(train_native(cfg, data, init, watch)),
+        Backend::Native => {
+            let drawn = start(Device::Cpu);
+            let mut w =
+                NativeWeights { hidden: cfg.hidden_size, w1: to_vec(&drawn.w1), w2: to_vec(&drawn.w2) };
+            let (x, y) = data.xy_values();
+            let losses = native::train(cfg, x, y, &mut w, watch);
+            let train_time = started.elapsed();
+            let predictions = native::predict(x, &w);
+            return Ok(Trained { losses, predictions, w1: w.w1, w2: w.w2, train_time });
+        }
     };
     let train_time = started.elapsed();
     let predictions = predict(data, &w);
     Ok(Trained { losses, predictions, w1: to_vec(&w.w1), w2: to_vec(&w.w2), train_time })
-}
-
-/// Step 3: the tutorial's seeded draw, or the weights `--init-weights` read.
-fn starting_weights(cfg: &Config, init: Option<&WeightValues>, device: Device) -> Weights {
-    match init {
-        Some(given) => Weights::from_vecs(&given.w1, &given.w2, cfg.hidden_size, device),
-        None => Weights::init(cfg, device),
-    }
-}
-
-/// The native backend from the tutorial's own weight draw (on the CPU generator,
-/// as for every device) or the given weights, in plain vectors.
-fn train_native(cfg: &Config, data: &SineData, init: Option<&WeightValues>, watch: impl Watch) -> Trained {
-    let started = Instant::now();
-    let (w1, w2) = match init {
-        Some(given) => (given.w1.clone(), given.w2.clone()),
-        None => {
-            let drawn = Weights::init(cfg, Device::Cpu);
-            (to_vec(&drawn.w1), to_vec(&drawn.w2))
-        }
-    };
-    let mut w = NativeWeights { hidden: cfg.hidden_size, w1, w2 };
-    let (x, y) = data.xy_values();
-    let losses = native::train(cfg, x, y, &mut w, watch);
-    let train_time = started.elapsed();
-    let predictions = native::predict(x, &w);
-    Trained { losses, predictions, w1: w.w1, w2: w.w2, train_time }
 }
 
 /// The prediction pass step by step, as `backend` computes it (for `--trace`):

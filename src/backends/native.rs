@@ -1,17 +1,12 @@
 //! `--backend native`: the same training in plain Rust `f32`, with no libtorch op
 //! in the loop, using the hand-derived gradients of [`crate::backends::grad`].
 //!
-//! It starts from the very same weights (drawn by libtorch, as in Python) and data,
+//! It starts from the very same weights (drawn by libtorch, as in Python) and data
 //! and follows the same update rule, but it is not bit-identical: libtorch's CPU
-//! `tanh` is MKL's `vsTanh`, which is not correctly rounded in about 1 case in
-//! 3,000 (ours is), and MKL's matrix product adds long rows in its own order. Those
-//! last-bit differences drift over training. Measured against the tch backend
-//! (tests/grad.rs): for the tutorial's configuration, the epoch losses within
-//! 2.1e-5 relative, the predictions within 6.8e-6 and the weights within 1.7e-6;
-//! for hidden size 16 over 50 points, 40 epochs, 1.7e-4, 4.6e-5 and 3.0e-5. Where
-//! training is unstable the drift is not bounded: at hidden size 16 over 50 points,
-//! seed 0, 300 epochs, the two runs part ways (losses a factor 3.5 apart, predictions
-//! up to 0.82 apart), as any two runs a last bit apart would.
+//! `tanh` is MKL's `vsTanh`, not correctly rounded in about 1 case in 3,000 (ours
+//! is), and MKL's matrix product adds long rows in its own order. Those last-bit
+//! differences drift over training; docs/parity-workbench.md gives how far, as
+//! tests/grad.rs holds it, and where training is unstable the two runs part ways.
 //!
 //! What it shows: the arithmetic of one step is a few hundred floating-point
 //! operations, well under a microsecond; everything else the tch backend spends

@@ -12,7 +12,7 @@ use crate::steps::data::Config;
 use crate::steps::plot::Format;
 use crate::support::device::DeviceChoice;
 use crate::support::files::{check_outputs, same_file, STDOUT};
-use crate::support::kernels::CpuKernels;
+use crate::workbench::kernels::CpuKernels;
 use crate::workbench::weights::{self, WeightValues};
 
 /// The largest sizes taken (scripts/reference.py takes the same): w1 alone holds

@@ -1,22 +1,16 @@
 //! Output files: checked before training, written aside, then put in place
 //! together once the run is over, each whole or not at all.
 //!
-//! Where an output waits depends on what its path is when it is created:
-//!
-//! - a regular file, a symlink (chain) to one, or nothing yet: an unnamed file
-//!   (Linux's `O_TMPFILE`) in the final directory, linked in beside the target
-//!   and renamed over it at the commit. Until then it has no name, so a run that
-//!   dies, however, leaves nothing behind (a SIGKILL between link and rename
-//!   aside). A replaced file keeps its mode; a new one gets `0o666` less the
-//!   umask. Where the file system has no unnamed files (FAT, some network file
-//!   systems) or /proc is missing, a named `.sine-rnn-*.tmp` stands in;
-//! - `-`, or something that is not a regular file (a FIFO, a character device, a
-//!   socket, our own stdout or stderr): the bytes wait in memory and are written
-//!   into it at the commit, never renamed over it (a regular file in place of
-//!   `/dev/null` would break the system).
-//!
-//! A signal that ends the process at once takes [`commit_lock`] first, so it
-//! never falls between the link and the rename of a commit.
+//! - A regular file, a symlink (chain) to one, or nothing yet: the content waits
+//!   in an unnamed file (`O_TMPFILE`) in the final directory, linked in beside the
+//!   target and renamed over it at the commit, so a run that dies leaves nothing
+//!   behind (a SIGKILL between link and rename aside). A replaced file keeps its
+//!   mode; a new one gets `0o666` less the umask. Where there are no unnamed
+//!   files (FAT, NFS, no /proc), a named `.sine-rnn-*.tmp` stands in.
+//! - `-`, or what is not a regular file (a FIFO, a device, our own stdout or
+//!   stderr): the content waits in memory and is written into it at the commit,
+//!   never renamed over it (a regular file in place of `/dev/null` would break
+//!   the system).
 
 use std::ffi::CString;
 use std::fs::{File, Permissions};
@@ -199,7 +193,7 @@ fn link_over(file: &File, real: &Path) -> std::io::Result<()> {
     Err(std::io::Error::other("no free temporary name"))
 }
 
-/// Writes `bytes` to our stdout or stderr, or into an existing FIFO, device or socket.
+/// Writes `bytes` to our stdout or stderr, or into an existing FIFO or device.
 fn write_into(path: &Path, fd: Option<i32>, bytes: &[u8]) -> std::io::Result<()> {
     match fd {
         Some(1) => {
@@ -208,9 +202,6 @@ fn write_into(path: &Path, fd: Option<i32>, bytes: &[u8]) -> std::io::Result<()>
             out.flush()
         }
         Some(_) => std::io::stderr().lock().write_all(bytes),
-        None if std::fs::metadata(path)?.file_type().is_socket() => {
-            std::os::unix::net::UnixStream::connect(path)?.write_all(bytes)
-        }
         // No O_TRUNC, no O_CREAT: a FIFO or device takes the bytes as they are.
         None => std::fs::OpenOptions::new().write(true).open(path)?.write_all(bytes),
     }
@@ -250,9 +241,8 @@ pub fn parent_dir(path: &Path) -> &Path {
 }
 
 /// An output path is accepted when it can be written without harm: `-`, an
-/// existing FIFO, character device or socket we may write to, or a file (through
-/// any symlinks) in an existing directory where we can create files, with a name
-/// its file system takes, and not read-only.
+/// existing FIFO or character device we may write to, or a file (through any
+/// symlinks) in an existing directory where we can create files, not read-only.
 pub fn check_output_path(path: &Path) -> Result<(), String> {
     let shown = path.display();
     let bytes = path.as_os_str().as_bytes();
@@ -290,18 +280,9 @@ pub fn check_output_path(path: &Path) -> Result<(), String> {
         }
         Err(e) => return Err(format!("{} is not a usable directory ({e})", dir.display())),
     }
-    match std::fs::metadata(&real) {
-        Ok(meta) if meta.permissions().readonly() => {
-            return Err(format!(
-                "{} is read-only; make it writable (chmod u+w) or choose another name",
-                real.display()
-            ))
-        }
-        Err(e) if e.raw_os_error() == Some(libc::ENAMETOOLONG) => {
-            let name = real.file_name().map_or(0, |n| n.len());
-            return Err(format!("the file name is {name} bytes long, longer than its file system takes"));
-        }
-        _ => {}
+    if std::fs::metadata(&real).is_ok_and(|meta| meta.permissions().readonly()) {
+        let shown = real.display();
+        return Err(format!("{shown} is read-only; make it writable (chmod u+w) or choose another name"));
     }
     // The only reliable test of a directory (permissions, read-only mounts) is to
     // try, the way the output will be made.

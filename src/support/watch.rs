@@ -1,11 +1,13 @@
 //! What the binary does beside training, after every epoch (and, with `--trace`,
-//! every step): the tutorial's stdout log, the progress line, the trace, and a
-//! stop when a signal asked for one.
+//! every step): the tutorial's log on stdout, the progress line on stderr, the
+//! trace, and a stop when a signal asked for one.
 
-use std::io::{StdoutLock, Write};
+use std::io::{ErrorKind, StdoutLock, Write};
 use std::ops::ControlFlow;
+use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use serde_json::json;
 use tch::Device;
 
@@ -13,17 +15,68 @@ use crate::steps::data::Config;
 use crate::steps::watch::{StepValues, Watch};
 use crate::support::cli::Args;
 use crate::support::device;
-use crate::support::epoch_log::EpochLog;
-use crate::support::progress::Progress;
+use crate::support::pyfmt::py_float;
 use crate::support::signals;
 use crate::workbench::record::config_json;
 use crate::workbench::trace::TraceWriter;
 
+/// The tutorial's stdout: `Epoch: {i} loss {total}` every `every`-th epoch, the
+/// loss as Python prints it. Training never stops for the log: a reader that goes
+/// away (`sine-rnn | head -3`) has what it wanted, so the rest is dropped quietly;
+/// any other write error is reported by [`finish`](EpochLog::finish).
+pub struct EpochLog<W: Write> {
+    out: W,
+    every: usize,
+    stopped: Option<std::io::Error>,
+}
+
+impl<W: Write> EpochLog<W> {
+    /// A log of every `every`-th epoch (the tutorial's is 10; 0 is taken as 1).
+    pub fn new(out: W, every: usize) -> Self {
+        EpochLog { out, every: every.max(1), stopped: None }
+    }
+
+    /// Called after each epoch with its total loss.
+    pub fn record(&mut self, epoch: usize, total: f32) {
+        if epoch % self.every == 0 && self.stopped.is_none() {
+            let written = writeln!(self.out, "Epoch: {epoch} loss {}", py_float(total.into()));
+            self.stopped = written.err();
+        }
+    }
+
+    /// Flushes; the first write error other than a closed pipe, if any.
+    pub fn finish(mut self) -> Result<()> {
+        let flushed = self.out.flush();
+        match self.stopped.map_or(flushed, Err) {
+            Err(e) if e.kind() != ErrorKind::BrokenPipe => Err(e).context("writing the log to stdout"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The progress line: epoch, loss, steps per second, elapsed and remaining time.
+/// indicatif draws it only where stderr is a terminal, and clears it at the end.
+pub fn progress_line(epochs: usize, points: usize) -> ProgressBar {
+    // Short enough for an 80-column terminal, where a wrapped line would leave a
+    // copy behind at each redraw.
+    let template = "{msg} [{bar:12}] {rate} steps/s, {elapsed} elapsed, {eta} left";
+    let style = (ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()))
+        .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0}", state.per_sec());
+        })
+        .progress_chars("=> ");
+    let bar = ProgressBar::new((epochs * points) as u64).with_style(style);
+    bar.set_message(format!("epoch 0/{epochs}"));
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
 /// The binary's [`Watch`].
-pub struct RunWatch<W: Write = StdoutLock<'static>> {
-    pub log: EpochLog<W>,
-    pub progress: Progress,
+pub struct RunWatch {
+    pub log: EpochLog<StdoutLock<'static>>,
+    pub progress: ProgressBar,
     pub trace: Option<TraceWriter>,
+    cfg: Config,
 }
 
 impl RunWatch {
@@ -45,26 +98,29 @@ impl RunWatch {
         };
         Ok(RunWatch {
             log: EpochLog::new(std::io::stdout().lock(), args.log_every),
-            progress: Progress::new(cfg.epochs, cfg.seq_length),
+            progress: progress_line(cfg.epochs, cfg.seq_length),
             trace,
+            cfg: cfg.clone(),
         })
     }
-}
 
-impl<W: Write> RunWatch<W> {
     /// Ends what ran beside training: the progress line cleared, the log flushed
     /// (its first write error, if any); the trace, still to be finished, returned.
     pub fn finish(self) -> Result<Option<TraceWriter>> {
-        self.progress.finish();
+        self.progress.finish_and_clear();
         self.log.finish()?;
         Ok(self.trace)
     }
 }
 
-impl<W: Write> Watch for &mut RunWatch<W> {
+impl Watch for &mut RunWatch {
     fn epoch(&mut self, epoch: usize, total: f32) -> ControlFlow<()> {
         self.log.record(epoch, total);
-        self.progress.epoch(epoch, total);
+        self.progress.set_position(((epoch + 1) * self.cfg.seq_length) as u64);
+        // A few digits: the log has them all.
+        let loss =
+            if (1e-3..1e4).contains(&total.abs()) { format!("{total:.6}") } else { format!("{total:.4e}") };
+        self.progress.set_message(format!("epoch {epoch}/{} loss {loss}", self.cfg.epochs));
         match signals::received() {
             Some(_) => ControlFlow::Break(()),
             None => ControlFlow::Continue(()),
