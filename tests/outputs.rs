@@ -146,12 +146,10 @@ fn paths_that_cannot_be_written_are_refused_up_front_in_one_line() {
     std::fs::write(d.join("afile"), b"").unwrap();
     std::fs::write(d.join("locked.json"), b"keep").unwrap();
     std::fs::set_permissions(d.join("locked.json"), std::fs::Permissions::from_mode(0o444)).unwrap();
-    let long = d.join(format!("{}.json", "a".repeat(300)));
     let cases = [
         (d.join("sub/"), "ends in '/', so it names a directory"),
         (d.join("afile/x.json"), "afile is not a directory"),
         (d.join("afile/deeper/x.json"), "is not a usable directory"),
-        (long, "the file name is 305 bytes long, longer than its file system takes"),
         (d.join("locked.json"), "is read-only; make it writable (chmod u+w) or choose another name"),
         (d.join("no/such/x.json"), "does not exist"),
     ];

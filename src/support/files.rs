@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use anyhow::{Context, Result};
-use tempfile::NamedTempFile;
+use tempfile::TempPath;
 
 /// The name that means standard output (for `--json` and `--trace`).
 pub const STDOUT: &str = "-";
@@ -35,10 +35,9 @@ pub struct Staged {
 }
 
 enum How {
-    /// An unnamed file in `real`'s directory.
-    Unnamed { file: File, real: PathBuf },
-    /// A named temporary file, where unnamed ones cannot be made.
-    Named { tmp: NamedTempFile, real: PathBuf },
+    /// A file in `real`'s directory: unnamed (`name` is `None`), or named where
+    /// unnamed ones cannot be made.
+    Aside { file: File, name: Option<TempPath>, real: PathBuf },
     /// Bytes for what is already there, through `fd` when it is our stdout or stderr.
     Existing { bytes: Vec<u8>, fd: Option<i32> },
 }
@@ -46,8 +45,7 @@ enum How {
 impl Write for Staged {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match &mut self.how {
-            How::Unnamed { file, .. } => file.write(buf),
-            How::Named { tmp, .. } => tmp.write(buf),
+            How::Aside { file, .. } => file.write(buf),
             How::Existing { bytes, .. } => bytes.write(buf),
         }
     }
@@ -67,18 +65,18 @@ impl Staged {
     /// path already is. Returns the path as given.
     pub fn commit(self) -> Result<PathBuf> {
         let Staged { path, how } = self;
-        let moved = |real: &Path| format!("cannot move the new file into place at {}", real.display());
-        let written = || format!("cannot write {}", path.display());
         match how {
-            How::Unnamed { file, real } => {
-                file.sync_all().with_context(written)?;
-                link_over(&file, &real).with_context(|| moved(&real))?;
+            How::Aside { file, name, real } => {
+                file.sync_all().with_context(|| format!("cannot write {}", path.display()))?;
+                match name {
+                    None => link_over(&file, &real),
+                    Some(name) => name.persist(&real).map_err(|e| e.error),
+                }
+                .with_context(|| format!("cannot move the new file into place at {}", real.display()))?;
             }
-            How::Named { tmp, real } => {
-                tmp.as_file().sync_all().with_context(written)?;
-                tmp.persist(&real).map_err(|e| e.error).with_context(|| moved(&real))?;
+            How::Existing { bytes, fd } => {
+                write_into(&path, fd, &bytes).with_context(|| format!("cannot write {}", path.display()))?
             }
-            How::Existing { bytes, fd } => write_into(&path, fd, &bytes).with_context(written)?,
         }
         Ok(path)
     }
@@ -129,48 +127,33 @@ fn how_for(path: &Path) -> std::io::Result<How> {
         }
     }
     let real = follow_links(path)?;
-    let dir = parent_dir(&real);
-    let kept = std::fs::metadata(&real).ok().map(|m| Permissions::from_mode(m.mode() & 0o7777));
-    let how = match unnamed_file_in(dir)? {
-        Some(file) => How::Unnamed { file, real },
-        None => How::Named { tmp: named_file_in(dir)?, real },
-    };
-    if let Some(mode) = kept {
-        match &how {
-            How::Unnamed { file, .. } => file.set_permissions(mode)?,
-            How::Named { tmp, .. } => tmp.as_file().set_permissions(mode)?,
-            How::Existing { .. } => {}
+    let (file, name) = file_aside(parent_dir(&real))?;
+    if let Ok(meta) = std::fs::metadata(&real) {
+        file.set_permissions(Permissions::from_mode(meta.mode() & 0o7777))?;
+    }
+    Ok(How::Aside { file, name, real })
+}
+
+/// A new regular file in `dir` with mode `0o666` less the umask: unnamed where
+/// the file system has such files and /proc (through which it is linked in) is
+/// there, else named `.sine-rnn-*.tmp`.
+fn file_aside(dir: &Path) -> std::io::Result<(File, Option<TempPath>)> {
+    if Path::new("/proc/self/fd").is_dir() {
+        let c = CString::new(dir.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+        let flags = libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC;
+        // SAFETY: open reads the NUL-terminated path; the descriptor is then owned by the File.
+        match unsafe { libc::open(c.as_ptr(), flags, 0o666) } {
+            fd if fd >= 0 => return Ok((unsafe { File::from_raw_fd(fd) }, None)),
+            _ => match std::io::Error::last_os_error() {
+                e if matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL)) => {}
+                e => return Err(e),
+            },
         }
     }
-    Ok(how)
-}
-
-/// An unnamed regular file in `dir` with mode `0o666` less the umask, or `None`
-/// where its file system has none (or /proc, through which it is linked in, is
-/// missing).
-fn unnamed_file_in(dir: &Path) -> std::io::Result<Option<File>> {
-    if !Path::new("/proc/self/fd").is_dir() {
-        return Ok(None);
-    }
-    let c = CString::new(dir.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
-    // SAFETY: open reads the NUL-terminated path; the descriptor is then owned by the File.
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC, 0o666) };
-    if fd >= 0 {
-        return Ok(Some(unsafe { File::from_raw_fd(fd) }));
-    }
-    match std::io::Error::last_os_error() {
-        e if matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL)) => Ok(None),
-        e => Err(e),
-    }
-}
-
-/// A named temporary file in `dir`, with the mode an unnamed one would have.
-fn named_file_in(dir: &Path) -> std::io::Result<NamedTempFile> {
-    tempfile::Builder::new()
-        .prefix(".sine-rnn-")
-        .suffix(".tmp")
-        .permissions(Permissions::from_mode(0o666))
-        .tempfile_in(dir)
+    let permissions = Permissions::from_mode(0o666);
+    let named = tempfile::Builder::new().prefix(".sine-rnn-").suffix(".tmp").permissions(permissions);
+    let (file, name) = named.tempfile_in(dir)?.into_parts();
+    Ok((file, Some(name)))
 }
 
 /// Gives the unnamed `file` a name beside `real`, then renames it onto `real`.
@@ -286,12 +269,7 @@ pub fn check_output_path(path: &Path) -> Result<(), String> {
     }
     // The only reliable test of a directory (permissions, read-only mounts) is to
     // try, the way the output will be made.
-    let tried = match unnamed_file_in(dir) {
-        Ok(Some(_)) => Ok(()),
-        Ok(None) => named_file_in(dir).map(drop),
-        Err(e) => Err(e),
-    };
-    tried.map_err(|e| format!("cannot write in {} ({})", dir.display(), e.kind()))
+    file_aside(dir).map(drop).map_err(|e| format!("cannot write in {} ({})", dir.display(), e.kind()))
 }
 
 /// Checks every output of a run, given as (flag, path): each by
