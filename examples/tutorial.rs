@@ -100,8 +100,8 @@ fn main() -> Result<()> {
             let input = x.narrow(0, j, 1); // x[j:(j + 1)]: dimension, start, length
             let target = y.narrow(0, j, 1);
             let (pred, new_context_state) = forward(&input, &context_state, &w1, &w2);
-            // `.pow(2).sum()`: tch names each overload, `pow_tensor_scalar` for a
-            // scalar exponent, and `sum` takes PyTorch's optional dtype argument.
+            // `.pow(2).sum()`: tch names each overload (`pow_tensor_scalar`: a scalar
+            // exponent) and spells out `sum`'s optional dtype (float32, as `.sum()` gives).
             let loss = (pred - target).pow_tensor_scalar(2).sum(Kind::Float) / 2;
             // Python's `total_loss += loss` keeps every step's graph alive until the
             // epoch ends; the detached loss adds the same float32 value without it.
