@@ -29,6 +29,7 @@ use tch::{kind::FLOAT_CPU, Kind, Tensor};
 
 /// The sine-wave RNN tutorial. Every default is the tutorial's constant.
 #[derive(Parser)]
+#[command(allow_negative_numbers = true)] // `--lr -0.1` is a value, as for argparse
 struct Args {
     /// Seed for the initial weights
     #[arg(long, default_value_t = 0)]
@@ -138,8 +139,8 @@ fn main() -> Result<()> {
 }
 
 /// The plot is written after training, so a path it cannot be written to is
-/// refused before: a FIFO or a device would block or swallow it, and a missing
-/// directory fail it.
+/// refused before: a FIFO or a device would block or swallow the write, a missing
+/// directory or a symbolic link to nothing would fail it.
 fn check_plot_path(path: &Path) -> Result<()> {
     let name = path.display();
     ensure!(
@@ -148,7 +149,11 @@ fn check_plot_path(path: &Path) -> Result<()> {
     );
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     ensure!(dir.is_dir(), "--plot {name}: cannot find the directory {}", dir.display());
-    ensure!(!path.exists() || path.is_file(), "--plot {name}: exists and is not a regular file");
+    // Not there, or a regular file (through a symbolic link, if any, to one).
+    ensure!(
+        path.is_file() || path.symlink_metadata().is_err(),
+        "--plot {name}: exists and is not a regular file"
+    );
     Ok(())
 }
 

@@ -227,12 +227,14 @@ fn a_plot_path_that_cannot_be_written_is_refused_before_training() {
     let status = Command::new("mkfifo").arg(dir.path().join("pipe.svg")).status().expect("mkfifo runs");
     assert!(status.success());
     std::fs::create_dir(dir.path().join("folder.svg")).expect("a directory");
+    std::os::unix::fs::symlink("nowhere/t.svg", dir.path().join("dangling.svg")).expect("a symbolic link");
     for (plot, why) in [
         ("sine_wave.png", "--plot sine_wave.png: the plot is written as SVG, so its name must end in .svg"),
         ("no/such/dir/t.svg", "--plot no/such/dir/t.svg: cannot find the directory no/such/dir"),
         // A FIFO with no reader would block the write forever; a directory is no file.
         ("pipe.svg", "--plot pipe.svg: exists and is not a regular file"),
         ("folder.svg", "--plot folder.svg: exists and is not a regular file"),
+        ("dangling.svg", "--plot dangling.svg: exists and is not a regular file"),
     ] {
         // One line, and nothing else.
         assert_eq!(refused(&["--plot", plot], dir.path(), 1), format!("Error: {why}\n"));
@@ -242,7 +244,14 @@ fn a_plot_path_that_cannot_be_written_is_refused_before_training() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     left.sort();
-    assert_eq!(left, ["folder.svg", "pipe.svg"], "a refused run writes nothing");
+    assert_eq!(left, ["dangling.svg", "folder.svg", "pipe.svg"], "a refused run writes nothing");
+    // A link to a regular file is written through.
+    std::fs::write(dir.path().join("real.svg"), "old").expect("a file");
+    std::os::unix::fs::symlink("real.svg", dir.path().join("link.svg")).expect("a symbolic link");
+    let out = example_briefly(&["--epochs", "0", "--plot", "link.svg"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let real = std::fs::read_to_string(dir.path().join("real.svg")).expect("the plot");
+    assert!(real.starts_with("<svg"), "the link's target holds the plot");
 }
 
 #[test]
