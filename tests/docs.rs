@@ -1,5 +1,5 @@
-//! docs/line-by-line.md quotes our code and the Python reference beside each other.
-//! Every fenced block whose info string is `<lang> <path>` is a quote of that file:
+//! docs/line-by-line.md quotes examples/tutorial.py and examples/tutorial.rs side by
+//! side. Every fenced block whose info string is `<lang> <path>` is a quote of that file:
 //! its non-empty lines, trimmed, must be consecutive non-empty lines of the file, in
 //! the same order; a line `...` (or `// ...`, `# ...`) marks where lines are left
 //! out. When the code changes and a quote no longer matches, this test names the doc
@@ -20,6 +20,8 @@ struct Checked {
     lines: usize,
     /// Every file some block quotes, as named in the doc.
     files: BTreeSet<String>,
+    /// Each quoted line found, trimmed, with its file.
+    quoted: BTreeSet<(String, String)>,
     /// One message per problem: a missing line, a missing file, a malformed block.
     problems: Vec<String>,
 }
@@ -85,6 +87,7 @@ fn check(doc_name: &str, doc: &str, root: &Path) -> Checked {
             match find_excerpt(known, segment, from) {
                 Ok(end) => {
                     out.lines += segment.len();
+                    out.quoted.extend(segment.iter().map(|(_, l)| (path.to_string(), l.to_string())));
                     from = end;
                 }
                 Err((no, l, why)) => out.problems.push(format!("{doc_name}:{no}: {why} {path}: `{l}`")),
@@ -139,47 +142,75 @@ fn every_quote_in_the_line_by_line_doc_is_still_in_its_file() {
         checked.problems.join("\n")
     );
     assert!(checked.lines >= 30, "only {} quoted lines checked; expected at least 30", checked.lines);
-    assert!(checked.files.contains("scripts/reference.py"), "the doc never quotes scripts/reference.py");
-    let src: Vec<_> = checked.files.iter().filter(|f| f.starts_with("src/")).collect();
-    assert!(src.len() >= 5, "the doc quotes only {} src/ files: {src:?}", src.len());
+    for file in ["examples/tutorial.py", "examples/tutorial.rs"] {
+        assert!(checked.files.contains(file), "the doc never quotes {file}");
+    }
     eprintln!("{DOC}: {} quoted lines from {} files checked", checked.lines, checked.files.len());
+}
+
+/// The lines of a Python file that are code: neither blank, nor a comment, nor in
+/// the module's docstring.
+fn python_code(text: &str) -> Vec<&str> {
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let body = match lines.first() {
+        Some(l) if l.starts_with("\"\"\"") => {
+            let end = lines.iter().skip(1).position(|l| l.ends_with("\"\"\"")).map_or(lines.len(), |i| i + 2);
+            &lines[end..]
+        }
+        _ => &lines[..],
+    };
+    body.iter().copied().filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
+}
+
+#[test]
+fn the_line_by_line_doc_shows_every_line_of_the_python_tutorial() {
+    let root = common::root();
+    let doc = std::fs::read_to_string(root.join(DOC)).unwrap_or_else(|e| panic!("reading {DOC}: {e}"));
+    let checked = check(DOC, &doc, root);
+    let file = "examples/tutorial.py";
+    let text = std::fs::read_to_string(root.join(file)).unwrap_or_else(|e| panic!("reading {file}: {e}"));
+    let code = python_code(&text);
+    assert!(code.len() >= 40, "{file} has only {} lines of code", code.len());
+    let missing: Vec<&str> =
+        code.into_iter().filter(|l| !checked.quoted.contains(&(file.to_string(), l.to_string()))).collect();
+    assert!(missing.is_empty(), "{DOC} does not show these lines of {file}:\n{}", missing.join("\n"));
 }
 
 #[test]
 fn an_altered_quote_is_reported_with_its_line_file_and_text() {
     let root = common::root();
-    let train = std::fs::read_to_string(root.join("src/steps/train.rs")).unwrap();
-    let real = train.lines().find(|l| l.contains("pow_tensor_scalar(2)")).expect("the loss line").trim();
+    let tutorial = std::fs::read_to_string(root.join("examples/tutorial.rs")).unwrap();
+    let real = tutorial.lines().find(|l| l.contains("pow_tensor_scalar(2)")).expect("the loss line").trim();
     let altered = real.replace("pow_tensor_scalar(2)", "pow_tensor_scalar(3)");
     assert_ne!(real, altered);
-    let doc = format!("# t\n\n```rust src/steps/train.rs\n    {real}\n    ...\n    {altered}\n```\n");
+    let doc = format!("# t\n\n```rust examples/tutorial.rs\n    {real}\n    ...\n    {altered}\n```\n");
     let checked = check("t.md", &doc, root);
     assert_eq!(checked.lines, 1, "the real line is found: {checked:?}");
-    assert_eq!(checked.problems, [format!("t.md:6: not a line of src/steps/train.rs: `{altered}`")]);
+    assert_eq!(checked.problems, [format!("t.md:6: not a line of examples/tutorial.rs: `{altered}`")]);
 }
 
 #[test]
 fn a_quote_must_be_contiguous_and_in_order() {
     let root = common::root();
-    let train = std::fs::read_to_string(root.join("src/steps/train.rs")).unwrap();
-    let lines: Vec<&str> = train.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let tutorial = std::fs::read_to_string(root.join("examples/tutorial.rs")).unwrap();
+    let lines: Vec<&str> = tutorial.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let at = lines.iter().position(|l| l.contains("pow_tensor_scalar(2)")).expect("the loss line");
     let (a, b) = (lines[at - 1], lines[at]);
     // In the file's order: fine. Swapped: the second line is out of order.
-    let ok = check("t.md", &format!("```rust src/steps/train.rs\n{a}\n{b}\n```\n"), root);
+    let ok = check("t.md", &format!("```rust examples/tutorial.rs\n{a}\n{b}\n```\n"), root);
     assert!(ok.problems.is_empty(), "{:?}", ok.problems);
     assert_eq!(ok.lines, 2);
-    let swapped = check("t.md", &format!("```rust src/steps/train.rs\n{b}\n{a}\n```\n"), root);
+    let swapped = check("t.md", &format!("```rust examples/tutorial.rs\n{b}\n{a}\n```\n"), root);
     assert_eq!(
         swapped.problems,
-        [format!("t.md:3: out of order (mark left-out lines with `...`) in src/steps/train.rs: `{a}`")]
+        [format!("t.md:3: out of order (mark left-out lines with `...`) in examples/tutorial.rs: `{a}`")]
     );
     // A lone `}` is in every file, but not right after this line.
     let sum = lines.iter().find(|l| l.starts_with("total_loss += loss")).expect("the epoch sum");
-    let brace = check("t.md", &format!("```rust src/steps/train.rs\n{sum}\n}}\n```\n"), root);
+    let brace = check("t.md", &format!("```rust examples/tutorial.rs\n{sum}\n}}\n```\n"), root);
     assert_eq!(brace.problems.len(), 1, "{:?}", brace.problems);
     // Left-out lines marked as such are accepted, in order only.
-    let gap = check("t.md", &format!("```rust src/steps/train.rs\n{}\n// ...\n{b}\n```\n", lines[0]), root);
+    let gap = check("t.md", &format!("```rust examples/tutorial.rs\n{}\n// ...\n{b}\n```\n", lines[0]), root);
     assert!(gap.problems.is_empty(), "{:?}", gap.problems);
 }
 
@@ -191,7 +222,7 @@ fn a_missing_file_or_an_unclosed_block_is_reported() {
     assert_eq!(checked.lines, 0);
     assert_eq!(checked.problems, ["t.md:1: quotes src/no_such_file.rs, which does not exist"]);
 
-    let checked = check("t.md", "```python scripts/reference.py\nimport torch\n", root);
+    let checked = check("t.md", "```python examples/tutorial.py\nimport torch\n", root);
     assert_eq!(checked.lines, 1);
     assert_eq!(checked.problems, ["t.md:1: this code block is never closed"]);
 }
