@@ -151,8 +151,9 @@ fn file_aside(dir: &Path) -> std::io::Result<(File, Option<TempPath>)> {
         }
     }
     let permissions = Permissions::from_mode(0o666);
-    let named = tempfile::Builder::new().prefix(".sine-rnn-").suffix(".tmp").permissions(permissions);
-    let (file, name) = named.tempfile_in(dir)?.into_parts();
+    let mut named = tempfile::Builder::new();
+    let (file, name) =
+        named.prefix(".sine-rnn-").suffix(".tmp").permissions(permissions).tempfile_in(dir)?.into_parts();
     Ok((file, Some(name)))
 }
 

@@ -11,7 +11,8 @@
 //! equally close to the exact value (a tie, e.g. `…5625` cut to 17 digits), Rust's
 //! shortest mode rounds up while Python rounds half to even. So we take only the
 //! *number* of digits from Rust's shortest form and then ask for exactly that many
-//! correctly rounded digits (`{:.*e}`, which rounds half to even, as Python does).
+//! correctly rounded digits (`{:.*e}`, which rounds half to even, as Python does),
+//! unless those no longer read back (beside a power of two).
 
 /// `repr(x)` of a Python float.
 pub fn py_float(x: f64) -> String {
@@ -24,7 +25,8 @@ pub fn py_float(x: f64) -> String {
     // `{:e}` gives the shortest round-trip digits: "1.2345e-7", "5e-324", "0e0".
     let shortest = format!("{:e}", x.abs());
     let count = shortest.split('e').next().map_or(1, |m| m.chars().filter(char::is_ascii_digit).count());
-    let sci = format!("{:.*e}", count.saturating_sub(1), x.abs());
+    let even = format!("{:.*e}", count.saturating_sub(1), x.abs());
+    let sci = if even.parse() == Ok(x.abs()) { even } else { shortest };
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
