@@ -12,18 +12,17 @@ use plotters::prelude::*;
 
 /// Pixel size of the figure.
 const SIZE: (u32, u32) = (900, 600);
-/// matplotlib's first two default colours, so the picture looks like pylab's.
+/// matplotlib's first default colour, so the picture looks like pylab's.
 const ACTUAL: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
-const PREDICTED: RGBColor = RGBColor(0xff, 0x7f, 0x0e);
-const GENERATED: RGBColor = RGBColor(0x2c, 0xa0, 0x2c);
-/// The true wave past the data, drawn faintly under the generated points.
-const TRUE_WAVE: RGBColor = RGBColor(0xb0, 0xb0, 0xb0);
-/// Share of the chart's height kept free above the data for a legend of `entries`
-/// lines, so the legend never hides a point.
-fn legend_band(entries: usize) -> f64 {
-    0.08 + 0.05 * entries as f64
-}
-
+const CAPTION: &str = "Elman RNN: one-step-ahead prediction of sin(t)";
+/// The wave plot's series in the legend's order: label, colour (matplotlib's, and grey
+/// for the true wave), the marker's radius in pixels (the true wave: a 2 px line).
+const SERIES: [(&str, RGBColor, i32); 4] = [
+    ("Actual", ACTUAL, 7),
+    ("Predicted", RGBColor(0xff, 0x7f, 0x0e), 4),
+    ("sin(t) past the data", RGBColor(0xb0, 0xb0, 0xb0), 1),
+    ("Generated (closed loop)", RGBColor(0x2c, 0xa0, 0x2c), 5),
+];
 /// The output format, chosen by the file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -34,8 +33,7 @@ pub enum Format {
 impl Format {
     /// `.svg` → SVG, `.png` → PNG (case-insensitive); anything else is refused.
     pub fn from_path(path: &Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "png" => Some(Format::Png),
             "svg" => Some(Format::Svg),
             _ => None,
@@ -43,24 +41,18 @@ impl Format {
     }
 }
 
-/// Renders with whichever backend `format` names, into bytes.
+/// `draw(area, args…)` on whichever backend `format` names, into bytes.
 macro_rules! render_as {
-    ($format:expr, |$root:ident| $draw:expr) => {
+    ($format:expr, $draw:ident($($arg:expr),*)) => {
         match $format {
             Format::Svg => {
                 let mut svg = String::new();
-                {
-                    let $root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-                    $draw?;
-                }
+                $draw(SVGBackend::with_string(&mut svg, SIZE).into_drawing_area(), $($arg),*)?;
                 Ok(svg.into_bytes())
             }
             Format::Png => {
                 let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
-                {
-                    let $root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-                    $draw?;
-                }
+                $draw(BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area(), $($arg),*)?;
                 encode_png(&rgb, SIZE)
             }
         }
@@ -79,20 +71,16 @@ pub fn render(
     generated: (&[f64], &[f32]),
 ) -> Result<Vec<u8>> {
     register_font();
-    let points =
-        |t: &[f64], v: &[f32]| -> Vec<(f64, f64)> { t.iter().zip(v).map(|(t, v)| (*t, *v as f64)).collect() };
+    let points = |t: &[f64], v: &[f32]| t.iter().zip(v).map(|(t, v)| (*t, *v as f64)).collect::<Vec<_>>();
     let actual = points(&time_steps[..actual.len()], actual);
     let predicted = points(&time_steps[1..], predicted);
     let generated = points(generated.0, generated.1);
     // sin(t) from the last data point to the last generated one, finely sampled.
-    let truth: Vec<(f64, f64)> = match (time_steps.last(), generated.last()) {
-        (Some(&t0), Some(&(t1, _))) => {
-            let n = 400;
-            (0..=n).map(|k| t0 + (t1 - t0) * k as f64 / n as f64).map(|t| (t, t.sin())).collect()
-        }
-        _ => Vec::new(),
-    };
-    render_as!(format, |root| draw_wave(root, &actual, &predicted, &generated, &truth))
+    let truth: Vec<(f64, f64)> =
+        time_steps.last().zip(generated.last()).map_or(Vec::new(), |(&t0, &(t1, _))| {
+            (0..=400).map(|k| t0 + (t1 - t0) * k as f64 / 400.0).map(|t| (t, t.sin())).collect()
+        });
+    render_as!(format, draw_wave(&actual, &predicted, &generated, &truth))
 }
 
 fn draw_wave<DB: DrawingBackend>(
@@ -106,16 +94,26 @@ fn draw_wave<DB: DrawingBackend>(
     let all = actual.iter().chain(predicted).chain(generated);
     let (t0, t1) = bounds(all.clone().map(|p| p.0));
     let (v0, v1) = bounds(all.chain(truth).map(|p| p.1));
-    let band = legend_band(2 + usize::from(!truth.is_empty()) + usize::from(!generated.is_empty()));
-    let v1 = v1 + (v1 - v0) * band / (1.0 - band);
     root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Elman RNN: one-step-ahead prediction of sin(t)", ("sans-serif", 24))
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(56)
-        .build_cartesian_2d(t0..t1, v0..v1)
-        .map_err(err)?;
+    let area = root.margin(16, 16, 16, 16).titled(CAPTION, ("sans-serif", 24)).map_err(err)?;
+    let mut builder = ChartBuilder::on(&area);
+    builder.x_label_area_size(44).y_label_area_size(56);
+    let (w, h) = builder.build_cartesian_2d(t0..t1, v0..v1).map_err(err)?.plotting_area().dim_in_pixel();
+    let series: Vec<_> =
+        [actual, predicted, truth, generated].into_iter().enumerate().filter(|s| !s.1.is_empty()).collect();
+    // The legend's box as plotters lays it out: 5 px from the upper right corner,
+    // 10 px of margin around the text, 30 px for the markers. The value range
+    // reaches up just as far as the points under that box need to pass 2 px below it.
+    let mut text = MultiLineText::<_, &str>::new((0, 0), ("sans-serif", 16));
+    series.iter().for_each(|s| text.push_line(SERIES[s.0].0));
+    let (text_w, text_h) = text.estimate_dimension().map_err(|e| anyhow!("measuring the legend: {e:?}"))?;
+    let (left, f) = ((w as i32 - text_w - 55) as f64, |r: f64| (r + (text_h + 27) as f64) / h as f64);
+    let v1 = series
+        .iter()
+        .flat_map(|&(k, points)| points.iter().map(move |&(t, v)| (SERIES[k].2 as f64, t, v)))
+        .filter(|&(r, t, _)| (t - t0) / (t1 - t0) * w as f64 + r >= left)
+        .fold(v1, |v1, (r, _, v)| v1.max((v - f(r) * v0) / (1.0 - f(r))));
+    let mut chart = builder.build_cartesian_2d(t0..t1, v0..v1).map_err(err)?;
     chart
         .configure_mesh()
         .x_desc("t")
@@ -125,29 +123,14 @@ fn draw_wave<DB: DrawingBackend>(
         .label_style(("sans-serif", 16))
         .draw()
         .map_err(err)?;
-    chart
-        .draw_series(actual.iter().map(|p| Circle::new(*p, 7, ACTUAL.filled())))
-        .map_err(err)?
-        .label("Actual")
-        .legend(|p| Circle::new(p, 7, ACTUAL.filled()));
-    chart
-        .draw_series(predicted.iter().map(|p| Circle::new(*p, 4, PREDICTED.filled())))
-        .map_err(err)?
-        .label("Predicted")
-        .legend(|p| Circle::new(p, 4, PREDICTED.filled()));
-    if !truth.is_empty() {
-        chart
-            .draw_series(LineSeries::new(truth.iter().copied(), TRUE_WAVE.stroke_width(2)))
-            .map_err(err)?
-            .label("sin(t) past the data")
-            .legend(|(x, y)| PathElement::new([(x - 8, y), (x + 8, y)], TRUE_WAVE.stroke_width(2)));
-    }
-    if !generated.is_empty() {
-        chart
-            .draw_series(generated.iter().map(|p| TriangleMarker::new(*p, 5, GENERATED.filled())))
-            .map_err(err)?
-            .label("Generated (closed loop)")
-            .legend(|p| TriangleMarker::new(p, 5, GENERATED.filled()));
+    // The true wave under the points; then each series, which brings its legend entry.
+    chart.draw_series(LineSeries::new(truth.iter().copied(), SERIES[2].1.stroke_width(2))).map_err(err)?;
+    for (k, points) in series {
+        let marks = points.iter().filter(|_| k != 2).map(|&p| marker(k, p));
+        chart.draw_series(marks).map_err(err)?.label(SERIES[k].0).legend(move |(x, y)| match k {
+            2 => PathElement::new([(x - 8, y), (x + 8, y)], SERIES[2].1.stroke_width(2)).into_dyn(),
+            _ => marker(k, (x, y)),
+        });
     }
     chart
         .configure_series_labels()
@@ -161,6 +144,15 @@ fn draw_wave<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Series `k`'s marker at `at`: a triangle for the generated wave, else a dot.
+fn marker<DB: DrawingBackend, C: Clone + 'static>(k: usize, at: C) -> DynElement<'static, DB, C> {
+    let (_, color, r) = SERIES[k];
+    match k {
+        3 => TriangleMarker::new(at, r, color.filled()).into_dyn(),
+        _ => Circle::new(at, r, color.filled()).into_dyn(),
+    }
+}
+
 /// Every epoch's total loss on a logarithmic axis (`--loss-plot`). Epochs whose
 /// loss is not finite, or zero, are left out (a log axis cannot show them).
 pub fn render_losses(format: Format, losses: &[f32]) -> Result<Vec<u8>> {
@@ -171,51 +163,60 @@ pub fn render_losses(format: Format, losses: &[f32]) -> Result<Vec<u8>> {
         .filter(|(_, l)| l.is_finite() && **l > 0.0)
         .map(|(i, l)| (i as f64, *l as f64))
         .collect();
-    render_as!(format, |root| draw_losses(root, &points))
+    render_as!(format, draw_losses(&points))
 }
 
 fn draw_losses<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, points: &[(f64, f64)]) -> Result<()> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing the loss plot: {e:?}");
     // At least epochs 0 and 1 on the axis, labelled with whole numbers only.
     let epochs = points.last().map_or(1.0, |p| p.0.max(1.0));
-    let x_labels = (epochs as usize + 1).min(11);
     let caption =
         if points.is_empty() { "Total loss per epoch (no epoch trained)" } else { "Total loss per epoch" };
-    let (lo, hi) =
-        points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
-    // Whole decades, at least one, so the log axis always has labelled ticks.
-    let (lo, hi) = if lo.is_finite() {
-        let (a, b) = (lo.log10().floor(), hi.log10().ceil());
-        (10f64.powf(a), 10f64.powf(if b > a { b } else { a + 1.0 }))
-    } else {
-        (1e-3, 1.0)
-    };
+    let (lo, hi) = points.iter().fold((f64::INFINITY, 0f64), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (1e-3, 1.0) };
     root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(caption, ("sans-serif", 24))
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..epochs, (lo..hi).log_scale())
-        .map_err(err)?;
+    let area = root.margin(16, 16, 16, 16).titled(caption, ("sans-serif", 24)).map_err(err)?;
+    let mut builder = ChartBuilder::on(&area);
+    builder.x_label_area_size(44).y_label_area_size(70);
+    let px = builder.build_cartesian_2d(0.0..1.0, 0.0..1.0).map_err(err)?.plotting_area().dim_in_pixel().1;
+    let (lo, hi, ticks) = log_axis(lo, hi, px as f64);
+    let mut chart =
+        builder.build_cartesian_2d(0.0..epochs, (lo..hi).log_scale().with_key_points(ticks)).map_err(err)?;
     chart
         .configure_mesh()
         .x_desc("epoch")
         .y_desc("total loss (log scale)")
-        .x_labels(x_labels)
+        .x_labels((epochs as usize + 1).min(11))
         .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .y_label_formatter(&|v| if (1e-4..1e5).contains(v) { format!("{v}") } else { format!("{v:e}") })
         .light_line_style(WHITE)
         .label_style(("sans-serif", 16))
         .draw()
         .map_err(err)?;
     chart.draw_series(LineSeries::new(points.iter().copied(), ACTUAL.stroke_width(2))).map_err(err)?;
     // A line needs two points: a lone epoch is shown as a dot.
-    if points.len() == 1 {
-        chart.draw_series(points.iter().map(|p| Circle::new(*p, 5, ACTUAL.filled()))).map_err(err)?;
-    }
+    let lone = points.iter().filter(|_| points.len() == 1);
+    chart.draw_series(lone.map(|p| Circle::new(*p, 5, ACTUAL.filled()))).map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
+}
+
+/// A log axis over `lo..=hi` (> 0), `px` pixels long: its ends and its ticks, on
+/// the 1-2-5 steps (1, 2, 5, 10, 20, …) around the data, at least one step apart.
+/// Where their labels would come closer than 24 px, only every decade is marked
+/// (or every n-th decade: 1e-10, 1e-5, 1, …).
+fn log_axis(lo: f64, hi: f64, px: f64) -> (f64, f64, Vec<f64>) {
+    let at = |k: i32| -> f64 {
+        format!("{}e{}", [1, 2, 5][k.rem_euclid(3) as usize], k.div_euclid(3)).parse().unwrap_or(f64::NAN)
+    };
+    let a = (3 * lo.log10().floor() as i32 - 1..).find(|&k| at(k + 1) > lo).unwrap_or(0);
+    let b = (a + 1..).find(|&k| at(k) >= hi).unwrap_or(a + 1);
+    if px / (at(b) / at(a)).log10() * 2f64.log10() >= 24.0 {
+        return (at(a), at(b), (a..=b).map(at).collect());
+    }
+    let (a, b) = (a.div_euclid(3), (b + 2).div_euclid(3));
+    let every = (24.0 * (b - a) as f64 / px).ceil() as i32;
+    (at(3 * a), at(3 * b), (a..=b).filter(|d| d % every == 0).map(|d| at(3 * d)).collect())
 }
 
 /// The range of finite values, padded by 5% so markers are not cut at the frame.
@@ -245,8 +246,7 @@ fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
 fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        // The embedded font is a valid TTF; should it ever fail to parse, plotters
-        // reports the missing font when drawing text, which surfaces as an error.
+        // Should the embedded font fail to parse, drawing text fails with plotters' error.
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
     });
 }
