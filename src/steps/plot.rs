@@ -1,7 +1,5 @@
-//! Step 6 of the tutorial: the scatter plot (pylab in Python, plotters here).
-//!
-//! Rendered in memory and returned as bytes, so the caller can write the file
-//! atomically. The font is embedded (DejaVu Sans), so no system fonts are needed.
+//! Step 6 of the tutorial: the scatter plot (pylab in Python, plotters here), rendered in
+//! memory for the caller to write atomically, in an embedded font (DejaVu Sans).
 
 use std::path::Path;
 use std::sync::Once;
@@ -12,17 +10,14 @@ use plotters::prelude::*;
 
 /// Pixel size of the figure.
 const SIZE: (u32, u32) = (900, 600);
-/// matplotlib's first default colour, so the picture looks like pylab's.
+/// matplotlib's first two default colours, so the picture looks like pylab's.
 const ACTUAL: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
+const PREDICTED: RGBColor = RGBColor(0xff, 0x7f, 0x0e);
+const GENERATED: RGBColor = RGBColor(0x2c, 0xa0, 0x2c);
+/// The true wave past the data, drawn faintly under the generated points.
+const TRUE_WAVE: RGBColor = RGBColor(0xb0, 0xb0, 0xb0);
 const CAPTION: &str = "Elman RNN: one-step-ahead prediction of sin(t)";
-/// The wave plot's series in the legend's order: label, colour (matplotlib's, and grey
-/// for the true wave), the marker's radius in pixels (the true wave: a 2 px line).
-const SERIES: [(&str, RGBColor, i32); 4] = [
-    ("Actual", ACTUAL, 7),
-    ("Predicted", RGBColor(0xff, 0x7f, 0x0e), 4),
-    ("sin(t) past the data", RGBColor(0xb0, 0xb0, 0xb0), 1),
-    ("Generated (closed loop)", RGBColor(0x2c, 0xa0, 0x2c), 5),
-];
+
 /// The output format, chosen by the file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -33,26 +28,27 @@ pub enum Format {
 impl Format {
     /// `.svg` → SVG, `.png` → PNG (case-insensitive); anything else is refused.
     pub fn from_path(path: &Path) -> Option<Format> {
-        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-            "png" => Some(Format::Png),
-            "svg" => Some(Format::Svg),
-            _ => None,
-        }
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        [("png", Format::Png), ("svg", Format::Svg)].into_iter().find(|f| f.0 == ext).map(|f| f.1)
     }
 }
 
-/// `draw(area, args…)` on whichever backend `format` names, into bytes.
+/// Renders with whichever backend `format` names, into bytes.
 macro_rules! render_as {
-    ($format:expr, $draw:ident($($arg:expr),*)) => {
+    ($format:expr, |$root:ident| $draw:expr) => {
         match $format {
             Format::Svg => {
                 let mut svg = String::new();
-                $draw(SVGBackend::with_string(&mut svg, SIZE).into_drawing_area(), $($arg),*)?;
+                let $root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+                $draw?;
                 Ok(svg.into_bytes())
             }
             Format::Png => {
                 let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
-                $draw(BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area(), $($arg),*)?;
+                {
+                    let $root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
+                    $draw?;
+                }
                 encode_png(&rgb, SIZE)
             }
         }
@@ -80,7 +76,7 @@ pub fn render(
         time_steps.last().zip(generated.last()).map_or(Vec::new(), |(&t0, &(t1, _))| {
             (0..=400).map(|k| t0 + (t1 - t0) * k as f64 / 400.0).map(|t| (t, t.sin())).collect()
         });
-    render_as!(format, draw_wave(&actual, &predicted, &generated, &truth))
+    render_as!(format, |root| draw_wave(root, &actual, &predicted, &generated, &truth))
 }
 
 fn draw_wave<DB: DrawingBackend>(
@@ -99,18 +95,17 @@ fn draw_wave<DB: DrawingBackend>(
     let mut builder = ChartBuilder::on(&area);
     builder.x_label_area_size(44).y_label_area_size(56);
     let (w, h) = builder.build_cartesian_2d(t0..t1, v0..v1).map_err(err)?.plotting_area().dim_in_pixel();
-    let series: Vec<_> =
-        [actual, predicted, truth, generated].into_iter().enumerate().filter(|s| !s.1.is_empty()).collect();
-    // The legend's box as plotters lays it out: 5 px from the upper right corner,
-    // 10 px of margin around the text, 30 px for the markers. The value range
-    // reaches up just as far as the points under that box need to pass 2 px below it.
+    // The legend's box as plotters lays it out (5 px from the corner, 10 px of margin, 30 px of
+    // markers); the value range reaches just high enough for the points under it to pass 2 px below.
+    let labels = ["Actual", "Predicted", "sin(t) past the data", "Generated (closed loop)"];
+    let series = [(7.0, actual), (4.0, predicted), (1.0, truth), (5.0, generated)];
     let mut text = MultiLineText::<_, &str>::new((0, 0), ("sans-serif", 16));
-    series.iter().for_each(|s| text.push_line(SERIES[s.0].0));
+    labels.iter().zip(&series).filter(|(_, s)| !s.1.is_empty()).for_each(|(l, _)| text.push_line(*l));
     let (text_w, text_h) = text.estimate_dimension().map_err(|e| anyhow!("measuring the legend: {e:?}"))?;
     let (left, f) = ((w as i32 - text_w - 55) as f64, |r: f64| (r + (text_h + 27) as f64) / h as f64);
     let v1 = series
         .iter()
-        .flat_map(|&(k, points)| points.iter().map(move |&(t, v)| (SERIES[k].2 as f64, t, v)))
+        .flat_map(|&(r, points)| points.iter().map(move |&(t, v)| (r, t, v)))
         .filter(|&(r, t, _)| (t - t0) / (t1 - t0) * w as f64 + r >= left)
         .fold(v1, |v1, (r, _, v)| v1.max((v - f(r) * v0) / (1.0 - f(r))));
     let mut chart = builder.build_cartesian_2d(t0..t1, v0..v1).map_err(err)?;
@@ -123,14 +118,29 @@ fn draw_wave<DB: DrawingBackend>(
         .label_style(("sans-serif", 16))
         .draw()
         .map_err(err)?;
-    // The true wave under the points; then each series, which brings its legend entry.
-    chart.draw_series(LineSeries::new(truth.iter().copied(), SERIES[2].1.stroke_width(2))).map_err(err)?;
-    for (k, points) in series {
-        let marks = points.iter().filter(|_| k != 2).map(|&p| marker(k, p));
-        chart.draw_series(marks).map_err(err)?.label(SERIES[k].0).legend(move |(x, y)| match k {
-            2 => PathElement::new([(x - 8, y), (x + 8, y)], SERIES[2].1.stroke_width(2)).into_dyn(),
-            _ => marker(k, (x, y)),
-        });
+    chart
+        .draw_series(actual.iter().map(|p| Circle::new(*p, 7, ACTUAL.filled())))
+        .map_err(err)?
+        .label("Actual")
+        .legend(|p| Circle::new(p, 7, ACTUAL.filled()));
+    chart
+        .draw_series(predicted.iter().map(|p| Circle::new(*p, 4, PREDICTED.filled())))
+        .map_err(err)?
+        .label("Predicted")
+        .legend(|p| Circle::new(p, 4, PREDICTED.filled()));
+    if !truth.is_empty() {
+        chart
+            .draw_series(LineSeries::new(truth.iter().copied(), TRUE_WAVE.stroke_width(2)))
+            .map_err(err)?
+            .label("sin(t) past the data")
+            .legend(|(x, y)| PathElement::new([(x - 8, y), (x + 8, y)], TRUE_WAVE.stroke_width(2)));
+    }
+    if !generated.is_empty() {
+        chart
+            .draw_series(generated.iter().map(|p| TriangleMarker::new(*p, 5, GENERATED.filled())))
+            .map_err(err)?
+            .label("Generated (closed loop)")
+            .legend(|p| TriangleMarker::new(p, 5, GENERATED.filled()));
     }
     chart
         .configure_series_labels()
@@ -144,15 +154,6 @@ fn draw_wave<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Series `k`'s marker at `at`: a triangle for the generated wave, else a dot.
-fn marker<DB: DrawingBackend, C: Clone + 'static>(k: usize, at: C) -> DynElement<'static, DB, C> {
-    let (_, color, r) = SERIES[k];
-    match k {
-        3 => TriangleMarker::new(at, r, color.filled()).into_dyn(),
-        _ => Circle::new(at, r, color.filled()).into_dyn(),
-    }
-}
-
 /// Every epoch's total loss on a logarithmic axis (`--loss-plot`). Epochs whose
 /// loss is not finite, or zero, are left out (a log axis cannot show them).
 pub fn render_losses(format: Format, losses: &[f32]) -> Result<Vec<u8>> {
@@ -163,7 +164,7 @@ pub fn render_losses(format: Format, losses: &[f32]) -> Result<Vec<u8>> {
         .filter(|(_, l)| l.is_finite() && **l > 0.0)
         .map(|(i, l)| (i as f64, *l as f64))
         .collect();
-    render_as!(format, draw_losses(&points))
+    render_as!(format, |root| draw_losses(root, &points))
 }
 
 fn draw_losses<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, points: &[(f64, f64)]) -> Result<()> {
@@ -201,10 +202,9 @@ fn draw_losses<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, points: &[(f64,
     Ok(())
 }
 
-/// A log axis over `lo..=hi` (> 0), `px` pixels long: its ends and its ticks, on
-/// the 1-2-5 steps (1, 2, 5, 10, 20, …) around the data, at least one step apart.
-/// Where their labels would come closer than 24 px, only every decade is marked
-/// (or every n-th decade: 1e-10, 1e-5, 1, …).
+/// A log axis over `lo..=hi` (> 0), `px` pixels long: its ends and ticks, on the 1-2-5
+/// steps (1, 2, 5, 10, 20, …) around the data; where labels would come closer than 24 px,
+/// every decade, or every n-th (1e-10, 1e-5, 1, …).
 fn log_axis(lo: f64, hi: f64, px: f64) -> (f64, f64, Vec<f64>) {
     let at = |k: i32| -> f64 {
         format!("{}e{}", [1, 2, 5][k.rem_euclid(3) as usize], k.div_euclid(3)).parse().unwrap_or(f64::NAN)
@@ -224,18 +224,18 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    if !lo.is_finite() {
-        return (-1.0, 1.0);
-    }
     let pad = if hi > lo { (hi - lo) * 0.05 } else { 1.0 };
-    (lo - pad, hi + pad)
+    if lo.is_finite() {
+        (lo - pad, hi + pad)
+    } else {
+        (-1.0, 1.0)
+    }
 }
 
 fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, w, h);
     encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Best);
     let mut writer = encoder.write_header()?;
     writer.write_image_data(rgb)?;
