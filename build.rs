@@ -15,6 +15,7 @@ mod libtorch;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build/libtorch.rs");
+    println!("cargo:rerun-if-changed=build/torch-version");
     for var in ["LIBTORCH", "LIBTORCH_BYPASS_VERSION_CHECK", "LIBTORCH_USE_PYTORCH"] {
         println!("cargo:rerun-if-env-changed={var}");
     }

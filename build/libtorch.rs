@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-/// The libtorch release that tch 0.26 is written against.
-pub const EXPECTED: &str = "2.13.0";
-pub const FIX: &str = "run scripts/fetch_libtorch.sh (or set LIBTORCH to a libtorch 2.13.0 directory)";
+/// The libtorch release that tch 0.26 is written against, from build/torch-version,
+/// the one file that names it (scripts/fetch_libtorch.sh, scripts/python and the
+/// tests read it too).
+pub const EXPECTED: &str = include_str!("torch-version").trim_ascii();
 
 /// The one platform sine-rnn is built and tested on (the README's "Supported
 /// platforms"): the libtorch it fetches is the Linux x86_64 glibc wheel, and the
@@ -37,25 +38,26 @@ pub struct Libtorch {
 /// Checks that `root` (the value of `LIBTORCH`) is a libtorch directory of the
 /// expected release. Each failure is one sentence that names the fix.
 pub fn check(root: Option<&Path>, bypass_version_check: bool) -> Result<Libtorch, String> {
-    let root = root.ok_or_else(|| format!("libtorch not found: LIBTORCH is not set; {FIX}"))?;
+    let fix = format!("run scripts/fetch_libtorch.sh (or set LIBTORCH to a libtorch {EXPECTED} directory)");
+    let root = root.ok_or_else(|| format!("libtorch not found: LIBTORCH is not set; {fix}"))?;
     if root.as_os_str().is_empty() {
-        return Err(format!("LIBTORCH is set but empty; unset it or {FIX}"));
+        return Err(format!("LIBTORCH is set but empty; unset it or {fix}"));
     }
     if !root.exists() {
-        return Err(format!("libtorch not found at {} (LIBTORCH); {FIX}", root.display()));
+        return Err(format!("libtorch not found at {} (LIBTORCH); {fix}", root.display()));
     }
     let root =
-        root.canonicalize().map_err(|e| format!("cannot resolve LIBTORCH={}: {e}; {FIX}", root.display()))?;
+        root.canonicalize().map_err(|e| format!("cannot resolve LIBTORCH={}: {e}; {fix}", root.display()))?;
     let lib = root.join("lib");
     if !lib.join("libtorch_cpu.so").exists() {
         return Err(format!(
-            "{} has no lib/libtorch_cpu.so, so it is not a libtorch directory; {FIX}",
+            "{} has no lib/libtorch_cpu.so, so it is not a libtorch directory; {fix}",
             root.display()
         ));
     }
     if !root.join("include/torch/csrc/api/include/torch/torch.h").exists() {
         return Err(format!(
-            "libtorch headers missing: {} has no include/torch/csrc/api/include/torch/torch.h; {FIX}",
+            "libtorch headers missing: {} has no include/torch/csrc/api/include/torch/torch.h; {fix}",
             root.display()
         ));
     }
@@ -65,14 +67,14 @@ pub fn check(root: Option<&Path>, bypass_version_check: bool) -> Result<Libtorch
             Some(v) if v.split('+').next() == Some(EXPECTED) => {}
             Some(v) => {
                 return Err(format!(
-                    "tch 0.26 needs libtorch {EXPECTED}, but {} is libtorch {v}; {FIX}, \
+                    "tch 0.26 needs libtorch {EXPECTED}, but {} is libtorch {v}; {fix}, \
                      or set LIBTORCH_BYPASS_VERSION_CHECK=1 to try it anyway",
                     root.display()
                 ))
             }
             None => {
                 return Err(format!(
-                    "cannot tell the libtorch version of {} (no version.py or build-version); {FIX}, \
+                    "cannot tell the libtorch version of {} (no version.py or build-version); {fix}, \
                      or set LIBTORCH_BYPASS_VERSION_CHECK=1",
                     root.display()
                 ))

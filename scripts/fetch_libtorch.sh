@@ -41,13 +41,18 @@
 #   PIP_TIMEOUT      seconds per network attempt (default 10)
 set -euo pipefail
 
-TORCH_VERSION=2.13.0
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The torch release, from the one file that names it for the build, the scripts and the tests.
+TORCH_VERSION=$(sed -n '1{s/[[:space:]]//g;p;}' "$root/build/torch-version" 2>/dev/null || true)
+if ! [[ "$TORCH_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+  echo "fetch_libtorch: error: $root/build/torch-version should hold the torch version, one line such as 1.2.3 (it holds '$TORCH_VERSION'); restore it from git" >&2
+  exit 1
+fi
 NUMPY_SPEC='numpy>=1.26,<3'
 MATPLOTLIB_SPEC='matplotlib>=3.8,<4'
 SAFETENSORS_SPEC='safetensors>=0.4,<1'
 FULL_SET="torch==$TORCH_VERSION $NUMPY_SPEC $MATPLOTLIB_SPEC $SAFETENSORS_SPEC"
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [ -z "${SINE_RNN_CACHE:-}${XDG_CACHE_HOME:-}${HOME:-}" ]; then
   echo "fetch_libtorch: error: HOME is not set, so there is no default cache; set SINE_RNN_CACHE to where the environment should go" >&2
   exit 1

@@ -9,8 +9,9 @@ PyTorch allows. The only changes to the algorithm's code:
   * the weight update runs under `torch.no_grad()` instead of through `.data`.
 Everything else is scaffolding shared with the Rust binary: the same flags
 (--seed --epochs --lr --seq-length --hidden-size --device --plot --no-plot --json
---generate --loss-plot; only --backend is the binary's alone), the same stdout, the
-same JSON record, the same exit codes. --trace, --trace-epochs, --save-weights and
+--generate --loss-plot --log-every; only --backend is the binary's alone), taking the
+same values (the plot's default name is this program's own, sine_wave_python.png), the
+same stdout, the same JSON record, the same exit codes. --trace, --trace-epochs, --save-weights and
 --init-weights write and read the formats sine-rnn does (docs/parity-workbench.md).
 
 Run it with the environment that scripts/fetch_libtorch.sh made:
@@ -97,6 +98,8 @@ import numpy as np
 import torch
 
 EXIT_RUNTIME, EXIT_USAGE, EXIT_DIVERGED = 1, 2, 3
+# sine-rnn's limits (src/support/cli.rs); --generate takes up to MAX_SEQ_LENGTH, --log-every
+# up to MAX_EPOCHS. tests/parity.rs walks every edge through both programs.
 MAX_HIDDEN_SIZE, MAX_SEQ_LENGTH, MAX_EPOCHS = 4096, 1_000_000, 10_000_000
 
 
@@ -157,7 +160,7 @@ def run(args, device):
             context_state = context_state.detach()
         total = total_loss.item()
         losses.append(total)
-        if i % 10 == 0:
+        if i % args.log_every == 0:
             print("Epoch: {} loss {}".format(i, total))
     sys.stdout.flush()
     train_secs = time.perf_counter() - started
@@ -523,7 +526,7 @@ def epoch_range(s):
             return default
         if not re.fullmatch(r"\+?[0-9]+", t):
             raise bad
-        if int(t) >= MAX_EPOCHS:
+        if whole(t) >= MAX_EPOCHS:
             raise argparse.ArgumentTypeError("the epochs of a run are 0 to {} at most, not '{}'".format(
                 MAX_EPOCHS - 1, s))
         return int(t)
@@ -616,40 +619,78 @@ def write_atomic(path, data, what="the record"):
     out.commit(what)
 
 
-def positive_float(s):
-    try:
-        v = float(s)
-    except ValueError:
+# The numbers sine-rnn takes (src/support/cli.rs), in Rust's grammar: a float as
+# f64::from_str reads it (no `_`, no hex, `inf`, `infinity` and `nan` in any case),
+# a whole number as i64::from_str (ASCII digits, an optional sign, no spaces). The
+# seed and the learning rate are read after Rust's str::trim, which strips exactly
+# the characters of Unicode's White_Space.
+RUST_FLOAT = re.compile(r"[+-]?(inf|infinity|nan|([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?)",
+                        re.IGNORECASE | re.ASCII)
+RUST_INT = re.compile(r"[+-]?[0-9]+")
+RUST_WHITESPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009" \
+                  "\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def whole(t):
+    """int(t) for t in RUST_INT's form, however many digits (Python's int() refuses
+    more than 4300): anything past 30 digits is only known to be beyond every limit."""
+    digits = t.lstrip("+-").lstrip("0")
+    return int(t) if len(digits) <= 30 else (-1 if t.startswith("-") else 1) * 10**31
+
+
+def learning_rate(s):
+    """--lr as sine-rnn takes it: finite and > 0, and neither 0 nor infinite once
+    rounded to float32, the type libtorch multiplies the gradients by it in."""
+    t = s.strip(RUST_WHITESPACE)
+    if not RUST_FLOAT.fullmatch(t):
         raise argparse.ArgumentTypeError("expected a number such as 0.1")
+    v = float(t)
     if not (math.isfinite(v) and v > 0):
         raise argparse.ArgumentTypeError("the learning rate must be a finite number > 0, such as 0.1")
+    try:  # rounds to the nearest float32; OverflowError where that is infinite
+        single = struct.unpack("<f", struct.pack("<f", v))[0]
+    except OverflowError:
+        single = math.inf
+    if single == 0 or math.isinf(single):
+        raise argparse.ArgumentTypeError(
+            "the learning rate {} is {} in float32, which libtorch computes in; the {} it takes is {}".format(
+                t, *(("0", "smallest", "1e-45") if single == 0 else ("infinite", "largest", "3.4028235e38"))))
     return v
 
 
-def bounded_int(what, lo, hi):
+def seed(s):
+    """--seed as sine-rnn takes it: a whole number from 0 to 2^64-1."""
+    t = s.strip(RUST_WHITESPACE)
+    if not re.fullmatch(r"\+?[0-9]+", t) or whole(t) >= 2**64:
+        raise argparse.ArgumentTypeError("the seed must be a whole number from 0 to {}".format(2**64 - 1))
+    return int(t)
+
+
+def count(lo, hi):
+    """A whole number in lo..=hi, as sine-rnn's count() takes it."""
     def parse(s):
-        if not re.fullmatch(r"\s*[+-]?[0-9]+\s*", s):  # ASCII digits, as sine-rnn reads numbers
-            raise argparse.ArgumentTypeError("{} must be a whole number".format(what))
-        v = int(s)
-        if not lo <= v <= hi:
-            raise argparse.ArgumentTypeError("{} must be from {} to {}".format(what, lo, hi))
-        return v
+        if not RUST_INT.fullmatch(s):
+            raise argparse.ArgumentTypeError("'{}' is not a whole number".format(s))
+        if not lo <= whole(s) <= hi:
+            raise argparse.ArgumentTypeError("{} is not in {}..={}".format(s, lo, hi))
+        return int(s)
     return parse
 
 
 def main():
     p = argparse.ArgumentParser(description="The PyTorch sine-wave Elman RNN tutorial (reference for sine-rnn).",
                                 allow_abbrev=False)  # as sine-rnn: --cpu-kernels is read before argparse runs
-    p.add_argument("--seed", type=bounded_int("the seed", 0, 2**64 - 1), default=0)
-    p.add_argument("--epochs", type=bounded_int("the number of epochs", 0, MAX_EPOCHS), default=300)
-    p.add_argument("--lr", type=positive_float, default=0.1)
-    p.add_argument("--seq-length", type=bounded_int("the sequence length", 1, MAX_SEQ_LENGTH), default=20)
-    p.add_argument("--hidden-size", type=bounded_int("the hidden size", 1, MAX_HIDDEN_SIZE), default=6)
+    p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("--epochs", type=count(0, MAX_EPOCHS), default=300)
+    p.add_argument("--lr", type=learning_rate, default=0.1)
+    p.add_argument("--seq-length", type=count(1, MAX_SEQ_LENGTH), default=20)
+    p.add_argument("--hidden-size", type=count(1, MAX_HIDDEN_SIZE), default=6)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    p.add_argument("--plot", default="sine_wave.png")
+    p.add_argument("--plot", default="sine_wave_python.png")  # sine-rnn's is sine_wave.png: two runs, two files
     p.add_argument("--no-plot", action="store_true")
     p.add_argument("--json")
-    p.add_argument("--generate", type=bounded_int("--generate", 0, MAX_SEQ_LENGTH), default=0)
+    p.add_argument("--generate", type=count(0, MAX_SEQ_LENGTH), default=0)
+    p.add_argument("--log-every", type=count(1, MAX_EPOCHS), default=10)
     p.add_argument("--loss-plot")
     p.add_argument("--init-weights")
     p.add_argument("--save-weights")

@@ -8,6 +8,8 @@ mod libtorch;
 use std::fs;
 use std::path::Path;
 
+use libtorch::EXPECTED;
+
 fn fake(dir: &Path, lib: bool, headers: bool, version: Option<&str>) {
     if lib {
         fs::create_dir_all(dir.join("lib")).unwrap();
@@ -41,17 +43,26 @@ fn an_empty_folder_is_not_libtorch() {
 #[test]
 fn missing_headers_are_reported_before_the_compiler_sees_them() {
     let dir = tempfile::tempdir().unwrap();
-    fake(dir.path(), true, false, Some("2.13.0+cu130"));
+    fake(dir.path(), true, false, Some(&format!("{EXPECTED}+cu130")));
     let e = libtorch::check(Some(dir.path()), false).unwrap_err();
     assert!(e.contains("headers missing") && e.contains("torch.h"), "{e}");
 }
 
 #[test]
+fn the_version_needed_is_the_one_line_of_build_torch_version() {
+    let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("build/torch-version")).unwrap();
+    assert_eq!(text.lines().collect::<Vec<_>>(), [EXPECTED]);
+    let parts: Vec<&str> = EXPECTED.split('.').collect();
+    assert!(parts.len() == 3 && parts.iter().all(|p| p.parse::<u32>().is_ok()), "{EXPECTED:?}");
+}
+
+#[test]
 fn a_wrong_version_says_which_it_found_unless_bypassed() {
     let dir = tempfile::tempdir().unwrap();
+    assert_ne!(EXPECTED, "2.11.0");
     fake(dir.path(), true, true, Some("2.11.0+cu130"));
     let e = libtorch::check(Some(dir.path()), false).unwrap_err();
-    assert!(e.contains("needs libtorch 2.13.0") && e.contains("2.11.0+cu130"), "{e}");
+    assert!(e.contains(&format!("needs libtorch {EXPECTED},")) && e.contains("2.11.0+cu130"), "{e}");
     assert!(e.contains("LIBTORCH_BYPASS_VERSION_CHECK"), "{e}");
     let ok = libtorch::check(Some(dir.path()), true).expect("bypass accepts it");
     assert_eq!(ok.version.as_deref(), Some("2.11.0+cu130"));
@@ -60,13 +71,14 @@ fn a_wrong_version_says_which_it_found_unless_bypassed() {
 #[test]
 fn the_wheel_and_the_official_archive_are_both_recognised() {
     let wheel = tempfile::tempdir().unwrap();
-    fake(wheel.path(), true, true, Some("2.13.0+cu130"));
+    fake(wheel.path(), true, true, Some(&format!("{EXPECTED}+cu130")));
     let found = libtorch::check(Some(wheel.path()), false).expect("a good wheel layout");
     assert!(found.lib.is_absolute() && found.lib.ends_with("lib"));
     let archive = tempfile::tempdir().unwrap();
     fake(archive.path(), true, true, None);
-    fs::write(archive.path().join("build-version"), "2.13.0+cpu\n").unwrap();
-    assert_eq!(libtorch::check(Some(archive.path()), false).unwrap().version.as_deref(), Some("2.13.0+cpu"));
+    fs::write(archive.path().join("build-version"), format!("{EXPECTED}+cpu\n")).unwrap();
+    let found = libtorch::check(Some(archive.path()), false).unwrap();
+    assert_eq!(found.version, Some(format!("{EXPECTED}+cpu")));
     let unknown = tempfile::tempdir().unwrap();
     fake(unknown.path(), true, true, None);
     assert!(libtorch::check(Some(unknown.path()), false)

@@ -324,3 +324,121 @@ fn reference_py_names_the_kernels_as_the_binary_does() {
         assert_eq!(stdout(&rs), stdout(&py), "{env:?} {flags:?}");
     }
 }
+
+#[test]
+fn log_every_prints_the_same_epochs_on_both_sides() {
+    let flags = ["--seed", "2", "--epochs", "30", "--log-every", "7"];
+    let python = reference_stdout(&flags, &[]);
+    let dir = scratch();
+    let rust = sine_rnn(&[&flags[..], &["--device", "cpu", "--no-plot"]].concat(), dir.path());
+    assert!(rust.status.success(), "{}", stderr(&rust));
+    assert_eq!(python, stdout(&rust));
+    let epochs: Vec<&str> = python.lines().filter_map(|l| l.split_whitespace().nth(1)).collect();
+    assert_eq!(epochs, ["0", "7", "14", "21", "28"], "{python}");
+}
+
+/// What both programs must do with one flag's value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Verdict {
+    /// Taken, and the run is cheap enough to make: the same exit code and stdout.
+    Runs,
+    /// Taken, but a run would take hours: an output in a missing directory stops
+    /// both right after the flags are read, with an error that names `--json` only.
+    Parses,
+    /// Refused: exit 2, with an error that names the flag.
+    Refused,
+}
+
+#[test]
+fn both_programs_take_the_same_values_up_to_each_limit_and_refuse_the_next() {
+    use Verdict::{Parses, Refused, Runs};
+    let cases = [
+        // Each limit, the value past it, and the one below the least.
+        ("--epochs", "0", Runs),
+        ("--epochs", "10000000", Parses),
+        ("--epochs", "10000001", Refused),
+        ("--epochs", "-1", Refused),
+        ("--seq-length", "1", Runs),
+        ("--seq-length", "1000000", Parses),
+        ("--seq-length", "1000001", Refused),
+        ("--seq-length", "0", Refused),
+        ("--hidden-size", "1", Runs),
+        ("--hidden-size", "4096", Runs),
+        ("--hidden-size", "4097", Refused),
+        ("--hidden-size", "0", Refused),
+        ("--generate", "0", Runs),
+        ("--generate", "1000000", Parses),
+        ("--generate", "1000001", Refused),
+        ("--generate", "-1", Refused),
+        ("--log-every", "1", Runs),
+        ("--log-every", "10000000", Runs),
+        ("--log-every", "10000001", Refused),
+        ("--log-every", "0", Refused),
+        ("--seed", "18446744073709551615", Runs),
+        ("--seed", "18446744073709551616", Refused),
+        ("--seed", "-0", Refused),
+        // The learning rate as float32 sees it: the least one (7e-46 rounds to 0),
+        // the largest (3.4028236e38 rounds to infinity), and past both.
+        ("--lr", "1e-45", Runs),
+        ("--lr", "7e-46", Refused),
+        ("--lr", "1e-46", Refused),
+        ("--lr", "3.4028235e38", Runs),
+        ("--lr", "3.4028236e38", Refused),
+        ("--lr", "1e39", Refused),
+        // Numbers as Rust reads them: whole numbers unspaced, the seed and the
+        // learning rate trimmed, no `_` in a float.
+        ("--epochs", " 3", Refused),
+        ("--seed", " 7", Runs),
+        ("--lr", "1_0", Refused),
+    ];
+    let run = |(flag, value, verdict): (&str, &str, Verdict)| {
+        let dir = scratch();
+        let missing = path_str(&dir.path().join("missing/r.json"));
+        let mut args = vec![flag, value, "--device", "cpu", "--no-plot"];
+        for (base, v) in [("--epochs", "1"), ("--seq-length", "3")] {
+            if base != flag {
+                args.extend([base, v]);
+            }
+        }
+        if verdict == Parses {
+            args.extend(["--json", &missing]);
+        }
+        let rs = common::golden::bare(common::BIN).args(&args).current_dir(dir.path()).output().unwrap();
+        let py = common::golden::bare(root().join("scripts/python"))
+            .arg(root().join("scripts/reference.py"))
+            .args(&args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let case = format!("{flag} '{value}'");
+        assert_eq!(rs.status.code(), py.status.code(), "{case}: {}{}", stderr(&rs), stderr(&py));
+        let (rs_says, py_says) = (stderr(&rs), stderr(&py));
+        match verdict {
+            Runs => {
+                assert!(matches!(rs.status.code(), Some(0 | 3)), "{case}: {rs_says}");
+                assert_eq!(stdout(&rs), stdout(&py), "{case}");
+            }
+            Parses => {
+                assert_eq!(rs.status.code(), Some(2), "{case}");
+                for said in [&rs_says, &py_says] {
+                    assert!(said.contains("--json: the directory") && !said.contains(flag), "{case}: {said}");
+                }
+            }
+            Refused => {
+                assert_eq!(rs.status.code(), Some(2), "{case}");
+                let last = |s: &str| s.lines().last().unwrap_or_default().to_string();
+                for said in [last(&rs_says), last(&py_says)] {
+                    assert!(said.contains(" error: ") && said.contains(flag), "{case}: {said}");
+                }
+                assert!(stdout(&rs).is_empty() && stdout(&py).is_empty(), "{case}");
+            }
+        }
+    };
+    // Four at a time: each case starts a Python (slow) and the binary.
+    let cases = &cases;
+    std::thread::scope(|s| {
+        for k in 0..4 {
+            s.spawn(move || cases.iter().skip(k).step_by(4).for_each(|c| run(*c)));
+        }
+    });
+}

@@ -12,15 +12,25 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// A scratch "clone" holding only the scripts, so the `.libtorch` link they make
-/// and follow lands there.
+/// The torch release the project builds on, from the file build.rs and the scripts read.
+const TORCH: &str = include_str!("../build/torch-version").trim_ascii();
+
+/// A scratch "clone" holding only the scripts and the version file they read, so
+/// the `.libtorch` link they make and follow lands there.
 fn clone_with_script() -> tempfile::TempDir {
     let dir = common::scratch();
-    fs::create_dir(dir.path().join("scripts")).unwrap();
-    for script in ["scripts/fetch_libtorch.sh", "scripts/python"] {
-        fs::copy(common::root().join(script), dir.path().join(script)).unwrap();
+    for d in ["scripts", "build"] {
+        fs::create_dir(dir.path().join(d)).unwrap();
+    }
+    for file in ["scripts/fetch_libtorch.sh", "scripts/python", "build/torch-version"] {
+        fs::copy(common::root().join(file), dir.path().join(file)).unwrap();
     }
     dir
+}
+
+/// The environment the scripts make in `cache`.
+fn venv(cache: &Path) -> PathBuf {
+    cache.join(format!("venv-torch-{TORCH}"))
 }
 
 /// Runs the clone's scripts/python with the cache `cache`.
@@ -87,9 +97,11 @@ fn fake_wheels() -> &'static Path {
         ]);
         fs::write(
             d.join("torch.METADATA"),
-            "Metadata-Version: 2.1\nName: torch\nVersion: 2.13.0\nRequires-Dist: filelock\n\
-             Requires-Dist: cuda-toolkit[cublas,cudart,cupti,nvrtc]==13.0.3; platform_system == \"Linux\"\n\
-             Requires-Dist: nvidia-cudnn-cu13==9.20.0.48; platform_system == \"Linux\"\n",
+            format!(
+                "Metadata-Version: 2.1\nName: torch\nVersion: {TORCH}\nRequires-Dist: filelock\n\
+                 Requires-Dist: cuda-toolkit[cublas,cudart,cupti,nvrtc]==13.0.3; platform_system == \"Linux\"\n\
+                 Requires-Dist: nvidia-cudnn-cu13==9.20.0.48; platform_system == \"Linux\"\n"
+            ),
         )
         .unwrap();
         fs::write(
@@ -117,7 +129,7 @@ fn fake_wheels() -> &'static Path {
 /// libcuda.so.1 loads only when `FAKE_DRIVER=1`: a machine with or without an
 /// NVIDIA driver, wherever the test runs.
 fn fake_venv(cache: &Path) {
-    let bin = cache.join("venv-torch-2.13.0/bin");
+    let bin = venv(cache).join("bin");
     fs::create_dir_all(&bin).unwrap();
     let script = r#"#!/bin/sh
 venv="$(dirname "$0")/.."
@@ -125,11 +137,11 @@ sp="$venv/lib/python3.11/site-packages"
 torch="$sp/torch"
 w="$FAKE_WHEELS"
 torch_wheel() {
-  mkdir -p "$torch/lib" "$torch/include/torch/csrc/api/include/torch" "$sp/torch-2.13.0.dist-info"
+  mkdir -p "$torch/lib" "$torch/include/torch/csrc/api/include/torch" "$sp/torch-@TORCH@.dist-info"
   cp "$w/libtorch_cpu.so" "$w/libc10.so" "$torch/lib/"
   : > "$torch/include/torch/csrc/api/include/torch/torch.h"
-  echo "__version__ = '2.13.0+cu130'" > "$torch/version.py"
-  cp "$w/torch.METADATA" "$sp/torch-2.13.0.dist-info/METADATA"
+  echo "__version__ = '@TORCH@+cu130'" > "$torch/version.py"
+  cp "$w/torch.METADATA" "$sp/torch-@TORCH@.dist-info/METADATA"
 }
 toolkit_wheel() { mkdir -p "$sp/cuda_toolkit-13.0.3.0.dist-info"; cp "$w/cuda_toolkit.METADATA" "$sp/cuda_toolkit-13.0.3.0.dist-info/METADATA"; }
 nvidia_wheel() { mkdir -p "$sp/nvidia/cu13/lib"; cp "$w/$1" "$sp/nvidia/cu13/lib/"; }
@@ -138,7 +150,7 @@ case "$*" in
 esac
 case "$1" in
   -c)
-    if [ -f "$sp/.importable" ]; then echo "2.13.0+cu130"; else echo "ModuleNotFoundError: No module named 'sympy'" >&2; exit 1; fi ;;
+    if [ -f "$sp/.importable" ]; then echo "@TORCH@+cu130"; else echo "ModuleNotFoundError: No module named 'sympy'" >&2; exit 1; fi ;;
   -m)
     if [ "$3" = "--version" ]; then echo "pip 23.2.1 (fake)"; exit 0; fi
     echo "$*" >> "$venv/pip.log"
@@ -163,19 +175,19 @@ case "$1" in
         exit 1 ;;
       interrupt)
         mkdir -p "$torch/lib"
-        echo "Downloading torch-2.13.0 ... Terminated" >&2
+        echo "Downloading torch-@TORCH@ ... Terminated" >&2
         exit 143 ;;
     esac ;;
   *) echo "fake python ran: $*" ;;
 esac
 "#;
-    fs::write(bin.join("python"), script).unwrap();
+    fs::write(bin.join("python"), script.replace("@TORCH@", TORCH)).unwrap();
     fs::set_permissions(bin.join("python"), fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 /// The pip installs the fake environment was asked for, one line each.
 fn pip_log(cache: &Path) -> Vec<String> {
-    fs::read_to_string(cache.join("venv-torch-2.13.0/pip.log"))
+    fs::read_to_string(venv(cache).join("pip.log"))
         .map(|t| t.lines().map(String::from).collect())
         .unwrap_or_default()
 }
@@ -198,14 +210,19 @@ exec python3 "$@"
 /// The runtime set as torch's (fake) metadata defines it: torch alone, then the
 /// toolkit's metadata, then exactly the wheels of the libraries libtorch_cpu.so
 /// names, at the versions the toolkit pins.
-const RUNTIME_INSTALLS: [&str; 3] = [
-    "--no-deps torch==2.13.0",
-    "--no-deps cuda-toolkit==13.0.3",
-    "--no-deps nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85",
-];
-const FULL_INSTALL: &str = "torch==2.13.0 numpy>=1.26,<3 matplotlib>=3.8,<4 safetensors>=0.4,<1";
+fn runtime_installs() -> Vec<String> {
+    vec![
+        format!("--no-deps torch=={TORCH}"),
+        "--no-deps cuda-toolkit==13.0.3".into(),
+        "--no-deps nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85".into(),
+    ]
+}
 
-fn assert_installs(cache: &Path, expected: &[&str]) {
+fn full_install() -> String {
+    format!("torch=={TORCH} numpy>=1.26,<3 matplotlib>=3.8,<4 safetensors>=0.4,<1")
+}
+
+fn assert_installs(cache: &Path, expected: &[String]) {
     let log = pip_log(cache);
     assert_eq!(log.len(), expected.len(), "{log:#?}");
     for (line, want) in log.iter().zip(expected) {
@@ -260,7 +277,7 @@ fn a_venv_without_pip_is_recreated() {
     // unreachable, fails; what matters is that the venv was rebuilt).
     let clone = clone_with_script();
     let cache = common::scratch();
-    let bin = cache.path().join("venv-torch-2.13.0/bin");
+    let bin = venv(cache.path()).join("bin");
     fs::create_dir_all(&bin).unwrap();
     fs::write(bin.join("python"), "#!/bin/sh\nexit 1\n").unwrap();
     fs::set_permissions(bin.join("python"), fs::Permissions::from_mode(0o755)).unwrap();
@@ -276,7 +293,7 @@ fn a_venv_without_pip_is_recreated() {
     );
     assert!(err(&out).contains("creating the Python environment"), "{}", err(&out));
     assert!(err(&out).contains("PyPI is unreachable"), "{}", err(&out));
-    let python = cache.path().join("venv-torch-2.13.0/bin/python");
+    let python = venv(cache.path()).join("bin/python");
     let ok = Command::new(&python).args(["-m", "pip", "--version"]).output().unwrap();
     assert!(ok.status.success(), "the recreated venv has pip");
 }
@@ -346,11 +363,11 @@ fn runtime_set() -> (tempfile::TempDir, tempfile::TempDir, Output) {
 fn the_cpu_runtime_set_is_torch_alone_and_the_libraries_libtorch_names() {
     let (clone, cache, out) = runtime_set();
     let c = common::path_str(cache.path());
-    assert_installs(cache.path(), &RUNTIME_INSTALLS);
+    assert_installs(cache.path(), &runtime_installs());
     assert!(err(&out).contains("CPU runtime set"), "{}", err(&out));
     assert!(err(&out).contains("libcudart.so.13") && err(&out).contains("libcupti.so.13"), "{}", err(&out));
     assert!(err(&out).contains("scripts/fetch_libtorch.sh --python"), "{}", err(&out));
-    let venv = cache.path().join("venv-torch-2.13.0");
+    let venv = venv(cache.path());
     assert!(venv.join(".sine-rnn-runtime").exists());
     assert!(!venv.join(".sine-rnn-complete").exists() && !venv.join(".sine-rnn-python").exists());
     let link = fs::read_link(clone.path().join(".libtorch")).expect(".libtorch linked");
@@ -364,21 +381,21 @@ fn the_cpu_runtime_set_is_torch_alone_and_the_libraries_libtorch_names() {
     let (out, took) = fetch(clone.path(), &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "enospc")]);
     assert!(out.status.success() && err(&out).contains("is in place"), "{}", err(&out));
     assert!(took < Duration::from_secs(5), "took {took:?}");
-    assert_eq!(pip_log(cache.path()).len(), RUNTIME_INSTALLS.len());
+    assert_eq!(pip_log(cache.path()).len(), runtime_installs().len());
 
     // Once a driver is present, the plain command completes the full set, for CUDA.
     let (out, _) = fetch(clone.path(), &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "ok"), ("FAKE_DRIVER", "1")]);
     assert!(out.status.success() && err(&out).contains("an NVIDIA driver is present"), "{}", err(&out));
-    let mut expected = RUNTIME_INSTALLS.to_vec();
-    expected.push(FULL_INSTALL);
+    let mut expected = runtime_installs();
+    expected.push(full_install());
     assert_installs(cache.path(), &expected);
 }
 
 #[test]
 fn the_plain_command_takes_the_runtime_set_without_a_driver_and_the_full_set_with_one() {
     for (driver, expected, said) in [
-        ("0", &RUNTIME_INSTALLS[..], "no NVIDIA driver"),
-        ("1", &[FULL_INSTALL][..], "an NVIDIA driver is present"),
+        ("0", runtime_installs(), "no NVIDIA driver"),
+        ("1", vec![full_install()], "an NVIDIA driver is present"),
     ] {
         let clone = clone_with_script();
         let cache = common::scratch();
@@ -393,7 +410,7 @@ fn the_plain_command_takes_the_runtime_set_without_a_driver_and_the_full_set_wit
         );
         assert!(out.status.success(), "{}", err(&out));
         assert!(err(&out).contains(said), "{}", err(&out));
-        assert_installs(cache.path(), expected);
+        assert_installs(cache.path(), &expected);
     }
 }
 
@@ -431,11 +448,11 @@ fn python_over_the_runtime_set_installs_the_rest_into_the_same_environment() {
     let (out, _) = fetch_with(clone.path(), &["--python"], &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "ok")]);
     assert!(out.status.success(), "{}", err(&out));
     assert!(!err(&out).contains("creating the Python environment"), "{}", err(&out));
-    let mut expected = RUNTIME_INSTALLS.to_vec();
-    expected.push(FULL_INSTALL);
+    let mut expected = runtime_installs();
+    expected.push(full_install());
     assert_installs(cache.path(), &expected);
-    let venv = cache.path().join("venv-torch-2.13.0");
-    assert_eq!(fs::read_to_string(venv.join(".sine-rnn-python")).unwrap().trim(), FULL_INSTALL);
+    let venv = venv(cache.path());
+    assert_eq!(fs::read_to_string(venv.join(".sine-rnn-python")).unwrap().trim(), full_install());
 
     let py = scripts_python(clone.path(), cache.path());
     assert!(py.status.success(), "{}", err(&py));
@@ -462,10 +479,10 @@ fn an_environment_completed_by_the_earlier_script_is_kept_and_completed_in_place
     let cache = common::scratch();
     fake_venv(cache.path());
     let c = common::path_str(cache.path());
-    let venv = cache.path().join("venv-torch-2.13.0");
+    let venv = venv(cache.path());
     let py = venv.join("bin/python");
     let made = Command::new(&py)
-        .args(["-m", "pip", "install", "torch==2.13.0", "numpy", "matplotlib"])
+        .args(["-m", "pip", "install", &format!("torch=={TORCH}"), "numpy", "matplotlib"])
         .env("FAKE_PIP", "ok")
         .env("FAKE_WHEELS", fake_wheels())
         .output()
@@ -485,7 +502,7 @@ fn an_environment_completed_by_the_earlier_script_is_kept_and_completed_in_place
     let (out, _) = fetch_with(clone.path(), &["--python"], &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "ok")]);
     assert!(out.status.success(), "{}", err(&out));
     assert!(!err(&out).contains("creating the Python environment"), "{}", err(&out));
-    assert_installs(cache.path(), &[FULL_INSTALL]);
+    assert_installs(cache.path(), &[full_install()]);
 }
 
 /// A fake installed PyTorch: a `torch` package of version `version` (with the
@@ -509,15 +526,15 @@ fn fake_site(version: &str, also: &[&str]) -> tempfile::TempDir {
 }
 
 #[test]
-fn an_installed_torch_2_13_0_is_linked_and_nothing_is_downloaded() {
+fn an_installed_torch_of_the_version_needed_is_linked_and_nothing_is_downloaded() {
     for (version, args, also) in [
-        ("2.13.0+cpu", &[][..], &[][..]),
-        ("2.13.0", &[][..], &[][..]),
-        ("2.13.0+cu130", &["--python"][..], &["numpy", "matplotlib", "safetensors"][..]),
+        (format!("{TORCH}+cpu"), &[][..], &[][..]),
+        (TORCH.to_string(), &[][..], &[][..]),
+        (format!("{TORCH}+cu130"), &["--python"][..], &["numpy", "matplotlib", "safetensors"][..]),
     ] {
         let clone = clone_with_script();
         let cache = common::scratch();
-        let site = fake_site(version, also);
+        let site = fake_site(&version, also);
         let links = common::scratch();
         let (out, took) = fetch_with(
             clone.path(),
@@ -556,7 +573,7 @@ fn another_torch_version_is_refused_with_the_version_needed() {
     let e = err(&out);
     assert_eq!(e.lines().count(), 1, "{e}");
     assert!(e.starts_with("fetch_libtorch: error: python3 has torch 2.5.1+cu121"), "{e}");
-    assert!(e.contains("needs torch 2.13.0 (tch 0.26 binds libtorch 2.13.0)"), "{e}");
+    assert!(e.contains(&format!("needs torch {TORCH} (tch 0.26 binds libtorch {TORCH})")), "{e}");
     assert!(!clone.path().join(".libtorch").exists());
     assert_eq!(fs::read_dir(cache.path()).unwrap().count(), 0);
 }
@@ -574,7 +591,7 @@ fn an_interpreter_without_torch_makes_the_cached_environment() {
     );
     assert!(out.status.success(), "{}", err(&out));
     assert!(err(&out).contains("has no torch: making the cached environment"), "{}", err(&out));
-    assert_installs(cache.path(), &RUNTIME_INSTALLS);
+    assert_installs(cache.path(), &runtime_installs());
     let link = fs::read_link(clone.path().join(".libtorch")).unwrap();
     assert!(link.starts_with(cache.path()), "{}", link.display());
 }
@@ -744,4 +761,20 @@ fn ctrl_c_while_the_environment_is_made_is_one_line_not_a_traceback() {
     assert!(!seen.contains("Traceback"), "{seen}");
     let left: Vec<_> = fs::read_dir(&cache).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(!left.iter().any(|n| n.to_string_lossy().starts_with(".venv-log")), "{left:?}");
+}
+
+#[test]
+fn a_clone_without_its_version_file_says_which_file_is_missing() {
+    let clone = clone_with_script();
+    fs::remove_file(clone.path().join("build/torch-version")).unwrap();
+    let cache = common::scratch();
+    let (out, _) = fetch(clone.path(), &[("SINE_RNN_CACHE", &common::path_str(cache.path()))]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = err(&out);
+    assert!(e.starts_with("fetch_libtorch: error: ") && e.contains("build/torch-version should hold"), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert_eq!(fs::read_dir(cache.path()).unwrap().count(), 0);
+    let py = scripts_python(clone.path(), cache.path());
+    assert_eq!(py.status.code(), Some(1));
+    assert!(err(&py).starts_with("scripts/python: error: ") && err(&py).contains("build/torch-version"));
 }

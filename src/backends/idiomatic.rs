@@ -4,8 +4,11 @@
 //!
 //! It is not bit-identical to PyTorch's tutorial, for two honest reasons:
 //! - `nn::Init::Randn { mean, stdev }` draws `randn` and then computes
-//!   `z * stdev + mean` in float32, where the tutorial's `normal_(mean, std)` scales
-//!   in float64 before rounding: the initial weights can differ in the last bit.
+//!   `z * stdev + mean` in float32. The tutorial's `normal_(mean, std)` also scales
+//!   in float32 (the same bits, for mean 0) on a tensor of 16 elements or more, but
+//!   draws and scales a smaller one in float64 and rounds once: w1 (16 elements or
+//!   more from `--hidden-size 4` on) starts bit-identical, while w2, `[hidden, 1]`,
+//!   can differ in its last bit or two below hidden 16 (docs/parity-workbench.md).
 //! - libtorch's SGD updates with `w.add_(grad, alpha = -lr)`, one fused
 //!   multiply-add, where the tutorial computes `lr * grad` and subtracts it: two
 //!   roundings. Each update can differ in the last bit.

@@ -1,7 +1,5 @@
-//! Step 6 of the tutorial: the scatter plot (pylab in Python, plotters here).
-//!
-//! Rendered in memory and returned as bytes, so the caller can write the file
-//! atomically. The font is embedded (DejaVu Sans), so no system fonts are needed.
+//! Step 6 of the tutorial: the scatter plot (pylab in Python, plotters here), rendered in
+//! memory for the caller to write atomically, in an embedded font (DejaVu Sans).
 
 use std::path::Path;
 use std::sync::Once;
@@ -18,11 +16,7 @@ const PREDICTED: RGBColor = RGBColor(0xff, 0x7f, 0x0e);
 const GENERATED: RGBColor = RGBColor(0x2c, 0xa0, 0x2c);
 /// The true wave past the data, drawn faintly under the generated points.
 const TRUE_WAVE: RGBColor = RGBColor(0xb0, 0xb0, 0xb0);
-/// Share of the chart's height kept free above the data for a legend of `entries`
-/// lines, so the legend never hides a point.
-fn legend_band(entries: usize) -> f64 {
-    0.08 + 0.05 * entries as f64
-}
+const CAPTION: &str = "Elman RNN: one-step-ahead prediction of sin(t)";
 
 /// The output format, chosen by the file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,11 +29,7 @@ impl Format {
     /// `.svg` → SVG, `.png` → PNG (case-insensitive); anything else is refused.
     pub fn from_path(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "png" => Some(Format::Png),
-            "svg" => Some(Format::Svg),
-            _ => None,
-        }
+        [("png", Format::Png), ("svg", Format::Svg)].into_iter().find(|f| f.0 == ext).map(|f| f.1)
     }
 }
 
@@ -49,10 +39,8 @@ macro_rules! render_as {
         match $format {
             Format::Svg => {
                 let mut svg = String::new();
-                {
-                    let $root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-                    $draw?;
-                }
+                let $root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+                $draw?;
                 Ok(svg.into_bytes())
             }
             Format::Png => {
@@ -79,19 +67,15 @@ pub fn render(
     generated: (&[f64], &[f32]),
 ) -> Result<Vec<u8>> {
     register_font();
-    let points =
-        |t: &[f64], v: &[f32]| -> Vec<(f64, f64)> { t.iter().zip(v).map(|(t, v)| (*t, *v as f64)).collect() };
+    let points = |t: &[f64], v: &[f32]| t.iter().zip(v).map(|(t, v)| (*t, *v as f64)).collect::<Vec<_>>();
     let actual = points(&time_steps[..actual.len()], actual);
     let predicted = points(&time_steps[1..], predicted);
     let generated = points(generated.0, generated.1);
     // sin(t) from the last data point to the last generated one, finely sampled.
-    let truth: Vec<(f64, f64)> = match (time_steps.last(), generated.last()) {
-        (Some(&t0), Some(&(t1, _))) => {
-            let n = 400;
-            (0..=n).map(|k| t0 + (t1 - t0) * k as f64 / n as f64).map(|t| (t, t.sin())).collect()
-        }
-        _ => Vec::new(),
-    };
+    let truth: Vec<(f64, f64)> =
+        time_steps.last().zip(generated.last()).map_or(Vec::new(), |(&t0, &(t1, _))| {
+            (0..=400).map(|k| t0 + (t1 - t0) * k as f64 / 400.0).map(|t| (t, t.sin())).collect()
+        });
     render_as!(format, |root| draw_wave(root, &actual, &predicted, &generated, &truth))
 }
 
@@ -106,16 +90,25 @@ fn draw_wave<DB: DrawingBackend>(
     let all = actual.iter().chain(predicted).chain(generated);
     let (t0, t1) = bounds(all.clone().map(|p| p.0));
     let (v0, v1) = bounds(all.chain(truth).map(|p| p.1));
-    let band = legend_band(2 + usize::from(!truth.is_empty()) + usize::from(!generated.is_empty()));
-    let v1 = v1 + (v1 - v0) * band / (1.0 - band);
     root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Elman RNN: one-step-ahead prediction of sin(t)", ("sans-serif", 24))
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(56)
-        .build_cartesian_2d(t0..t1, v0..v1)
-        .map_err(err)?;
+    let area = root.margin(16, 16, 16, 16).titled(CAPTION, ("sans-serif", 24)).map_err(err)?;
+    let mut builder = ChartBuilder::on(&area);
+    builder.x_label_area_size(44).y_label_area_size(56);
+    let (w, h) = builder.build_cartesian_2d(t0..t1, v0..v1).map_err(err)?.plotting_area().dim_in_pixel();
+    // The legend's box as plotters lays it out (5 px from the corner, 10 px of margin, 30 px of
+    // markers); the value range reaches just high enough for the points under it to pass 2 px below.
+    let labels = ["Actual", "Predicted", "sin(t) past the data", "Generated (closed loop)"];
+    let series = [(7.0, actual), (4.0, predicted), (1.0, truth), (5.0, generated)];
+    let mut text = MultiLineText::<_, &str>::new((0, 0), ("sans-serif", 16));
+    labels.iter().zip(&series).filter(|(_, s)| !s.1.is_empty()).for_each(|(l, _)| text.push_line(*l));
+    let (text_w, text_h) = text.estimate_dimension().map_err(|e| anyhow!("measuring the legend: {e:?}"))?;
+    let (left, f) = ((w as i32 - text_w - 55) as f64, |r: f64| (r + (text_h + 27) as f64) / h as f64);
+    let v1 = series
+        .iter()
+        .flat_map(|&(r, points)| points.iter().map(move |&(t, v)| (r, t, v)))
+        .filter(|&(r, t, _)| (t - t0) / (t1 - t0) * w as f64 + r >= left)
+        .fold(v1, |v1, (r, _, v)| v1.max((v - f(r) * v0) / (1.0 - f(r))));
+    let mut chart = builder.build_cartesian_2d(t0..t1, v0..v1).map_err(err)?;
     chart
         .configure_mesh()
         .x_desc("t")
@@ -178,44 +171,52 @@ fn draw_losses<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, points: &[(f64,
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing the loss plot: {e:?}");
     // At least epochs 0 and 1 on the axis, labelled with whole numbers only.
     let epochs = points.last().map_or(1.0, |p| p.0.max(1.0));
-    let x_labels = (epochs as usize + 1).min(11);
     let caption =
         if points.is_empty() { "Total loss per epoch (no epoch trained)" } else { "Total loss per epoch" };
-    let (lo, hi) =
-        points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
-    // Whole decades, at least one, so the log axis always has labelled ticks.
-    let (lo, hi) = if lo.is_finite() {
-        let (a, b) = (lo.log10().floor(), hi.log10().ceil());
-        (10f64.powf(a), 10f64.powf(if b > a { b } else { a + 1.0 }))
-    } else {
-        (1e-3, 1.0)
-    };
+    let (lo, hi) = points.iter().fold((f64::INFINITY, 0f64), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (1e-3, 1.0) };
     root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(caption, ("sans-serif", 24))
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..epochs, (lo..hi).log_scale())
-        .map_err(err)?;
+    let area = root.margin(16, 16, 16, 16).titled(caption, ("sans-serif", 24)).map_err(err)?;
+    let mut builder = ChartBuilder::on(&area);
+    builder.x_label_area_size(44).y_label_area_size(70);
+    let px = builder.build_cartesian_2d(0.0..1.0, 0.0..1.0).map_err(err)?.plotting_area().dim_in_pixel().1;
+    let (lo, hi, ticks) = log_axis(lo, hi, px as f64);
+    let mut chart =
+        builder.build_cartesian_2d(0.0..epochs, (lo..hi).log_scale().with_key_points(ticks)).map_err(err)?;
     chart
         .configure_mesh()
         .x_desc("epoch")
         .y_desc("total loss (log scale)")
-        .x_labels(x_labels)
+        .x_labels((epochs as usize + 1).min(11))
         .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .y_label_formatter(&|v| if (1e-4..1e5).contains(v) { format!("{v}") } else { format!("{v:e}") })
         .light_line_style(WHITE)
         .label_style(("sans-serif", 16))
         .draw()
         .map_err(err)?;
     chart.draw_series(LineSeries::new(points.iter().copied(), ACTUAL.stroke_width(2))).map_err(err)?;
     // A line needs two points: a lone epoch is shown as a dot.
-    if points.len() == 1 {
-        chart.draw_series(points.iter().map(|p| Circle::new(*p, 5, ACTUAL.filled()))).map_err(err)?;
-    }
+    let lone = points.iter().filter(|_| points.len() == 1);
+    chart.draw_series(lone.map(|p| Circle::new(*p, 5, ACTUAL.filled()))).map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
+}
+
+/// A log axis over `lo..=hi` (> 0), `px` pixels long: its ends and ticks, on the 1-2-5
+/// steps (1, 2, 5, 10, 20, …) around the data; where labels would come closer than 24 px,
+/// every decade, or every n-th (1e-10, 1e-5, 1, …).
+fn log_axis(lo: f64, hi: f64, px: f64) -> (f64, f64, Vec<f64>) {
+    let at = |k: i32| -> f64 {
+        format!("{}e{}", [1, 2, 5][k.rem_euclid(3) as usize], k.div_euclid(3)).parse().unwrap_or(f64::NAN)
+    };
+    let a = (3 * lo.log10().floor() as i32 - 1..).find(|&k| at(k + 1) > lo).unwrap_or(0);
+    let b = (a + 1..).find(|&k| at(k) >= hi).unwrap_or(a + 1);
+    if px / (at(b) / at(a)).log10() * 2f64.log10() >= 24.0 {
+        return (at(a), at(b), (a..=b).map(at).collect());
+    }
+    let (a, b) = (a.div_euclid(3), (b + 2).div_euclid(3));
+    let every = (24.0 * (b - a) as f64 / px).ceil() as i32;
+    (at(3 * a), at(3 * b), (a..=b).filter(|d| d % every == 0).map(|d| at(3 * d)).collect())
 }
 
 /// The range of finite values, padded by 5% so markers are not cut at the frame.
@@ -223,18 +224,18 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    if !lo.is_finite() {
-        return (-1.0, 1.0);
-    }
     let pad = if hi > lo { (hi - lo) * 0.05 } else { 1.0 };
-    (lo - pad, hi + pad)
+    if lo.is_finite() {
+        (lo - pad, hi + pad)
+    } else {
+        (-1.0, 1.0)
+    }
 }
 
 fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, w, h);
     encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Best);
     let mut writer = encoder.write_header()?;
     writer.write_image_data(rgb)?;
@@ -245,8 +246,7 @@ fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
 fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        // The embedded font is a valid TTF; should it ever fail to parse, plotters
-        // reports the missing font when drawing text, which surfaces as an error.
+        // Should the embedded font fail to parse, drawing text fails with plotters' error.
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
     });
 }
