@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 
-# The same CPU kernels on every x86-64 machine with AVX2 (src/support/kernels.rs):
+# The same CPU kernels on every x86-64 machine with AVX2 (src/workbench/kernels.rs):
 # libtorch reads these when it first needs them, so they are set before torch is
 # imported. A value already in the environment wins; --cpu-kernels machine leaves
 # both to libtorch, as a plain `python` run does.
@@ -64,7 +64,7 @@ def pin_cpu_kernels(argv):
 
 def describe_kernels(choice, from_user):
     """The header's words for the kernels and the notes after it, as sine-rnn
-    prints them (src/support/kernels.rs)."""
+    prints them (src/workbench/kernels.rs)."""
     values = [(name, os.environ.get(name)) for name, _ in PORTABLE_KERNELS]
     settings = ", ".join("{} unset".format(n) if v is None else
                          "{}={}{}".format(n, v, " from the environment" if n in from_user else "")
@@ -269,7 +269,7 @@ TRACE_NAMES = {
 
 class Trace:
     """--trace: every traced step's tensors as float32 bit patterns, one JSON object
-    per line, in the format sine-rnn writes (src/support/trace.rs), streamed to a
+    per line, in the format sine-rnn writes (src/workbench/trace.rs), streamed to a
     temporary file that replaces the target at the end."""
 
     def __init__(self, path, args, device):
@@ -423,7 +423,7 @@ MAX_HEADER, MAX_DATA = 100_000_000, 256 << 20
 def read_weights(path, hidden):
     """--init-weights: w1 [hidden+1, hidden] and w2 [hidden, 1], float32 and finite,
     from a safetensors file; any problem is one sentence (the caller exits 2), the
-    one sine-rnn says (src/support/weights.rs). The header is read and checked
+    one sine-rnn says (src/workbench/weights.rs). The header is read and checked
     first, so a file whose sizes cannot be right is read no further."""
     if path == "":
         raise ValueError("the path is empty")

@@ -23,9 +23,9 @@ fn idiomatic_and_port_logs_stay_close() {
         let (init1, init2) = (to_vec(&w.w1), to_vec(&w.w2));
         let port = train(&cfg, &data, &mut w, |_, _| {});
 
-        // The backend's own draw: the same random numbers, scaled in float32 rather
-        // than float64, so equal to float32 rounding (not always to the bit), and
-        // of the configuration's shapes.
+        // The backend's own draw: the same random numbers, scaled in float32 (as
+        // `normal_` does from 16 elements on, not below), so equal to float32
+        // rounding (not always to the bit), and of the configuration's shapes.
         let (vs, iw) = idiomatic::init(&cfg, Device::Cpu);
         let h = cfg.hidden_size as i64;
         assert_eq!((iw.w1.size(), iw.w2.size()), (vec![h + 1, h], vec![h, 1]));
