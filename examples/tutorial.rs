@@ -140,19 +140,29 @@ fn main() -> Result<()> {
 
 /// The plot is written after training, so a path it cannot be written to is
 /// refused before: a FIFO or a device would block or swallow the write, a missing
-/// directory or a symbolic link to nothing would fail it.
+/// or read-only directory would fail it. (Links are followed to a regular file
+/// only; `sine-rnn` takes more.)
 fn check_plot_path(path: &Path) -> Result<()> {
     let name = path.display();
+    let text = path.to_string_lossy();
+    ensure!(
+        !text.ends_with('/') && !text.ends_with("/."),
+        "--plot {name}: names a directory; give a file name"
+    );
     ensure!(
         path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg")),
         "--plot {name}: the plot is written as SVG, so its name must end in .svg"
     );
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     ensure!(dir.is_dir(), "--plot {name}: cannot find the directory {}", dir.display());
-    // Not there, or a regular file (through a symbolic link, if any, to one).
+    ensure!(
+        !dir.metadata().is_ok_and(|m| m.permissions().readonly()),
+        "--plot {name}: the directory {} is read-only",
+        dir.display()
+    );
     ensure!(
         path.is_file() || path.symlink_metadata().is_err(),
-        "--plot {name}: exists and is not a regular file"
+        "--plot {name}: exists and is not a regular file (nor a link to one)"
     );
     Ok(())
 }

@@ -216,7 +216,7 @@ def run(args, device):
             "w2": f32_array(w2.detach().cpu().numpy()),
             "generated": f32_array(np.array(generated, dtype=np.float32)),
         }
-        write_atomic(args.json, json.dumps(record, indent=2).encode())
+        write_atomic(args.json, (json.dumps(record, indent=2) + "\n").encode())
 
     bad = [i for i, l in enumerate(losses) if not math.isfinite(l)]
     if bad or not all(math.isfinite(float(p)) for p in predictions):
@@ -314,7 +314,7 @@ def check_outputs(args):
     for flag, path in plots:
         if os.path.splitext(path)[1].lower() not in (".png", ".svg"):
             return "{}: the plot path must end in .png or .svg".format(flag)
-    if args.save_weights == "-":
+    if args.save_weights is not None and same_file(args.save_weights, "-"):
         return ("--save-weights: safetensors is binary, so it does not go to stdout; give a file name "
                 "(for a file named -, write ./-)")
     outputs = plots + [(f, p) for f, p in (("--json", args.json), ("--save-weights", args.save_weights),
@@ -328,7 +328,7 @@ def check_outputs(args):
         if same:
             return "{} and {} name the same file ({}); give each output its own".format(same, flag, path)
         seen.append((flag, path))
-    if args.init_weights is not None:
+    if args.init_weights is not None and os.path.exists(args.init_weights):
         for flag, path in outputs:
             if flag != "--save-weights" and same_file(args.init_weights, path):
                 return "{}: {} is the --init-weights file, which this run reads; give the output another " \
@@ -348,8 +348,8 @@ def check_output_path(path):
         return "the path is empty"
     if path == "-":
         return None
-    if path.endswith("/"):
-        return "{} ends in '/', so it names a directory; give a file name".format(path)
+    if path.endswith(("/", "/.", "/..")) or path in (".", ".."):
+        return "{} ends in '/' or '/.', so it names a directory; give a file name".format(path)
     if os.path.exists(path):
         st = os.stat(path)
         if stat.S_ISDIR(st.st_mode):
@@ -357,6 +357,8 @@ def check_output_path(path):
         if not stat.S_ISREG(st.st_mode):
             if stat.S_ISBLK(st.st_mode):
                 return "{} is a block device (a disk); refusing to write over it".format(path)
+            if stat.S_ISSOCK(st.st_mode):
+                return "{} is a socket, which takes no file".format(path)
             if not os.access(path, os.W_OK):
                 return "{} cannot be written to (Permission denied (os error 13))".format(path)
             return None
@@ -372,9 +374,6 @@ def check_output_path(path):
         return "the directory {} does not exist".format(d)
     except OSError as e:
         return "{} is not a usable directory ({} (os error {}))".format(d, e.strerror, e.errno)
-    name, most = len(os.fsencode(os.path.basename(real))), os.pathconf(d, "PC_NAME_MAX")
-    if name > most:
-        return "the file name is {} bytes long, longer than the {} its file system takes".format(name, most)
     if os.path.isfile(real) and not os.stat(real).st_mode & 0o222:
         return "{} is read-only; make it writable (chmod u+w) or choose another name".format(real)
     try:

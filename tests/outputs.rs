@@ -147,7 +147,8 @@ fn paths_that_cannot_be_written_are_refused_up_front_in_one_line() {
     std::fs::write(d.join("locked.json"), b"keep").unwrap();
     std::fs::set_permissions(d.join("locked.json"), std::fs::Permissions::from_mode(0o444)).unwrap();
     let cases = [
-        (d.join("sub/"), "ends in '/', so it names a directory"),
+        (d.join("sub/"), "ends in '/' or '/.', so it names a directory"),
+        (d.join("afile/."), "ends in '/' or '/.', so it names a directory"),
         (d.join("afile/x.json"), "afile is not a directory"),
         (d.join("afile/deeper/x.json"), "is not a usable directory"),
         (d.join("locked.json"), "is read-only; make it writable (chmod u+w) or choose another name"),
@@ -299,4 +300,37 @@ fn binary_weights_do_not_go_to_stdout() {
         "sine-rnn: error: --save-weights: safetensors is binary, so it does not go to stdout; give a file name \
          (for a file named -, write ./-) (see sine-rnn --help)\n"
     );
+}
+
+#[test]
+fn paths_that_would_fail_at_the_end_are_refused_before_training() {
+    let dir = scratch();
+    let d = dir.path();
+    // A socket takes no file; a value like a negative number is a flag to clap.
+    let _socket = std::os::unix::net::UnixListener::bind(d.join("sock.json")).unwrap();
+    for (args, said) in [
+        (&["--json", "sock.json"][..], "sine-rnn: error: --json: sock.json is a socket, which takes no file"),
+        (&["--json", "-5"][..], "sine-rnn: error: unexpected argument '-5' found"),
+        (&["--save-weights", "/dev/stdout"][..], "sine-rnn: error: --save-weights: safetensors is binary"),
+        // A missing --init-weights file is missing, whatever else names it.
+        (
+            &["--init-weights", "w.st", "--json", "w.st"][..],
+            "sine-rnn: error: --init-weights: w.st does not exist",
+        ),
+    ] {
+        let out = common::sine_rnn(args, d);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).starts_with(said), "{args:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{args:?}: nothing trained");
+    }
+}
+
+#[test]
+fn a_record_on_stdout_whose_reader_goes_away_is_no_error() {
+    // 3,000 epochs: a record larger than a pipe holds, so its write meets the closed end.
+    let dir = scratch();
+    let script = format!("set -o pipefail; '{BIN}' --epochs 3000 --no-plot --json - 2>/dev/null | head -1");
+    let out = Command::new("bash").args(["-c", &script]).current_dir(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Epoch: 0 loss 2.853710651397705\n");
 }

@@ -232,9 +232,14 @@ fn a_plot_path_that_cannot_be_written_is_refused_before_training() {
         ("sine_wave.png", "--plot sine_wave.png: the plot is written as SVG, so its name must end in .svg"),
         ("no/such/dir/t.svg", "--plot no/such/dir/t.svg: cannot find the directory no/such/dir"),
         // A FIFO with no reader would block the write forever; a directory is no file.
-        ("pipe.svg", "--plot pipe.svg: exists and is not a regular file"),
-        ("folder.svg", "--plot folder.svg: exists and is not a regular file"),
-        ("dangling.svg", "--plot dangling.svg: exists and is not a regular file"),
+        ("pipe.svg", "--plot pipe.svg: exists and is not a regular file (nor a link to one)"),
+        ("folder.svg", "--plot folder.svg: exists and is not a regular file (nor a link to one)"),
+        ("dangling.svg", "--plot dangling.svg: exists and is not a regular file (nor a link to one)"),
+        // Names that end in a directory, whatever they say before it.
+        ("t.svg/", "--plot t.svg/: names a directory; give a file name"),
+        ("t.svg/.", "--plot t.svg/.: names a directory; give a file name"),
+        // A directory nobody may write to (/proc takes no files, even from root).
+        ("/proc/t.svg", "--plot /proc/t.svg: the directory /proc is read-only"),
     ] {
         // One line, and nothing else.
         assert_eq!(refused(&["--plot", plot], dir.path(), 1), format!("Error: {why}\n"));

@@ -27,23 +27,23 @@ pub const MAX_SEQ_LENGTH: usize = 1_000_000;
 /// else goes to stderr.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "sine-rnn", version)]
-// Negative numbers are values (`--epochs -1` is told the range), not flags.
-#[command(allow_negative_numbers = true)]
 pub struct Args {
+    // Numbers take `allow_negative_numbers`, so `--epochs -1` is told the range;
+    // paths do not, so a name that starts with `-` is written `./-x`.
     /// Seed for libtorch's generator, as torch.manual_seed(seed)
-    #[arg(long, default_value_t = 0, value_parser = parse_seed)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0, value_parser = parse_seed)]
     pub seed: u64,
     /// Passes over the sequence (0 trains nothing and only predicts; at most 10,000,000)
-    #[arg(long, default_value_t = 300, value_parser = count(0, MAX_EPOCHS))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 300, value_parser = count(0, MAX_EPOCHS))]
     pub epochs: usize,
     /// Learning rate of the plain gradient-descent update (finite, > 0)
-    #[arg(long, default_value_t = 0.1, value_parser = parse_lr)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.1, value_parser = parse_lr)]
     pub lr: f64,
     /// Training points; the wave is sampled at seq-length + 1 times in [2, 10]
-    #[arg(long, default_value_t = 20, value_parser = count(1, MAX_SEQ_LENGTH))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 20, value_parser = count(1, MAX_SEQ_LENGTH))]
     pub seq_length: usize,
     /// Hidden (context) units; the input size is hidden-size + 1
-    #[arg(long, default_value_t = 6, value_parser = count(1, MAX_HIDDEN_SIZE))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 6, value_parser = count(1, MAX_HIDDEN_SIZE))]
     pub hidden_size: usize,
     /// How to train the network
     #[arg(long, value_enum, default_value_t = Backend::Tch)]
@@ -58,7 +58,7 @@ pub struct Args {
     #[arg(long)]
     pub no_plot: bool,
     /// Continue the wave this many steps past the data, feeding each prediction back in (drawn in the plot)
-    #[arg(long, value_name = "N", default_value_t = 0, value_parser = count(0, MAX_SEQ_LENGTH))]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 0, value_parser = count(0, MAX_SEQ_LENGTH))]
     pub generate: usize,
     /// Also draw every epoch's total loss, log scale (.png or .svg)
     #[arg(long, value_name = "PATH", value_parser = plot_path)]
@@ -67,7 +67,7 @@ pub struct Args {
     #[arg(long, value_name = "PATH", value_parser = any_path)]
     pub json: Option<PathBuf>,
     /// Print the tutorial's log line on stdout every N-th epoch
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = count(1, MAX_EPOCHS))]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 10, value_parser = count(1, MAX_EPOCHS))]
     pub log_every: usize,
     /// Start from these weights instead of the seeded draw (safetensors: float32 w1, w2)
     #[arg(long, value_name = "PATH", value_parser = any_path)]
@@ -79,7 +79,7 @@ pub struct Args {
     #[arg(long, value_name = "PATH", value_parser = any_path)]
     pub trace: Option<PathBuf>,
     /// Epochs --trace records: A..B (B excluded), A..=B, A.., ..B or N [default: all]
-    #[arg(long, value_name = "RANGE", requires = "trace", value_parser = epoch_range)]
+    #[arg(long, allow_negative_numbers = true, value_name = "RANGE", requires = "trace", value_parser = epoch_range)]
     pub trace_epochs: Option<Range<usize>>,
     /// Which of libtorch's CPU kernels compute
     #[arg(long, value_enum, default_value_t = CpuKernels::Portable)]
@@ -109,7 +109,7 @@ impl Args {
         if self.backend == Backend::Native && self.device == DeviceChoice::Cuda {
             return Err("--backend native runs on the CPU only; use --device cpu or auto".into());
         }
-        if self.save_weights.as_ref().is_some_and(|p| p.as_os_str() == STDOUT) {
+        if self.save_weights.as_ref().is_some_and(|p| same_file(p, STDOUT.as_ref())) {
             return Err(
                 "--save-weights: safetensors is binary, so it does not go to stdout; give a file name \
                         (for a file named -, write ./-)"
@@ -131,7 +131,7 @@ impl Args {
         check_outputs(&self.outputs())?;
         // The run reads its weights before it writes anything: an output over them
         // would destroy them. --save-weights may update them in place.
-        if let Some(input) = &self.init_weights {
+        if let Some(input) = self.init_weights.as_ref().filter(|p| p.exists()) {
             if let Some((flag, path)) = self
                 .outputs()
                 .into_iter()
@@ -206,6 +206,9 @@ fn one_line(text: &str) -> String {
         }
         line.push_str(part);
     }
+    if line.is_empty() {
+        line.push_str("invalid arguments");
+    }
     line
 }
 
@@ -218,18 +221,22 @@ fn parse_seed(s: &str) -> Result<u64, String> {
 fn parse_lr(s: &str) -> Result<f64, String> {
     let lr: f64 = s.trim().parse().map_err(|_| "expected a number such as 0.1".to_string())?;
     let (single, s) = (lr as f32, s.trim());
-    match () {
-        _ if !(lr.is_finite() && lr > 0.0) => Err("the learning rate must be a finite number > 0, such as 0.1".into()),
-        _ if single == 0.0 => Err(format!(
-            "the learning rate {s} is 0 in float32, which libtorch computes in; the smallest it takes is {:e}",
-            f32::from_bits(1)
-        )),
-        _ if single.is_infinite() => Err(format!(
-            "the learning rate {s} is infinite in float32, which libtorch computes in; the largest it takes is {:e}",
-            f32::MAX
-        )),
-        _ => Ok(lr),
+    if !(lr.is_finite() && lr > 0.0) {
+        return Err("the learning rate must be a finite number > 0, such as 0.1".into());
     }
+    if single == 0.0 {
+        let least = f32::from_bits(1);
+        return Err(format!(
+            "the learning rate {s} is 0 in float32, which libtorch computes in; the smallest it takes is {least:e}"
+        ));
+    }
+    if single.is_infinite() {
+        let most = f32::MAX;
+        return Err(format!(
+            "the learning rate {s} is infinite in float32, which libtorch computes in; the largest it takes is {most:e}"
+        ));
+    }
+    Ok(lr)
 }
 
 /// Any path, the empty one included: the checks before training name what is wrong with it.

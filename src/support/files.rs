@@ -182,8 +182,11 @@ fn write_into(path: &Path, fd: Option<i32>, bytes: &[u8]) -> std::io::Result<()>
     match fd {
         Some(1) => {
             let mut out = std::io::stdout().lock();
-            out.write_all(bytes)?;
-            out.flush()
+            match out.write_all(bytes).and_then(|()| out.flush()) {
+                // A reader that went away (`| head`) had what it wanted, as for the log.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                done => done,
+            }
         }
         Some(_) => std::io::stderr().lock().write_all(bytes),
         // No O_TRUNC, no O_CREAT: a FIFO or device takes the bytes as they are.
@@ -227,6 +230,8 @@ pub fn parent_dir(path: &Path) -> &Path {
 /// An output path is accepted when it can be written without harm: `-`, an
 /// existing FIFO or character device we may write to, or a file (through any
 /// symlinks) in an existing directory where we can create files, not read-only.
+/// A name that ends in a directory (`x/`, `x/.`) is refused: `Path` would drop
+/// the `/` or the `.` and name the file before it.
 pub fn check_output_path(path: &Path) -> Result<(), String> {
     let shown = path.display();
     let bytes = path.as_os_str().as_bytes();
@@ -236,13 +241,21 @@ pub fn check_output_path(path: &Path) -> Result<(), String> {
     if path.as_os_str() == STDOUT {
         return Ok(());
     }
-    if bytes.ends_with(b"/") {
-        return Err(format!("{shown} ends in '/', so it names a directory; give a file name"));
+    if bytes.ends_with(b"/")
+        || bytes.ends_with(b"/.")
+        || bytes.ends_with(b"/..")
+        || bytes == b"."
+        || bytes == b".."
+    {
+        return Err(format!("{shown} ends in '/' or '/.', so it names a directory; give a file name"));
     }
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => return Err(format!("{shown} is a directory; give a file name")),
         Ok(m) if m.file_type().is_block_device() => {
             return Err(format!("{shown} is a block device (a disk); refusing to write over it"))
+        }
+        Ok(m) if m.file_type().is_socket() => {
+            return Err(format!("{shown} is a socket, which takes no file"))
         }
         Ok(m) if !m.is_file() => {
             let c = CString::new(bytes).map_err(|_| "the path holds a NUL byte")?;

@@ -95,7 +95,8 @@ pub fn write_all(run: &Outcome, trace: Option<TraceWriter>) -> Result<()> {
             generated,
             interrupted_by: stopped.map(signals::name),
         };
-        staged.push(stage(path, serde_json::to_string_pretty(&record.to_json())?.as_bytes())?);
+        let text = serde_json::to_string_pretty(&record.to_json())? + "\n";
+        staged.push(stage(path, text.as_bytes())?);
     }
     if trained.healthy() && !args.no_plot {
         // Step 6: the plot, with the finite part of the continuation if there is one.

@@ -9,6 +9,7 @@
 //! the work done for them is ordinary code rather than a signal handler's; the
 //! training loop only reads an atomic once an epoch.
 
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use anyhow::{Context, Result};
@@ -55,7 +56,9 @@ pub fn install() -> Result<()> {
                     Err(earlier) => format!("{} after {}", name(sig), name(earlier)),
                     Ok(_) => name(sig).to_string(),
                 };
-                crate::note!("\nsine-rnn: {what}: stopping now, nothing more is written");
+                // On a terminal, past the progress line (or the ^C the terminal echoed).
+                let fresh_line = if std::io::stderr().is_terminal() { "\n" } else { "" };
+                crate::note!("{fresh_line}sine-rnn: {what}: stopping now, nothing more is written");
                 process::exit_at_once(exit_code(sig))
             }
         })

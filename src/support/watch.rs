@@ -4,7 +4,7 @@
 
 use std::io::{ErrorKind, StdoutLock, Write};
 use std::ops::ControlFlow;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
@@ -54,6 +54,9 @@ impl<W: Write> EpochLog<W> {
     }
 }
 
+/// How often the progress line is redrawn (it ticks by itself in slow epochs).
+const TICK: Duration = Duration::from_millis(200);
+
 /// The progress line: epoch, loss, steps per second, elapsed and remaining time.
 /// indicatif draws it only where stderr is a terminal, and clears it at the end.
 pub fn progress_line(epochs: usize, points: usize) -> ProgressBar {
@@ -67,7 +70,7 @@ pub fn progress_line(epochs: usize, points: usize) -> ProgressBar {
         .progress_chars("=> ");
     let bar = ProgressBar::new((epochs * points) as u64).with_style(style);
     bar.set_message(format!("epoch 0/{epochs}"));
-    bar.enable_steady_tick(Duration::from_millis(200));
+    bar.enable_steady_tick(TICK);
     bar
 }
 
@@ -77,6 +80,8 @@ pub struct RunWatch {
     pub progress: ProgressBar,
     pub trace: Option<TraceWriter>,
     cfg: Config,
+    /// When the progress line last changed: five times a second at most.
+    shown: Instant,
 }
 
 impl RunWatch {
@@ -101,6 +106,7 @@ impl RunWatch {
             progress: progress_line(cfg.epochs, cfg.seq_length),
             trace,
             cfg: cfg.clone(),
+            shown: Instant::now(),
         })
     }
 
@@ -116,11 +122,19 @@ impl RunWatch {
 impl Watch for &mut RunWatch {
     fn epoch(&mut self, epoch: usize, total: f32) -> ControlFlow<()> {
         self.log.record(epoch, total);
-        self.progress.set_position(((epoch + 1) * self.cfg.seq_length) as u64);
-        // A few digits: the log has them all.
-        let loss =
-            if (1e-3..1e4).contains(&total.abs()) { format!("{total:.6}") } else { format!("{total:.4e}") };
-        self.progress.set_message(format!("epoch {epoch}/{} loss {loss}", self.cfg.epochs));
+        // One clock read an epoch, and nothing more, between redraws (and none at
+        // all where stderr is no terminal).
+        if !self.progress.is_hidden() && self.shown.elapsed() >= TICK {
+            self.shown = Instant::now();
+            self.progress.set_position(((epoch + 1) * self.cfg.seq_length) as u64);
+            // A few digits: the log has them all.
+            let loss = if (1e-3..1e4).contains(&total.abs()) {
+                format!("{total:.6}")
+            } else {
+                format!("{total:.4e}")
+            };
+            self.progress.set_message(format!("epoch {epoch}/{} loss {loss}", self.cfg.epochs));
+        }
         match signals::received() {
             Some(_) => ControlFlow::Break(()),
             None => ControlFlow::Continue(()),

@@ -3,8 +3,9 @@
 //! (`scripts/parity.sh --trace`). `scripts/reference.py --trace` writes the same
 //! format; docs/parity-workbench.md describes it.
 //!
-//! JSON Lines, one object per line, written as training goes (a long run never
-//! holds its trace in memory): a header, then one line per traced training step,
+//! JSON Lines, one object per line, written as training goes into the staged
+//! file (a long run does not hold its trace in memory, but for `-`, a FIFO or a
+//! device, which are written into at the end): a header, then one line per traced training step,
 //! then one per step of the prediction pass. Every tensor is a list of 8-digit hex
 //! bit patterns in row-major order:
 //!
