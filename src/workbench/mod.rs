@@ -6,9 +6,12 @@
 //! - [`kernels`]: libtorch's CPU kernels, pinned (`--cpu-kernels`);
 //! - [`record`]: `--json`, the whole run bit-exact;
 //! - [`trace`]: `--trace`, every step's values;
+//! - [`tracer`]: a trace of any tch program, in the model-independent format
+//!   `parity-trace/1` (`scripts/parity_trace.py` is its PyTorch twin);
 //! - [`weights`]: `--save-weights` and `--init-weights`, safetensors.
 
 pub mod kernels;
 pub mod record;
 pub mod trace;
+pub mod tracer;
 pub mod weights;

@@ -1,0 +1,102 @@
+"""A tracer for any PyTorch program: named tensors at named positions, in the
+model-independent format parity-trace/1 that the Rust side writes with
+sine_rnn::workbench::tracer (docs/parity-workbench.md, "Port your own model").
+The standard library and torch only: copy this file next to your script, or put
+its directory on sys.path.
+
+    from parity_trace import Tracer
+    with Tracer("python.jsonl", program="my-model", meta={"seed": 0}) as trace:
+        trace.record(("train", epoch, step), input=x, w1=w1, loss=loss)
+
+A trace is JSON Lines: a header {"format":"parity-trace/1","program":...,"meta":{...}},
+then one record per call, {"at":[...],"tensors":{"name":{"dtype":...,"shape":[...],
+"bits":"..."},...}}. "bits" is every element's bit pattern in row-major order, as
+unsigned hex of the dtype's width, most significant digit first: exact, whatever
+the dtype. Record lines are written compactly, keys in this order and tensors in
+the caller's, so that the Rust tracer writes the same bytes for the same tensors.
+A name that is no Python identifier goes in with **{"rnn.weight_ih_l0": w}.
+"""
+
+import json
+import sys
+
+import torch
+
+FORMAT = "parity-trace/1"
+
+# The format's dtypes: PyTorch's names without "torch.".
+DTYPES = {
+    torch.float16: "float16",
+    torch.bfloat16: "bfloat16",
+    torch.float32: "float32",
+    torch.float64: "float64",
+    torch.int8: "int8",
+    torch.int16: "int16",
+    torch.int32: "int32",
+    torch.int64: "int64",
+    torch.uint8: "uint8",
+    torch.bool: "bool",
+}
+
+
+def _dumps(value):
+    # Compact, and non-ASCII written as UTF-8, as serde_json writes it.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def tensor_json(t):
+    """One tensor as the format writes it: {"dtype": ..., "shape": [...], "bits": "..."}."""
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"a trace holds tensors, not {type(t).__name__}")
+    if t.dtype not in DTYPES:
+        raise ValueError(f"dtype {t.dtype} is not one the trace format has")
+    # The raw bytes: detached, on the host, contiguous; each element's bytes (in
+    # the host's order) turned most significant first. Reading bytes rather than
+    # values keeps -0.0, NaN payloads and subnormals exactly as they are.
+    t = t.detach().cpu().contiguous()
+    n, width = t.numel(), t.element_size()
+    raw = t.reshape(n).view(torch.uint8).reshape(n, width)
+    if sys.byteorder == "little":
+        raw = raw.flip(1)
+    bits = bytes(raw.reshape(n * width).tolist()).hex()
+    return {"dtype": DTYPES[t.dtype], "shape": list(t.shape), "bits": bits}
+
+
+class Tracer:
+    """Writes a trace line by line as the program runs: nothing is held in memory."""
+
+    def __init__(self, path, program, meta=None):
+        meta = {} if meta is None else meta
+        if not isinstance(meta, dict):
+            raise TypeError(f"the trace's meta must be a dict (a JSON object), not {type(meta).__name__}")
+        self._out = open(path, "w", encoding="utf-8", newline="\n")
+        # Written by hand, to keep the keys in the format's order.
+        self._out.write(f'{{"format":"{FORMAT}","program":{_dumps(program)},"meta":{_dumps(meta)}}}\n')
+
+    def record(self, at, **tensors):
+        """One record: its position (a non-empty tuple or list of ints and strs)
+        and named tensors (any shape, any dtype of the format, CPU or CUDA)."""
+        if not isinstance(at, (tuple, list)) or not at:
+            raise ValueError(f"a record's position must be a non-empty tuple or list, not {at!r}")
+        for item in at:
+            if isinstance(item, bool) or not isinstance(item, (int, str)):
+                raise TypeError(f"a position's items are ints and strs, not {item!r}")
+        parts = []
+        for name, t in tensors.items():
+            try:
+                v = tensor_json(t)
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"tensor {name!r}: {e}") from None
+            shape = ",".join(str(d) for d in v["shape"])
+            parts.append(f'{_dumps(name)}:{{"dtype":"{v["dtype"]}","shape":[{shape}],"bits":"{v["bits"]}"}}')
+        self._out.write(f'{{"at":{_dumps(list(at))},"tensors":{{{",".join(parts)}}}}}\n')
+
+    def close(self):
+        self._out.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False

@@ -1,0 +1,164 @@
+//! A tracer for any tch program: named tensors at named positions, in the
+//! model-independent format `parity-trace/1` that `scripts/parity_trace.py` writes
+//! from PyTorch (docs/parity-workbench.md, "Port your own model").
+//!
+//! ```no_run
+//! # fn main() -> anyhow::Result<()> {
+//! use sine_rnn::workbench::tracer::{Pos, Tracer};
+//! let mut trace = Tracer::create("rust.jsonl".as_ref(), "my-model", serde_json::json!({"seed": 0}))?;
+//! let x = tch::Tensor::from_slice(&[1.0f32, -2.0]);
+//! trace.record(&[Pos::from("train"), Pos::from(0usize)], &[("input", &x)])?;
+//! trace.finish()?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A trace is JSON Lines: a header `{"format":"parity-trace/1","program":…,"meta":{…}}`,
+//! then one record per call, `{"at":[…],"tensors":{"name":{"dtype":…,"shape":[…],"bits":"…"},…}}`.
+//! `bits` is every element's bit pattern in row-major order, as unsigned hex of the
+//! dtype's width, most significant digit first: exact, whatever the dtype. Record
+//! lines are written compactly, keys in this order and tensors in the caller's, so
+//! that the Python tracer writes the same bytes for the same tensors.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use tch::{Kind, Tensor};
+
+/// One item of a record's position, such as `["train", 3, 17]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pos {
+    Int(i64),
+    Label(String),
+}
+
+impl From<i64> for Pos {
+    fn from(i: i64) -> Pos {
+        Pos::Int(i)
+    }
+}
+
+impl From<usize> for Pos {
+    fn from(i: usize) -> Pos {
+        Pos::Int(i as i64)
+    }
+}
+
+impl From<&str> for Pos {
+    fn from(s: &str) -> Pos {
+        Pos::Label(s.to_string())
+    }
+}
+
+/// Writes a trace line by line as the program runs: nothing is held in memory.
+pub struct Tracer<W: Write> {
+    out: W,
+}
+
+impl Tracer<BufWriter<File>> {
+    /// A trace in a plain file (for examples and users' programs).
+    pub fn create(path: &Path, program: &str, meta: Value) -> Result<Self> {
+        let file =
+            File::create(path).with_context(|| format!("cannot create the trace {}", path.display()))?;
+        Tracer::new(BufWriter::new(file), program, meta)
+            .with_context(|| format!("cannot write the trace {}", path.display()))
+    }
+}
+
+impl<W: Write> Tracer<W> {
+    /// A trace into any writer, starting with its header line; `meta` must be a
+    /// JSON object (the run's configuration, device, seed...).
+    pub fn new(mut out: W, program: &str, meta: Value) -> io::Result<Self> {
+        if !meta.is_object() {
+            return Err(invalid(format!("the trace's meta must be a JSON object, not {meta}")));
+        }
+        // Written by hand, to keep the keys in the format's order.
+        let program = Value::from(program);
+        writeln!(out, r#"{{"format":"parity-trace/1","program":{program},"meta":{meta}}}"#)?;
+        Ok(Tracer { out })
+    }
+
+    /// One record: its position (not empty) and named tensors (names unique; any
+    /// shape, any dtype of the format, CPU or CUDA).
+    pub fn record(&mut self, at: &[Pos], tensors: &[(&str, &Tensor)]) -> io::Result<()> {
+        if at.is_empty() {
+            return Err(invalid("a record's position `at` must not be empty".into()));
+        }
+        let at: Vec<Value> = at
+            .iter()
+            .map(|p| match p {
+                Pos::Int(i) => json!(i),
+                Pos::Label(s) => json!(s),
+            })
+            .collect();
+        let mut line = format!(r#"{{"at":{},"tensors":{{"#, Value::from(at));
+        for (k, (name, t)) in tensors.iter().enumerate() {
+            if tensors[..k].iter().any(|(other, _)| other == name) {
+                return Err(invalid(format!("tensor name {name:?} used twice in one record")));
+            }
+            let (dtype, shape, bits) = encode(t).map_err(|e| invalid(format!("tensor {name:?}: {e:#}")))?;
+            let (sep, name, shape) = (if k == 0 { "" } else { "," }, json!(name), json!(shape));
+            let _ = write!(line, r#"{sep}{name}:{{"dtype":"{dtype}","shape":{shape},"bits":"{bits}"}}"#);
+        }
+        line.push_str("}}\n");
+        self.out.write_all(line.as_bytes())
+    }
+
+    /// Flushes and returns the writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// One tensor as the format writes it: `{"dtype": …, "shape": […], "bits": "…"}`.
+pub fn tensor_json(t: &Tensor) -> Result<Value> {
+    let (dtype, shape, bits) = encode(t)?;
+    Ok(json!({"dtype": dtype, "shape": shape, "bits": bits}))
+}
+
+/// The format's name of a tch kind (PyTorch's, without `torch.`).
+pub fn dtype_name(kind: Kind) -> Option<&'static str> {
+    Some(match kind {
+        Kind::Half => "float16",
+        Kind::BFloat16 => "bfloat16",
+        Kind::Float => "float32",
+        Kind::Double => "float64",
+        Kind::Int8 => "int8",
+        Kind::Int16 => "int16",
+        Kind::Int => "int32",
+        Kind::Int64 => "int64",
+        Kind::Uint8 => "uint8",
+        Kind::Bool => "bool",
+        _ => return None,
+    })
+}
+
+/// dtype, shape and bits. The bits come from the raw bytes (`copy_data_u8` copies
+/// a CUDA tensor to the host and makes it contiguous first), so every value, NaN
+/// payloads and -0.0 included, is written as it is; each element's bytes, in the
+/// host's order, are turned most significant first.
+fn encode(t: &Tensor) -> Result<(&'static str, Vec<i64>, String)> {
+    let kind = t.f_kind()?;
+    let Some(dtype) = dtype_name(kind) else { bail!("dtype {kind:?} is not one the trace format has") };
+    let width = kind.elt_size_in_bytes();
+    let numel = t.numel();
+    let mut bytes = vec![0u8; numel * width];
+    t.f_copy_data_u8(&mut bytes, numel)?;
+    let mut bits = String::with_capacity(bytes.len() * 2);
+    for element in bytes.chunks_exact(width) {
+        for k in 0..width {
+            let byte = if cfg!(target_endian = "little") { element[width - 1 - k] } else { element[k] };
+            let _ = write!(bits, "{byte:02x}");
+        }
+    }
+    Ok((dtype, t.size(), bits))
+}
+
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
+}
