@@ -15,8 +15,7 @@ use tch::{nn, Device, Kind, Tensor};
 
 use sine_rnn::steps::data::{linspace, sine_data, Config, SineData};
 use sine_rnn::steps::model::{forward, Weights};
-use sine_rnn::steps::train::{run_over_data, to_vec};
-use sine_rnn::steps::watch::StepValues;
+use sine_rnn::steps::train::run_over_data;
 use sine_rnn::support::pyfmt::py_float;
 use sine_rnn::workbench::record::config_json;
 use sine_rnn::workbench::trace::TraceWriter;
@@ -68,14 +67,13 @@ fn main() -> Result<()> {
     let v = args.variant;
     let cfg = Config { seed: args.seed, epochs: args.epochs, ..Config::default() };
     let data = data(&cfg, v);
-    let header = serde_json::json!({
-        "program": "examples/variants.rs",
+    let meta = serde_json::json!({
         "backend": format!("variant {v:?}"),
         "config": config_json(&cfg),
         "device": "cpu",
         "init": "seed",
     });
-    let mut trace = TraceWriter::create(&args.trace, header, 0..usize::MAX)?;
+    let mut trace = TraceWriter::create(&args.trace, "examples/variants.rs", meta, 0..usize::MAX)?;
 
     let mut w = weights(&cfg, v);
     // The fused update is libtorch's own SGD step, over the very same weights.
@@ -123,8 +121,18 @@ fn main() -> Result<()> {
                     w.w2 -= w.w2.grad() * cfg.lr;
                 }
             });
-            let all = [&input, &context, &new_context, &pred, &loss, &g1, &g2, &w.w1, &w.w2];
-            trace.step(i, j as usize, &StepValues::of(all));
+            let named = [
+                ("input", &input),
+                ("context_in", &context),
+                ("context", &new_context),
+                ("pred", &pred),
+                ("loss", &loss),
+                ("grad_w1", &g1),
+                ("grad_w2", &g2),
+                ("w1", &w.w1),
+                ("w2", &w.w2),
+            ];
+            trace.record("train", i, j as usize, &named);
             if v != Variant::ZeroBeforeBackward {
                 w.w1.zero_grad();
                 w.w2.zero_grad();
@@ -137,7 +145,8 @@ fn main() -> Result<()> {
     let mut j = 0;
     tch::no_grad(|| {
         let _last_context = run_over_data(&data, &w, |input, context_in, context, pred| {
-            trace.prediction(cfg.epochs, j, &[input, context_in, context, pred].map(to_vec));
+            let named = [("input", input), ("context_in", context_in), ("context", context), ("pred", pred)];
+            trace.record("predict", cfg.epochs, j, &named);
             j += 1;
         });
     });

@@ -98,13 +98,22 @@ def bits_to_float(b):
 
 
 def trace_lines(path):
-    """The steps of a trace (scripts/reference.py or sine-rnn --trace), one at a time."""
+    """The steps of the tutorial's trace (scripts/reference.py or sine-rnn --trace,
+    format parity-trace/1), one at a time, as {"phase", "epoch", "step", name: [the
+    float32 bit patterns, 8 hex digits each]}. Any other trace: scripts/compare.py."""
     with open(path) as f:
         header = json.loads(f.readline() or "{}")
-        if header.get("format") != "sine-rnn-trace/1":
-            raise ValueError("{} is not a sine-rnn trace".format(path))
+        if header.get("format") != "parity-trace/1":
+            raise ValueError("{} is not a parity-trace/1 trace".format(path))
         for line in f:
-            yield json.loads(line)
+            record = json.loads(line)
+            phase, epoch, step = record["at"]
+            step_line = {"phase": phase, "epoch": epoch, "step": step}
+            for name, t in record["tensors"].items():
+                if t["dtype"] != "float32":
+                    raise ValueError("{}: {} is {}, not float32".format(path, name, t["dtype"]))
+                step_line[name] = [t["bits"][k:k + 8] for k in range(0, len(t["bits"]), 8)]
+            yield step_line
 
 
 def where(line):

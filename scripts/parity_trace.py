@@ -66,10 +66,13 @@ class Tracer:
     """Writes a trace line by line as the program runs: nothing is held in memory."""
 
     def __init__(self, path, program, meta=None):
+        """`path`: a file name, or an open text stream to write into."""
         meta = {} if meta is None else meta
         if not isinstance(meta, dict):
             raise TypeError(f"the trace's meta must be a dict (a JSON object), not {type(meta).__name__}")
-        self._out = open(path, "w", encoding="utf-8", newline="\n")
+        # A path, or a text stream the caller owns (and closes).
+        self._owned = not hasattr(path, "write")
+        self._out = open(path, "w", encoding="utf-8", newline="\n") if self._owned else path
         # Written by hand, to keep the keys in the format's order.
         self._out.write(f'{{"format":"{FORMAT}","program":{_dumps(program)},"meta":{_dumps(meta)}}}\n')
 
@@ -92,7 +95,10 @@ class Tracer:
         self._out.write(f'{{"at":{_dumps(list(at))},"tensors":{{{",".join(parts)}}}}}\n')
 
     def close(self):
-        self._out.close()
+        if self._owned:
+            self._out.close()
+        else:
+            self._out.flush()
 
     def __enter__(self):
         return self

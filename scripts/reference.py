@@ -97,6 +97,8 @@ KERNELS = pin_cpu_kernels(sys.argv[1:])
 import numpy as np
 import torch
 
+import parity_trace  # beside this file: the trace format both programs write
+
 EXIT_RUNTIME, EXIT_USAGE, EXIT_DIVERGED = 1, 2, 3
 # sine-rnn's limits (src/support/cli.rs); --generate takes up to MAX_SEQ_LENGTH, --log-every
 # up to MAX_EPOCHS. tests/parity.rs walks every edge through both programs.
@@ -154,7 +156,8 @@ def run(args, device):
                 w1 -= lr * w1.grad
                 w2 -= lr * w2.grad
             if trace and trace.wants(i):
-                trace.step("train", i, j, [input, context_in, context_state, pred, loss, w1.grad, w2.grad, w1, w2])
+                trace.step("train", i, j, input=input, context_in=context_in, context=context_state, pred=pred,
+                           loss=loss, grad_w1=w1.grad, grad_w2=w2.grad, w1=w1, w2=w2)
             w1.grad.zero_()
             w2.grad.zero_()
             context_state = context_state.detach()
@@ -174,7 +177,7 @@ def run(args, device):
         context_state = context_state
         predictions.append(pred.data.cpu().numpy().ravel()[0])
         if trace:
-            trace.step("predict", epochs, i, [input, context_in, context_state, pred])
+            trace.step("predict", epochs, i, input=input, context_in=context_in, context=context_state, pred=pred)
     # --generate: from the context the prediction pass left, feed the last real
     # point in, then each prediction back in (closed loop).
     generated = []
@@ -261,37 +264,30 @@ def save(pl, path):
     write_atomic(path, buf.getvalue())
 
 
-TRACE_NAMES = {
-    "train": ["input", "context_in", "context", "pred", "loss", "grad_w1", "grad_w2", "w1", "w2"],
-    "predict": ["input", "context_in", "context", "pred"],
-}
-
-
 class Trace:
-    """--trace: every traced step's tensors as float32 bit patterns, one JSON object
-    per line, in the format sine-rnn writes (src/workbench/trace.rs), streamed to a
-    temporary file that replaces the target at the end."""
+    """--trace: the run traced with parity_trace (the format sine-rnn writes with
+    src/workbench/trace.rs), streamed to a temporary file that replaces the target
+    at the end."""
 
     def __init__(self, path, args, device):
-        self.path, self.epochs = path, args.trace_epochs or _Open(0)
+        self.epochs = args.trace_epochs or _Open(0)
         self.output = Output(path)
-        self.out = self.output.file
-        header = {"format": "sine-rnn-trace/1", "program": "reference.py", "backend": "pytorch",
-                  "config": config_json(args), "device": "cuda:0" if device == "cuda" else str(device),
-                  "init": "seed" if args.init_weights is None else args.init_weights, "epochs": [self.epochs.start, self.epochs.stop]}
-        self.out.write((json.dumps(header, sort_keys=True, separators=(",", ":")) + "\n").encode())
+        self.text = io.TextIOWrapper(self.output.file, encoding="utf-8", newline="\n")
+        meta = {"backend": "pytorch", "config": config_json(args),
+                "device": "cuda:0" if device == "cuda" else str(device),
+                "init": "seed" if args.init_weights is None else args.init_weights,
+                "epochs": [self.epochs.start, self.epochs.stop]}
+        self.tracer = parity_trace.Tracer(self.text, program="reference.py", meta=meta)
 
     def wants(self, epoch):
         return self.epochs.start <= epoch and (self.epochs.stop is None or epoch < self.epochs.stop)
 
-    def step(self, phase, epoch, step, tensors):
-        parts = ['{{"phase":"{}","epoch":{},"step":{}'.format(phase, epoch, step)]
-        for name, t in zip(TRACE_NAMES[phase], tensors):
-            bits = t.detach().cpu().numpy().astype(np.float32).ravel().view(np.uint32)
-            parts.append('"{}":[{}]'.format(name, ",".join('"{:08x}"'.format(int(b)) for b in bits)))
-        self.out.write((",".join(parts) + "}\n").encode())
+    def step(self, phase, epoch, step, **tensors):
+        self.tracer.record((phase, epoch, step), **tensors)
 
     def finish(self):
+        self.tracer.close()
+        self.text.detach()  # the bytes stay in the output, which is committed now
         self.output.commit("the trace")
 
 

@@ -47,40 +47,39 @@ fn both_sides_trace_the_same_steps_bit_for_bit() {
     assert!(out.status.success(), "{}", stderr(&out));
 
     let (r, p) = (lines(&rs), lines(&py));
-    assert_eq!(r[0]["format"], "sine-rnn-trace/1");
     assert_eq!(
-        (r[0]["epochs"].clone(), p[0]["epochs"].clone()),
+        (r[0]["format"].as_str(), p[0]["format"].as_str()),
+        (Some("parity-trace/1"), Some("parity-trace/1"))
+    );
+    assert_eq!(
+        (r[0]["meta"]["epochs"].clone(), p[0]["meta"]["epochs"].clone()),
         (serde_json::json!([10, 13]), serde_json::json!([10, 13]))
     );
     // Epochs 10, 11, 12 of 7 steps each, then the 7 steps of the prediction pass.
     assert_eq!(r.len(), 1 + 3 * 7 + 7);
     assert_eq!(r[1..], p[1..], "the traced steps differ");
-    let first = &r[1];
-    assert_eq!(
-        (first["phase"].as_str(), first["epoch"].as_u64(), first["step"].as_u64()),
-        (Some("train"), Some(10), Some(0))
-    );
-    let len = |key: &str| first[key].as_array().map(Vec::len);
-    // hidden 4: xh is 5 wide; w1 [5, 4], w2 [4, 1].
-    assert_eq!(
-        [
-            len("input"),
-            len("context_in"),
-            len("context"),
-            len("pred"),
-            len("loss"),
-            len("grad_w1"),
-            len("grad_w2"),
-            len("w1"),
-            len("w2")
-        ],
-        [Some(1), Some(4), Some(4), Some(1), Some(1), Some(20), Some(4), Some(20), Some(4)]
-    );
-    let last = &r[r.len() - 1];
-    assert_eq!(
-        (last["phase"].as_str(), last["epoch"].as_u64(), last["step"].as_u64()),
-        (Some("predict"), Some(25), Some(6))
-    );
+    assert_eq!(r[1]["at"], serde_json::json!(["train", 10, 0]));
+    // hidden 4: xh is 5 wide; w1 [5, 4], w2 [4, 1]; the loss is 0-dimensional.
+    let mut shapes: Vec<(String, String)> = r[1]["tensors"]
+        .as_object()
+        .expect("named tensors")
+        .iter()
+        .map(|(name, t)| (name.clone(), t["shape"].to_string()))
+        .collect();
+    shapes.sort();
+    let expected = [
+        ("context", "[1,4]"),
+        ("context_in", "[1,4]"),
+        ("grad_w1", "[5,4]"),
+        ("grad_w2", "[4,1]"),
+        ("input", "[1,1]"),
+        ("loss", "[]"),
+        ("pred", "[1,1]"),
+        ("w1", "[5,4]"),
+        ("w2", "[4,1]"),
+    ];
+    assert_eq!(shapes, expected.map(|(n, s)| (n.to_string(), s.to_string())));
+    assert_eq!(r[r.len() - 1]["at"], serde_json::json!(["predict", 25, 6]));
     // The weights after the last traced step are the weights PyTorch ends with.
     let last = dir.path().join("last.jsonl");
     let mut args = flags.to_vec();
@@ -91,9 +90,12 @@ fn both_sides_trace_the_same_steps_bit_for_bit() {
     let pytorch = common::read_json(&py_json);
     let traced = lines(&last);
     let final_step = &traced[7]; // the header, then steps 0..=6 of epoch 24
-    assert_eq!((final_step["epoch"].as_u64(), final_step["step"].as_u64()), (Some(24), Some(6)));
-    assert_eq!(final_step["w1"], pytorch["w1"]["bits"]);
-    assert_eq!(final_step["w2"], pytorch["w2"]["bits"]);
+    assert_eq!(final_step["at"], serde_json::json!(["train", 24, 6]));
+    for w in ["w1", "w2"] {
+        let bits: Vec<&str> =
+            pytorch[w]["bits"].as_array().unwrap().iter().map(|b| b.as_str().unwrap()).collect();
+        assert_eq!(final_step["tensors"][w]["bits"], bits.concat(), "{w}");
+    }
 }
 
 #[test]

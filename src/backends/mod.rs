@@ -15,7 +15,7 @@ pub mod native;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use tch::Device;
+use tch::{Device, Tensor};
 
 use crate::steps::data::{Config, SineData};
 use crate::steps::model::Weights;
@@ -131,27 +131,34 @@ pub fn train_with(
 }
 
 /// The prediction pass step by step, as `backend` computes it (for `--trace`):
-/// each step's input, incoming context, new context and prediction.
+/// hands each step's `input`, `context_in`, `context` and `pred` to `each`.
 pub fn prediction_steps(
     backend: Backend,
     data: &SineData,
     trained: &Trained,
     device: Device,
-) -> Vec<[Vec<f32>; 4]> {
-    let hidden = trained.w2.len();
-    let mut steps = Vec::new();
+    mut each: impl FnMut(usize, &[(&str, &Tensor)]),
+) {
+    let mut j = 0;
+    let mut step = |named: &[(&str, &Tensor)]| {
+        each(j, named);
+        j += 1;
+    };
     if backend.uses_libtorch() {
-        let w = Weights::from_vecs(&trained.w1, &trained.w2, hidden, device);
+        let w = trained.weights(device);
         tch::no_grad(|| {
             let _last_context = train::run_over_data(data, &w, |input, context_in, context, pred| {
-                steps.push([input, context_in, context, pred].map(to_vec));
+                step(&[("input", input), ("context_in", context_in), ("context", context), ("pred", pred)])
             });
         });
     } else {
-        let w = NativeWeights { hidden, w1: trained.w1.clone(), w2: trained.w2.clone() };
-        native::run_over_data(data.xy_values().0, &w, |input, context_in, step| {
-            steps.push([vec![input], context_in.to_vec(), step.c.clone(), vec![step.out]]);
+        let h = trained.w2.len() as i64;
+        let w = NativeWeights { hidden: h as usize, w1: trained.w1.clone(), w2: trained.w2.clone() };
+        let t = |v: &[f32], shape: &[i64]| Tensor::from_slice(v).reshape(shape);
+        native::run_over_data(data.xy_values().0, &w, |input, context_in, s| {
+            let (input, context_in) = (t(&[input], &[1, 1]), t(context_in, &[1, h]));
+            let (context, pred) = (t(&s.c, &[1, h]), t(&[s.out], &[1, 1]));
+            step(&[("input", &input), ("context_in", &context_in), ("context", &context), ("pred", &pred)])
         });
     }
-    steps
 }

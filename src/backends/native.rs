@@ -14,7 +14,8 @@
 
 use crate::backends::grad::{forward, gradients, loss, Step};
 use crate::steps::data::Config;
-use crate::steps::watch::{StepValues, Watch};
+use crate::steps::watch::Watch;
+use tch::Tensor;
 
 /// Weights as plain row-major vectors: `w1` is `[H+1, H]`, `w2` is `[H, 1]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,18 +42,21 @@ pub fn train(cfg: &Config, x: &[f32], y: &[f32], w: &mut NativeWeights, mut watc
             w.w1.iter_mut().zip(&g1).for_each(|(v, g)| *v -= lr * g);
             w.w2.iter_mut().zip(&g2).for_each(|(v, g)| *v -= lr * g);
             if watch.traces(i) {
-                let values = StepValues {
-                    input: vec![*xj],
-                    context_in: context.clone(),
-                    context: step.c.clone(),
-                    pred: vec![step.out],
-                    loss: vec![step_loss],
-                    grad_w1: g1,
-                    grad_w2: g2,
-                    w1: w.w1.clone(),
-                    w2: w.w2.clone(),
-                };
-                watch.step(i, j, &values);
+                // As tensors of the shapes the libtorch backends trace, so the traces compare.
+                let h = w.hidden as i64;
+                let t = |v: &[f32], shape: &[i64]| Tensor::from_slice(v).reshape(shape);
+                let named = [
+                    ("input", &t(&[*xj], &[1, 1])),
+                    ("context_in", &t(&context, &[1, h])),
+                    ("context", &t(&step.c, &[1, h])),
+                    ("pred", &t(&[step.out], &[1, 1])),
+                    ("loss", &t(&[step_loss], &[])),
+                    ("grad_w1", &t(&g1, &[h + 1, h])),
+                    ("grad_w2", &t(&g2, &[h, 1])),
+                    ("w1", &t(&w.w1, &[h + 1, h])),
+                    ("w2", &t(&w.w2, &[h, 1])),
+                ];
+                watch.step(i, j, &named);
             }
             context = step.c;
         }

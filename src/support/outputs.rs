@@ -71,9 +71,10 @@ pub fn write_all(run: &Outcome, trace: Option<TraceWriter>) -> Result<()> {
     let Outcome { args, cfg, data, trained, generated, device, stopped } = *run;
     let mut staged: Vec<Staged> = Vec::new();
     if let Some(mut trace) = trace {
-        for (j, step) in prediction_steps(args.backend, data, trained, device).iter().enumerate() {
-            trace.prediction(trained.losses.len(), j, step);
-        }
+        let epochs = trained.losses.len();
+        prediction_steps(args.backend, data, trained, device, |j, tensors| {
+            trace.record("predict", epochs, j, tensors)
+        });
         staged.push(trace.finish()?);
     }
     if let Some(path) = &args.save_weights {

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use serde_json::json;
-use tch::Device;
+use tch::{Device, Tensor};
 
 use crate::steps::data::Config;
-use crate::steps::watch::{StepValues, Watch};
+use crate::steps::watch::Watch;
 use crate::support::cli::Args;
 use crate::support::device;
 use crate::support::pyfmt::py_float;
@@ -90,15 +90,14 @@ impl RunWatch {
         let trace = match &args.trace {
             None => None,
             Some(path) => {
-                let header = json!({
-                    "program": "sine-rnn",
+                let meta = json!({
                     "backend": args.backend.name(),
                     "config": config_json(cfg),
                     "device": device::name(device),
                     "init": args.init_weights.as_ref().map_or("seed".into(), |p| p.display().to_string()),
                 });
                 let epochs = args.trace_epochs.clone().unwrap_or(0..usize::MAX);
-                Some(TraceWriter::create(path, header, epochs)?)
+                Some(TraceWriter::create(path, "sine-rnn", meta, epochs)?)
             }
         };
         Ok(RunWatch {
@@ -145,9 +144,9 @@ impl Watch for &mut RunWatch {
         self.trace.as_ref().is_some_and(|t| t.traces(epoch))
     }
 
-    fn step(&mut self, epoch: usize, step: usize, values: &StepValues) {
+    fn step(&mut self, epoch: usize, step: usize, tensors: &[(&str, &Tensor)]) {
         if let Some(trace) = &mut self.trace {
-            trace.step(epoch, step, values);
+            trace.record("train", epoch, step, tensors);
         }
     }
 }

@@ -1,51 +1,46 @@
-//! `--trace`: every training step's values as float32 bit patterns, so a run can be
-//! compared with PyTorch's step by step and the first difference found
-//! (`scripts/parity.sh --trace`). `scripts/reference.py --trace` writes the same
-//! format; docs/parity-workbench.md describes it.
+//! `--trace`: the tutorial's run traced with [`crate::workbench::tracer`], so that
+//! it can be compared with PyTorch's (`scripts/reference.py --trace`) step by step
+//! and the first difference found (`scripts/parity.sh --trace`, or `--compare` on
+//! the two files). docs/parity-workbench.md describes the format.
 //!
-//! JSON Lines, one object per line, written as training goes into the staged
-//! file (a long run does not hold its trace in memory, but for `-`, a FIFO or a
-//! device, which are written into at the end): a header, then one line per traced training step,
-//! then one per step of the prediction pass. Every tensor is a list of 8-digit hex
-//! bit patterns in row-major order:
-//!
-//! ```text
-//! {"backend":"tch","config":{…},"device":"cpu","epochs":[0,null],"format":"sine-rnn-trace/1",…}
-//! {"phase":"train","epoch":0,"step":0,"input":["3f68c7b7"],"context_in":[…],…,"w2":[…]}
-//! {"phase":"predict","epoch":300,"step":0,"input":[…],"context_in":[…],"context":[…],"pred":[…]}
-//! ```
+//! One record per traced training step, at `["train", epoch, step]`, with the nine
+//! tensors the training loop hands over ([`crate::steps::watch::Watch::step`]);
+//! then one per step of the prediction pass, at `["predict", epochs trained,
+//! step]`, with `input`, `context_in`, `context` and `pred`. The lines go into a
+//! staged output as training goes (for `-`, a FIFO or a device, they wait in
+//! memory until the end).
 
-use std::fmt::Write as _;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
+use tch::Tensor;
 
-use crate::steps::watch::StepValues;
 use crate::support::files::{self, Staged};
+use crate::workbench::tracer::{Pos, Tracer};
 
-/// Writes a trace as training goes, into a staged file that is moved into place
-/// with the run's other outputs.
+/// Writes the tutorial's trace as training goes.
 pub struct TraceWriter {
-    out: BufWriter<Staged>,
+    tracer: Tracer<BufWriter<Staged>>,
+    path: String,
     epochs: Range<usize>,
     error: Option<std::io::Error>,
 }
 
 impl TraceWriter {
-    /// Starts a trace at `path` with its header line, for the epochs in `epochs`
-    /// (`usize::MAX` as the end: to the last).
-    pub fn create(path: &Path, header: Value, epochs: Range<usize>) -> Result<TraceWriter> {
+    /// Starts a trace at `path` for the epochs in `epochs` (`usize::MAX` as the
+    /// end: to the last); `meta` is the run's description, to which the epochs
+    /// are added as `[A, B]` (B excluded, `null` for "to the end").
+    pub fn create(path: &Path, program: &str, meta: Value, epochs: Range<usize>) -> Result<TraceWriter> {
+        let mut meta = meta;
+        meta["epochs"] = json!([epochs.start, (epochs.end != usize::MAX).then_some(epochs.end)]);
         let out = BufWriter::with_capacity(1 << 16, files::create(path)?);
-        let mut line = header;
-        line["format"] = json!("sine-rnn-trace/1");
-        // `[A, B]` with B excluded; `null` for "to the end".
-        line["epochs"] = json!([epochs.start, (epochs.end != usize::MAX).then_some(epochs.end)]);
-        let mut writer = TraceWriter { out, epochs, error: None };
-        writer.write_line(&line.to_string());
-        Ok(writer)
+        let shown = path.display().to_string();
+        let tracer =
+            Tracer::new(out, program, meta).with_context(|| format!("cannot write the trace {shown}"))?;
+        Ok(TraceWriter { tracer, path: shown, epochs, error: None })
     }
 
     /// Whether epoch `epoch` is traced.
@@ -53,48 +48,20 @@ impl TraceWriter {
         self.epochs.contains(&epoch) && self.error.is_none()
     }
 
-    /// One training step, after its update.
-    pub fn step(&mut self, epoch: usize, step: usize, values: &StepValues) {
-        self.record("train", epoch, step, &values.named());
-    }
-
-    /// One step of the prediction pass that follows `epochs` epochs of training:
-    /// its input, incoming context, new context and prediction.
-    pub fn prediction(&mut self, epochs: usize, step: usize, values: &[Vec<f32>; 4]) {
-        let names = ["input", "context_in", "context", "pred"];
-        let named: [(&str, &[f32]); 4] = std::array::from_fn(|k| (names[k], values[k].as_slice()));
-        self.record("predict", epochs, step, &named);
+    /// One record at `[phase, epoch, step]`; the first error is kept for [`finish`](Self::finish).
+    pub fn record(&mut self, phase: &str, epoch: usize, step: usize, tensors: &[(&str, &Tensor)]) {
+        if self.error.is_none() {
+            let at = [Pos::from(phase), Pos::from(epoch), Pos::from(step)];
+            self.error = self.tracer.record(&at, tensors).err();
+        }
     }
 
     /// Ends the trace: everything written, ready to be moved into place.
     pub fn finish(self) -> Result<Staged> {
-        let path = self.out.get_ref().path().display().to_string();
         let staged = match self.error {
             Some(e) => Err(e),
-            None => self.out.into_inner().map_err(|e| e.into_error()),
+            None => self.tracer.finish().and_then(|out| out.into_inner().map_err(|e| e.into_error())),
         };
-        staged.with_context(|| format!("cannot write the trace {path}"))
-    }
-
-    fn record(&mut self, phase: &str, epoch: usize, step: usize, tensors: &[(&str, &[f32])]) {
-        let mut line = format!(r#"{{"phase":"{phase}","epoch":{epoch},"step":{step}"#);
-        for (name, values) in tensors {
-            let _ = write!(line, r#","{name}":["#);
-            for (k, v) in values.iter().enumerate() {
-                let sep = if k == 0 { "" } else { "," };
-                let _ = write!(line, r#"{sep}"{:08x}""#, v.to_bits());
-            }
-            line.push(']');
-        }
-        line.push('}');
-        self.write_line(&line);
-    }
-
-    fn write_line(&mut self, line: &str) {
-        if self.error.is_none() {
-            if let Err(e) = writeln!(self.out, "{line}") {
-                self.error = Some(e);
-            }
-        }
+        staged.with_context(|| format!("cannot write the trace {}", self.path))
     }
 }
