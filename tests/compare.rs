@@ -638,3 +638,28 @@ fn a_large_trace_is_compared_as_it_streams() {
     assert_eq!(row(&text, "loss")[..6], ["loss", "float32", "200000", "1", "1", "1"]);
     assert_eq!(row(&text, "w")[..6], ["w", "float32", "200000", "1", "4", "1"]);
 }
+
+#[test]
+fn the_docs_example_prints_what_the_docs_show() {
+    // docs/parity-workbench.md: the two traces of "A real run", then the report.
+    let doc = std::fs::read_to_string(root().join("docs/parity-workbench.md")).expect("the doc");
+    let section = &doc[doc.find("A real run, on two short traces").expect("the example")..];
+    let blocks: Vec<&str> = section
+        .split("```")
+        .skip(1)
+        .step_by(2)
+        .take(3)
+        .map(|b| b.strip_prefix('\n').expect("a plain block"))
+        .collect();
+    let dir = scratch();
+    std::fs::write(dir.path().join("rust.jsonl"), blocks[0]).unwrap();
+    std::fs::write(dir.path().join("pytorch.jsonl"), blocks[1]).unwrap();
+    let out = Command::new(root().join("scripts/parity.sh"))
+        .args(["--compare", "rust.jsonl", "pytorch.jsonl", "--names", "Rust,PyTorch"])
+        .current_dir(dir.path())
+        .output()
+        .expect("scripts/parity.sh runs");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), blocks[2]);
+    assert!(blocks[2].starts_with("DIFFERENT\n"));
+}
