@@ -6,10 +6,25 @@
 #   scripts/parity.sh --device cuda --tolerance 1e-4
 #   scripts/parity.sh --trace --config "--seed 4 --epochs 12" --perturb-lr-ulps 1
 #   scripts/parity.sh --recorded their_log.txt --config "--seed 0"   # a log recorded elsewhere
+#   scripts/parity.sh --compare a.jsonl b.jsonl [--names Rust,PyTorch]  # any two parity-trace/1 files
 # Builds target/release/sine-rnn first unless --binary is given. Exit codes: 0 all
 # IDENTICAL (or WITHIN a tolerance), 1 something DIFFERENT, 2 cannot compare.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# --compare reads two trace files, whatever wrote them: no build, no PyTorch, only
+# a Python 3 with its standard library (scripts/compare.py takes every argument).
+for arg in "$@"; do
+  if [ "$arg" = --compare ]; then
+    if command -v python3 >/dev/null 2>&1; then
+      exec python3 "$root/scripts/compare.py" "$@"
+    fi
+    if "$root/scripts/python" -c pass >/dev/null 2>&1; then
+      exec "$root/scripts/python" "$root/scripts/compare.py" "$@"
+    fi
+    echo "cannot compare: no python3 found (--compare needs any Python 3.6 or later)"
+    exit 2
+  fi
+done
 binary_given=0 recorded=0
 for arg in "$@"; do
   case $arg in --binary|--binary=*) binary_given=1 ;; --recorded|--recorded=*) recorded=1 ;; esac
