@@ -58,6 +58,12 @@ fn both_sides_trace_the_same_steps_bit_for_bit() {
     // Epochs 10, 11, 12 of 7 steps each, then the 7 steps of the prediction pass.
     assert_eq!(r.len(), 1 + 3 * 7 + 7);
     assert_eq!(r[1..], p[1..], "the traced steps differ");
+    // The comparer for any two traces says so too.
+    let compared =
+        Command::new(root().join("scripts/parity.sh")).args(["--compare", &rs_path, &py_path]).output();
+    let compared = compared.expect("scripts/parity.sh runs");
+    assert_eq!(compared.status.code(), Some(0), "{}", stdout(&compared));
+    assert!(stdout(&compared).starts_with("IDENTICAL\n"), "{}", stdout(&compared));
     assert_eq!(r[1]["at"], serde_json::json!(["train", 10, 0]));
     // hidden 4: xh is 5 wide; w1 [5, 4], w2 [4, 1]; the loss is 0-dimensional.
     let mut shapes: Vec<(String, String)> = r[1]["tensors"]
