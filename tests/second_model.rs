@@ -6,8 +6,9 @@
 //! cross Python → Rust → Python under PyTorch's names; and the tutorial's own form,
 //! from the same weights, parting where the doc says.
 //!
-//! The comparison here is this test's own, a small one, for this model's float32
-//! tensors.
+//! The traces are compared by the workbench's comparer (`scripts/parity.sh
+//! --compare`), and, to name what the doc names, by a small comparison of this
+//! test's own for this model's float32 tensors.
 
 mod common;
 
@@ -117,6 +118,15 @@ fn ulps(a: u32, b: u32) -> i64 {
     (ordered(a) - ordered(b)).abs()
 }
 
+/// `scripts/parity.sh --compare a b`: the workbench's comparer for any two traces.
+fn compare(a: &Path, b: &Path) -> Output {
+    let (a, b) = (path_str(a), path_str(b));
+    Command::new(root().join("scripts/parity.sh"))
+        .args(["--compare", &a, &b])
+        .output()
+        .expect("parity.sh runs")
+}
+
 /// PyTorch's seeded weights for a configuration (`--epochs 0 --save-weights`).
 fn initial_weights(config: &[&str], dir: &Path) -> String {
     let init = path_str(&dir.join("init.safetensors"));
@@ -144,6 +154,8 @@ fn the_port_is_bit_identical_to_pytorch_from_pytorchs_weights() {
                 let ((rh, r), (ph, p)) = (trace(&d.join("rust.jsonl")), trace(&d.join("python.jsonl")));
                 assert_eq!(first_difference(&p, &r), None, "{config:?}");
                 assert!(r == p, "{config:?}: the record lines, byte for byte");
+                let compared = compare(&d.join("python.jsonl"), &d.join("rust.jsonl"));
+                assert_eq!(compared.status.code(), Some(0), "{config:?}: {}", stdout(&compared));
                 let (rh, ph): (Value, Value) = (serde_json::from_str(&rh).unwrap(), serde_json::from_str(&ph).unwrap());
                 assert_eq!((rh["program"].as_str(), ph["program"].as_str()), (Some("examples/rnn_nn.rs"), Some("examples/rnn_nn.py")));
                 assert_eq!(rh["meta"]["hidden_size"], ph["meta"]["hidden_size"]);
@@ -224,6 +236,18 @@ fn a_learning_rate_one_ulp_off_is_found_where_the_doc_says() {
         (f32::from_bits(found.left) as f64, f32::from_bits(found.right) as f64),
         (0.000836569641251117, 0.0008365699322894216)
     );
+    // The workbench's comparer, which knows nothing of this model, says the same.
+    let compared = compare(&d.join("python.jsonl"), &d.join("rust.jsonl"));
+    assert_eq!(compared.status.code(), Some(1), "{}", stdout(&compared));
+    let report = stdout(&compared);
+    for line in [
+        "DIFFERENT\n",
+        "\nfirst value that differs: at [\"train\", 0, 0], tensor rnn.weight_ih_l0, flat index 0, index [0, 0] \
+         (shape [6, 1], float32)\n",
+        "\nA: 0.000836569641251117 (bits 3a5b4d3d)\nB: 0.0008365699322894216 (bits 3a5b4d42)\ndistance: 5 ULPs\n",
+    ] {
+        assert!(report.contains(line), "{line:?} not in:\n{report}");
+    }
     // And it is where PyTorch itself parts, given the same learning rate.
     py(&[&run[..], &["--trace", "python_next.jsonl", "--lr", "0.10000000894069672"]].concat(), d);
     let (_, pn) = trace(&d.join("python_next.jsonl"));
@@ -302,20 +326,14 @@ fn the_tutorials_own_form_from_the_same_weights_parts_where_the_doc_says() {
     assert!(out.status.success(), "{}", stderr(&out));
     rs(&["--init-weights", &init, "--trace", "rust.jsonl"], d);
 
-    // The tutorial's trace (sine-rnn-trace/1) in this model's terms: w1 is
+    // The tutorial's trace (parity-trace/1 too) in this model's terms: w1 is
     // [W_ih^T; W_hh^T], w2 is W_lin^T.
     let text = std::fs::read_to_string(d.join("tutorial.jsonl")).expect("the tutorial's trace");
     let tutorial: Vec<Value> = text.lines().skip(1).map(|l| serde_json::from_str(l).expect("JSON")).collect();
-    let tutorial: Vec<&Value> = tutorial.iter().filter(|r| r["phase"] == "train").collect();
+    let tutorial: Vec<&Value> = tutorial.iter().filter(|r| r["at"][0] == "train").collect();
     let (_, rust) = trace(&d.join("rust.jsonl"));
     assert_eq!(tutorial.len(), rust.len());
-    let hex = |v: &Value| -> Vec<u32> {
-        v.as_array()
-            .expect("a list")
-            .iter()
-            .map(|h| u32::from_str_radix(h.as_str().unwrap(), 16).unwrap())
-            .collect()
-    };
+    let hex = |record: &Value, name: &str| -> Vec<u32> { words(&record["tensors"][name]) };
     let transposed = |w: &[u32], rows: usize, cols: usize| -> Vec<u32> {
         (0..cols * rows).map(|k| w[(k % rows) * cols + k / rows]).collect()
     };
@@ -340,7 +358,7 @@ fn the_tutorials_own_form_from_the_same_weights_parts_where_the_doc_says() {
     'steps: for (tut, r) in tutorial.iter().zip(&rust) {
         let r: Value = serde_json::from_str(r).expect("JSON");
         for name in order {
-            let (a, b) = (hex(&tut[name]), as_tutorial(&r, name));
+            let (a, b) = (hex(tut, name), as_tutorial(&r, name));
             if let Some(k) = (0..a.len()).find(|&k| a[k] != b[k]) {
                 first = Some((r["at"].clone(), name, k, a[k], b[k]));
                 break 'steps;
@@ -359,7 +377,7 @@ fn the_tutorials_own_form_from_the_same_weights_parts_where_the_doc_says() {
     // After 300 epochs: the last epoch's totals, summed in float32 as both programs do.
     let total = |losses: Vec<f32>| losses.iter().fold(0f32, |s, l| s + l) as f64;
     let last_epoch = |v: &[u32]| total(v.iter().map(|b| f32::from_bits(*b)).collect());
-    let tut_last: Vec<u32> = tutorial[tutorial.len() - 20..].iter().flat_map(|t| hex(&t["loss"])).collect();
+    let tut_last: Vec<u32> = tutorial[tutorial.len() - 20..].iter().flat_map(|t| hex(t, "loss")).collect();
     let rust_last: Vec<u32> = rust[rust.len() - 20..]
         .iter()
         .flat_map(|l| words(&serde_json::from_str::<Value>(l).expect("JSON")["tensors"]["loss"]))
