@@ -16,6 +16,7 @@ use tch::{nn, Device, Kind, Tensor};
 use sine_rnn::steps::data::{linspace, sine_data, Config, SineData};
 use sine_rnn::steps::model::{forward, Weights};
 use sine_rnn::steps::train::run_over_data;
+use sine_rnn::steps::watch::TrainStep;
 use sine_rnn::support::pyfmt::py_float;
 use sine_rnn::workbench::record::config_json;
 use sine_rnn::workbench::trace::TraceWriter;
@@ -121,18 +122,18 @@ fn main() -> Result<()> {
                     w.w2 -= w.w2.grad() * cfg.lr;
                 }
             });
-            let named = [
-                ("input", &input),
-                ("context_in", &context),
-                ("context", &new_context),
-                ("pred", &pred),
-                ("loss", &loss),
-                ("grad_w1", &g1),
-                ("grad_w2", &g2),
-                ("w1", &w.w1),
-                ("w2", &w.w2),
-            ];
-            trace.record("train", i, j as usize, &named);
+            let tensors = TrainStep {
+                input: &input,
+                context_in: &context,
+                context: &new_context,
+                pred: &pred,
+                loss: &loss,
+                grad_w1: &g1,
+                grad_w2: &g2,
+                w1: &w.w1,
+                w2: &w.w2,
+            };
+            trace.record("train", i, j as usize, &tensors.named());
             if v != Variant::ZeroBeforeBackward {
                 w.w1.zero_grad();
                 w.w2.zero_grad();

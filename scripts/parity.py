@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 
+import compare  # beside this file: the reader of parity-trace/1
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The configurations the tests cover, shared with tests/parity.rs.
@@ -98,22 +100,31 @@ def bits_to_float(b):
 
 
 def trace_lines(path):
-    """The steps of the tutorial's trace (scripts/reference.py or sine-rnn --trace,
-    format parity-trace/1), one at a time, as {"phase", "epoch", "step", name: [the
-    float32 bit patterns, 8 hex digits each]}. Any other trace: scripts/compare.py."""
-    with open(path) as f:
-        header = json.loads(f.readline() or "{}")
-        if header.get("format") != "parity-trace/1":
-            raise ValueError("{} is not a parity-trace/1 trace".format(path))
-        for line in f:
-            record = json.loads(line)
-            phase, epoch, step = record["at"]
+    """The steps of the tutorial's trace (scripts/reference.py or sine-rnn --trace),
+    read and checked by scripts/compare.py's reader of parity-trace/1, one at a
+    time, as {"phase", "epoch", "step", name: [the float32 bit patterns, 8 hex
+    digits each]}."""
+    try:
+        trace = compare.Trace(path)
+    except compare.CannotCompare as e:
+        raise ValueError(str(e))
+    try:
+        while True:
+            try:
+                record = trace.next()
+            except compare.CannotCompare as e:
+                raise ValueError(str(e))
+            if record is None:
+                return
+            _, (phase, epoch, step), tensors = record
             step_line = {"phase": phase, "epoch": epoch, "step": step}
-            for name, t in record["tensors"].items():
+            for name, t in tensors.items():
                 if t["dtype"] != "float32":
                     raise ValueError("{}: {} is {}, not float32".format(path, name, t["dtype"]))
                 step_line[name] = [t["bits"][k:k + 8] for k in range(0, len(t["bits"]), 8)]
             yield step_line
+    finally:
+        trace.close()
 
 
 def where(line):

@@ -45,10 +45,7 @@ fn both_libtorch_backends_give_pytorchs_bits_on_every_golden_configuration() {
 
 #[test]
 fn the_tutorial_example_prints_pytorchs_golden_stdout() {
-    // The example takes the hyper-parameters only (no --generate).
-    let plain: Vec<Golden> = golden::all().into_iter().filter(|g| !g.uses("--generate")).collect();
-    assert!(plain.len() >= 10);
-    for g in &plain {
+    for g in &golden::plain() {
         let dir = scratch();
         let out = bare(common::example("tutorial"))
             .args(&g.flags)

@@ -11,15 +11,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::golden::{self, bare, values, Golden};
+use common::golden::{self, bare, values};
 use common::{root, scratch, stderr, stdout};
-
-/// The golden configurations the one-file tutorials take (no --generate).
-fn plain() -> Vec<Golden> {
-    let plain: Vec<Golden> = golden::all().into_iter().filter(|g| !g.uses("--generate")).collect();
-    assert!(plain.len() >= 10, "only {} golden configurations without --generate", plain.len());
-    plain
-}
 
 /// scripts/python, with neither kernel variable set (the script pins them), and
 /// wide enough that argparse does not wrap its help.
@@ -44,7 +37,7 @@ fn require_python() {
 #[test]
 fn the_python_tutorial_prints_pytorchs_golden_stdout() {
     require_python();
-    let plain = plain();
+    let plain = golden::plain();
     // Two at a time: each run is mostly Python importing torch.
     std::thread::scope(|s| {
         for half in [0, 1] {
@@ -146,7 +139,7 @@ fn line_through((v0, p0): (f64, f64), (v1, p1): (f64, f64)) -> impl Fn(f64) -> f
 #[test]
 fn the_example_plots_pytorchs_data_and_predictions_and_the_legend_hides_none() {
     let names = ["tutorial", "hidden-1-short", "hidden-16", "tiny-loss", "untrained", "divergent"];
-    for g in plain().iter().filter(|g| names.contains(&g.name.as_str())) {
+    for g in golden::plain().iter().filter(|g| names.contains(&g.name.as_str())) {
         let dir = scratch();
         let out = bare(common::example("tutorial"))
             .args(&g.flags)

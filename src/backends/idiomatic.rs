@@ -22,7 +22,7 @@ use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 use crate::steps::data::{Config, SineData};
 use crate::steps::model::{forward, Weights};
 use crate::steps::train::loss;
-use crate::steps::watch::Watch;
+use crate::steps::watch::{TrainStep, Watch};
 
 /// Step 3 the tch way: `w1` and `w2` as variables of a `VarStore`, drawn by
 /// `nn::Init` after the tutorial's `manual_seed`. The returned weights are views of
@@ -62,18 +62,18 @@ pub fn train(
             opt.backward_step(&loss);
             if watch.traces(i) {
                 let (g1, g2) = (w.w1.grad(), w.w2.grad());
-                let named = [
-                    ("input", &input),
-                    ("context_in", &context),
-                    ("context", &new_context),
-                    ("pred", &pred),
-                    ("loss", &loss),
-                    ("grad_w1", &g1),
-                    ("grad_w2", &g2),
-                    ("w1", &w.w1),
-                    ("w2", &w.w2),
-                ];
-                watch.step(i, j as usize, &named);
+                let tensors = TrainStep {
+                    input: &input,
+                    context_in: &context,
+                    context: &new_context,
+                    pred: &pred,
+                    loss: &loss,
+                    grad_w1: &g1,
+                    grad_w2: &g2,
+                    w1: &w.w1,
+                    w2: &w.w2,
+                };
+                watch.step(i, j as usize, &tensors);
             }
             context = new_context.detach();
         }

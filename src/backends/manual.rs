@@ -13,7 +13,7 @@ use tch::{Kind, Tensor};
 use crate::steps::data::{Config, SineData};
 use crate::steps::model::Weights;
 use crate::steps::train::loss;
-use crate::steps::watch::Watch;
+use crate::steps::watch::{TrainStep, Watch};
 
 /// Trains `w` in place, like [`crate::steps::train::train`], and returns every epoch's loss.
 pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Watch) -> Vec<f32> {
@@ -55,18 +55,18 @@ pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Wat
                 w.w1 -= &grad_w1 * cfg.lr;
                 w.w2 -= &grad_w2 * cfg.lr;
                 if watch.traces(i) {
-                    let named = [
-                        ("input", input),
-                        ("context_in", &context),
-                        ("context", &new_context),
-                        ("pred", &pred),
-                        ("loss", &loss),
-                        ("grad_w1", &grad_w1),
-                        ("grad_w2", &grad_w2),
-                        ("w1", &w.w1),
-                        ("w2", &w.w2),
-                    ];
-                    watch.step(i, j, &named);
+                    let tensors = TrainStep {
+                        input: input,
+                        context_in: &context,
+                        context: &new_context,
+                        pred: &pred,
+                        loss: &loss,
+                        grad_w1: &grad_w1,
+                        grad_w2: &grad_w2,
+                        w1: &w.w1,
+                        w2: &w.w2,
+                    };
+                    watch.step(i, j, &tensors);
                 }
                 context = new_context;
             }

@@ -154,7 +154,7 @@ pub fn prediction_steps(
     } else {
         let h = trained.w2.len() as i64;
         let w = NativeWeights { hidden: h as usize, w1: trained.w1.clone(), w2: trained.w2.clone() };
-        let t = |v: &[f32], shape: &[i64]| Tensor::from_slice(v).reshape(shape);
+        let t = native::as_tensor;
         native::run_over_data(data.xy_values().0, &w, |input, context_in, s| {
             let (input, context_in) = (t(&[input], &[1, 1]), t(context_in, &[1, h]));
             let (context, pred) = (t(&s.c, &[1, h]), t(&[s.out], &[1, 1]));

@@ -14,7 +14,7 @@
 
 use crate::backends::grad::{forward, gradients, loss, Step};
 use crate::steps::data::Config;
-use crate::steps::watch::Watch;
+use crate::steps::watch::{TrainStep, Watch};
 use tch::Tensor;
 
 /// Weights as plain row-major vectors: `w1` is `[H+1, H]`, `w2` is `[H, 1]`.
@@ -43,20 +43,19 @@ pub fn train(cfg: &Config, x: &[f32], y: &[f32], w: &mut NativeWeights, mut watc
             w.w2.iter_mut().zip(&g2).for_each(|(v, g)| *v -= lr * g);
             if watch.traces(i) {
                 // As tensors of the shapes the libtorch backends trace, so the traces compare.
-                let h = w.hidden as i64;
-                let t = |v: &[f32], shape: &[i64]| Tensor::from_slice(v).reshape(shape);
-                let named = [
-                    ("input", &t(&[*xj], &[1, 1])),
-                    ("context_in", &t(&context, &[1, h])),
-                    ("context", &t(&step.c, &[1, h])),
-                    ("pred", &t(&[step.out], &[1, 1])),
-                    ("loss", &t(&[step_loss], &[])),
-                    ("grad_w1", &t(&g1, &[h + 1, h])),
-                    ("grad_w2", &t(&g2, &[h, 1])),
-                    ("w1", &t(&w.w1, &[h + 1, h])),
-                    ("w2", &t(&w.w2, &[h, 1])),
-                ];
-                watch.step(i, j, &named);
+                let (h, t) = (w.hidden as i64, as_tensor);
+                let tensors = TrainStep {
+                    input: &t(&[*xj], &[1, 1]),
+                    context_in: &t(&context, &[1, h]),
+                    context: &t(&step.c, &[1, h]),
+                    pred: &t(&[step.out], &[1, 1]),
+                    loss: &t(&[step_loss], &[]),
+                    grad_w1: &t(&g1, &[h + 1, h]),
+                    grad_w2: &t(&g2, &[h, 1]),
+                    w1: &t(&w.w1, &[h + 1, h]),
+                    w2: &t(&w.w2, &[h, 1]),
+                };
+                watch.step(i, j, &tensors);
             }
             context = step.c;
         }
@@ -84,4 +83,10 @@ pub fn run_over_data(x: &[f32], w: &NativeWeights, mut each: impl FnMut(f32, &[f
         each(*xj, &context, &step);
         context = step.c;
     }
+}
+
+/// Plain values as a float32 tensor of `shape`, for `--trace`, which records
+/// every backend's steps as the libtorch backends shape them.
+pub fn as_tensor(values: &[f32], shape: &[i64]) -> Tensor {
+    Tensor::from_slice(values).reshape(shape)
 }

@@ -5,7 +5,7 @@ use tch::{Kind, Tensor};
 
 use crate::steps::data::{Config, SineData};
 use crate::steps::model::{forward, Weights};
-use crate::steps::watch::Watch;
+use crate::steps::watch::{TrainStep, Watch};
 
 /// Trains `w` in place and returns every epoch's total loss (fewer than
 /// `cfg.epochs` if `watch` stopped it).
@@ -42,18 +42,18 @@ pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Wat
             // (`--trace` only: this step's values, read before the gradients go.)
             if watch.traces(i) {
                 let (g1, g2) = (w.w1.grad(), w.w2.grad());
-                let named = [
-                    ("input", &input),
-                    ("context_in", &context),
-                    ("context", &new_context),
-                    ("pred", &pred),
-                    ("loss", &loss),
-                    ("grad_w1", &g1),
-                    ("grad_w2", &g2),
-                    ("w1", &w.w1),
-                    ("w2", &w.w2),
-                ];
-                watch.step(i, j as usize, &named);
+                let tensors = TrainStep {
+                    input: &input,
+                    context_in: &context,
+                    context: &new_context,
+                    pred: &pred,
+                    loss: &loss,
+                    grad_w1: &g1,
+                    grad_w2: &g2,
+                    w1: &w.w1,
+                    w2: &w.w2,
+                };
+                watch.step(i, j as usize, &tensors);
             }
             // backward() adds into .grad, so clear it for the next point.
             w.w1.zero_grad();

@@ -18,10 +18,44 @@ pub trait Watch {
         false
     }
 
-    /// One training step's tensors by name, after the update and before the
-    /// gradients are cleared: `input`, `context_in` (the context the step started
-    /// from), `context`, `pred`, `loss`, `grad_w1`, `grad_w2`, `w1`, `w2`.
-    fn step(&mut self, _epoch: usize, _step: usize, _tensors: &[(&str, &Tensor)]) {}
+    /// One training step's tensors, after the update and before the gradients
+    /// are cleared.
+    fn step(&mut self, _epoch: usize, _step: usize, _tensors: &TrainStep) {}
+}
+
+/// What one training step saw and made. Named fields, so that every loop names
+/// what it hands over and the compiler checks it; the names `--trace` gives them
+/// are written once, in [`TrainStep::named`].
+pub struct TrainStep<'a> {
+    pub input: &'a Tensor,
+    /// The context the step started from.
+    pub context_in: &'a Tensor,
+    /// The new context, `tanh(xh · w1)`.
+    pub context: &'a Tensor,
+    pub pred: &'a Tensor,
+    pub loss: &'a Tensor,
+    pub grad_w1: &'a Tensor,
+    pub grad_w2: &'a Tensor,
+    /// The weights after the step's update.
+    pub w1: &'a Tensor,
+    pub w2: &'a Tensor,
+}
+
+impl<'a> TrainStep<'a> {
+    /// The tensors under their trace names, in the order the step makes them.
+    pub fn named(&self) -> [(&'static str, &'a Tensor); 9] {
+        [
+            ("input", self.input),
+            ("context_in", self.context_in),
+            ("context", self.context),
+            ("pred", self.pred),
+            ("loss", self.loss),
+            ("grad_w1", self.grad_w1),
+            ("grad_w2", self.grad_w2),
+            ("w1", self.w1),
+            ("w2", self.w2),
+        ]
+    }
 }
 
 /// A closure that only looks at each epoch's loss never stops training.

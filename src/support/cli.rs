@@ -128,14 +128,13 @@ impl Args {
                 ));
             }
         }
-        check_outputs(&self.outputs())?;
+        let outputs = self.outputs();
+        check_outputs(&outputs)?;
         // The run reads its weights before it writes anything: an output over them
         // would destroy them. --save-weights may update them in place.
         if let Some(input) = self.init_weights.as_ref().filter(|p| p.exists()) {
-            if let Some((flag, path)) = self
-                .outputs()
-                .into_iter()
-                .find(|(flag, path)| *flag != "--save-weights" && same_file(input, path))
+            if let Some((flag, path)) =
+                outputs.into_iter().find(|(flag, path)| *flag != "--save-weights" && same_file(input, path))
             {
                 return Err(format!(
                     "{flag}: {} is the --init-weights file, which this run reads; give the output another name",

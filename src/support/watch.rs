@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use serde_json::json;
-use tch::{Device, Tensor};
+use tch::Device;
 
 use crate::steps::data::Config;
-use crate::steps::watch::Watch;
+use crate::steps::watch::{TrainStep, Watch};
 use crate::support::cli::Args;
 use crate::support::device;
 use crate::support::pyfmt::py_float;
@@ -76,9 +76,9 @@ pub fn progress_line(epochs: usize, points: usize) -> ProgressBar {
 
 /// The binary's [`Watch`].
 pub struct RunWatch {
-    pub log: EpochLog<StdoutLock<'static>>,
-    pub progress: ProgressBar,
-    pub trace: Option<TraceWriter>,
+    log: EpochLog<StdoutLock<'static>>,
+    progress: ProgressBar,
+    trace: Option<TraceWriter>,
     cfg: Config,
     /// When the progress line last changed: five times a second at most.
     shown: Instant,
@@ -144,9 +144,9 @@ impl Watch for &mut RunWatch {
         self.trace.as_ref().is_some_and(|t| t.traces(epoch))
     }
 
-    fn step(&mut self, epoch: usize, step: usize, tensors: &[(&str, &Tensor)]) {
+    fn step(&mut self, epoch: usize, step: usize, tensors: &TrainStep) {
         if let Some(trace) = &mut self.trace {
-            trace.record("train", epoch, step, tensors);
+            trace.record("train", epoch, step, &tensors.named());
         }
     }
 }

@@ -19,6 +19,15 @@ pub struct Golden {
 }
 
 /// Every configuration of tests/golden/configs.txt, loaded.
+/// The configurations the one-file tutorials take: the hyper-parameters only
+/// (no `--generate`).
+#[allow(dead_code)]
+pub fn plain() -> Vec<Golden> {
+    let plain: Vec<Golden> = all().into_iter().filter(|g| !g.uses("--generate")).collect();
+    assert!(plain.len() >= 10, "only {} golden configurations without --generate", plain.len());
+    plain
+}
+
 pub fn all() -> Vec<Golden> {
     let dir = root().join("tests/golden");
     let list = std::fs::read_to_string(dir.join("configs.txt")).expect("tests/golden/configs.txt");
