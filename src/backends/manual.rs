@@ -56,7 +56,7 @@ pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Wat
                 w.w2 -= &grad_w2 * cfg.lr;
                 if watch.traces(i) {
                     let tensors = TrainStep {
-                        input: input,
+                        input,
                         context_in: &context,
                         context: &new_context,
                         pred: &pred,
