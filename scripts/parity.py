@@ -26,7 +26,8 @@ import subprocess
 import sys
 import tempfile
 
-import compare  # beside this file: the reader of parity-trace/1
+# Beside this file: the reader of parity-trace/1 (this file has a compare() of its own).
+from compare import CannotCompare as MalformedTrace, Trace as TraceReader
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -105,14 +106,14 @@ def trace_lines(path):
     time, as {"phase", "epoch", "step", name: [the float32 bit patterns, 8 hex
     digits each]}."""
     try:
-        trace = compare.Trace(path)
-    except compare.CannotCompare as e:
+        trace = TraceReader(path)
+    except MalformedTrace as e:
         raise ValueError(str(e))
     try:
         while True:
             try:
                 record = trace.next()
-            except compare.CannotCompare as e:
+            except MalformedTrace as e:
                 raise ValueError(str(e))
             if record is None:
                 return
