@@ -30,7 +30,6 @@ fn main() {
     }
     if env::var_os("LIBTORCH_USE_PYTORCH").is_some() {
         // torch-sys asks the active Python for libtorch; nothing to check here.
-        println!("cargo:rustc-env=SINE_RNN_LIBTORCH_LIB=");
         println!("cargo:rustc-env=SINE_RNN_LIBTORCH_VERSION=unknown");
         return;
     }
@@ -48,7 +47,6 @@ fn main() {
     // libtorch_cuda is deliberately not a link dependency (the linker's default
     // --as-needed drops it): src/support/device.rs loads it at run time, and only where an
     // NVIDIA driver is present, so CPU-only machines never map the CUDA stack.
-    println!("cargo:rustc-env=SINE_RNN_LIBTORCH_LIB={lib}");
     println!("cargo:rustc-env=SINE_RNN_LIBTORCH_VERSION={}", found.version.as_deref().unwrap_or("unknown"));
 }
 

@@ -21,7 +21,7 @@ use tch::{Device, Kind, Tensor};
 
 use sine_rnn::steps::data::linspace;
 use sine_rnn::support::pyfmt::py_float;
-use sine_rnn::workbench::tracer::{Pos, Tracer};
+use sine_rnn::workbench::tracer::Tracer;
 
 /// The sine-wave RNN with tch's nn: an RNN, a linear layer and SGD.
 #[derive(Parser)]
@@ -164,8 +164,7 @@ fn run() -> Result<()> {
                 ];
                 tensors.extend(grads.iter().map(|(name, g)| (name.as_str(), g)));
                 tensors.extend(model.named());
-                let at = [Pos::from("train"), Pos::from(i as usize), Pos::from(j)];
-                trace.record(&at, &tensors).context("cannot write the trace")?;
+                trace.record(("train", i, j), &tensors).context("cannot write the trace")?;
             }
             hidden = hidden_out.detach();
         }

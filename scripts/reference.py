@@ -37,10 +37,6 @@ import time
 # imported. A value already in the environment wins; --cpu-kernels machine leaves
 # both to libtorch, as a plain `python` run does.
 PORTABLE_KERNELS = (("MKL_CBWR", "COMPATIBLE"), ("ATEN_CPU_CAPABILITY", "avx2"))
-# The values libtorch takes (MKL's may end in ",STRICT"); it ignores any other.
-ACCEPTED = {"MKL_CBWR": ("AUTO", "COMPATIBLE", "SSE2", "SSSE3", "SSE4_1", "SSE4_2", "AVX", "AVX2", "AVX512",
-                         "AVX512_E1"),
-            "ATEN_CPU_CAPABILITY": ("default", "avx2", "avx512")}
 
 
 def pin_cpu_kernels(argv):
@@ -71,10 +67,7 @@ def describe_kernels(choice, from_user):
                          for n, v in values)
     notes = []
     for (n, v), (_, p) in zip(values, PORTABLE_KERNELS):
-        if v is not None and v.removesuffix(",STRICT") not in ACCEPTED[n]:
-            notes.append("{}={} from the environment is not a value libtorch takes, so it chooses for this CPU; "
-                         "the digits may differ from other machines'".format(n, v))
-        elif v is not None and choice == "portable" and v != p:
+        if v is not None and choice == "portable" and v != p:
             notes.append("{}={} from the environment wins over the portable {}={}; the digits may differ "
                          "from other machines'".format(n, v, n, p))
     if choice == "portable":

@@ -15,7 +15,6 @@ use sine_rnn::support::process::{self, EXIT_DIVERGED, EXIT_OK, EXIT_RUNTIME, EXI
 use sine_rnn::support::signals;
 use sine_rnn::support::watch::RunWatch;
 use sine_rnn::workbench::kernels::{self, Kernels};
-use sine_rnn::workbench::weights::WeightValues;
 use sine_rnn::LIBTORCH_VERSION;
 
 fn main() {
@@ -26,14 +25,13 @@ fn main() {
     let args = Args::parse_or_exit();
     // Before the first tensor operation, which is when libtorch reads them.
     let kernels = kernels::pin(args.cpu_kernels);
-    let init = args.init_weights_or_exit();
     process::install_panic_hook();
     let code = match device::select(args.device_choice()) {
         Err(e) => {
             note!("sine-rnn: error: {e:#}");
             EXIT_USAGE
         }
-        Ok(device) => match std::panic::catch_unwind(|| run(&args, &kernels, init.as_ref(), device)) {
+        Ok(device) => match std::panic::catch_unwind(|| run(&args, &kernels, device)) {
             Ok(Ok(code)) => code,
             Ok(Err(e)) => {
                 note!("sine-rnn: error: {e:#}");
@@ -45,7 +43,7 @@ fn main() {
     process::exit_now(code)
 }
 
-fn run(args: &Args, kernels: &Kernels, init: Option<&WeightValues>, device: Device) -> Result<u8> {
+fn run(args: &Args, kernels: &Kernels, device: Device) -> Result<u8> {
     let cfg = args.config();
     let placement = device::describe(args.device_choice(), device);
     let backend = args.backend.name();
@@ -62,7 +60,9 @@ fn run(args: &Args, kernels: &Kernels, init: Option<&WeightValues>, device: Devi
     // line on stderr when it is a terminal, and `--trace` if asked for.
     let data = sine_data(cfg.seq_length, device);
     let mut watch = RunWatch::start(args, &cfg, device)?;
-    let trained = signals::while_training(|| train_with(args.backend, &cfg, &data, device, init, &mut watch));
+    let trained = signals::while_training(|| {
+        train_with(args.backend, &cfg, &data, device, args.init.as_ref(), &mut watch)
+    });
     let trace = watch.finish();
     let (trained, trace) = (trained?, trace?);
     let stopped = signals::received();

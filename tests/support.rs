@@ -103,45 +103,44 @@ fn the_training_time_leaves_out_the_prediction_pass() {
 }
 
 #[test]
-fn kernel_notes_name_an_override_an_ignored_value_and_a_cpu_without_avx2() {
+fn kernel_notes_name_an_override_and_a_cpu_without_avx2() {
     use sine_rnn::workbench::kernels::{CpuKernels, Kernels, Setting};
-    let mkl = |value: Option<&str>, from_user: bool, accepted: bool| Setting {
+    let mkl = |value: Option<&str>, from_user: bool| Setting {
         name: "MKL_CBWR",
         portable: "COMPATIBLE",
         value: value.map(String::from),
         from_user,
-        accepted,
     };
     let aten = Setting {
         name: "ATEN_CPU_CAPABILITY",
         portable: "avx2",
         value: Some("avx2".into()),
         from_user: false,
-        accepted: true,
     };
     let kernels = |choice, mkl: Setting| Kernels { choice, settings: vec![mkl, aten.clone()] };
-    let portable = kernels(CpuKernels::Portable, mkl(Some("COMPATIBLE"), false, true));
+    let portable = kernels(CpuKernels::Portable, mkl(Some("COMPATIBLE"), false));
     assert!(portable.notes(true).is_empty());
     assert_eq!(portable.describe(), "CPU kernels portable (MKL_CBWR=COMPATIBLE, ATEN_CPU_CAPABILITY=avx2)");
-    assert!(kernels(CpuKernels::Portable, mkl(Some("COMPATIBLE"), true, true)).notes(true).is_empty());
+    assert!(kernels(CpuKernels::Portable, mkl(Some("COMPATIBLE"), true)).notes(true).is_empty());
     assert_eq!(
         portable.notes(false),
         ["this CPU has no AVX2, so libtorch cannot use the portable kernels: the digits may differ from other machines'"]
     );
-    let overridden = kernels(CpuKernels::Portable, mkl(Some("AVX2"), true, true));
+    let overridden = kernels(CpuKernels::Portable, mkl(Some("AVX2"), true));
     assert_eq!(
         overridden.describe(),
         "CPU kernels portable, overridden (MKL_CBWR=AVX2 from the environment, ATEN_CPU_CAPABILITY=avx2)"
     );
     assert_eq!(overridden.notes(false).len(), 2);
-    let ignored = kernels(CpuKernels::Portable, mkl(Some("compatible"), true, false));
+    // A value libtorch ignores (it chooses for this CPU then) is an override too.
+    let ignored = kernels(CpuKernels::Portable, mkl(Some("compatible"), true));
     assert_eq!(
         ignored.notes(true),
-        ["MKL_CBWR=compatible from the environment is not a value libtorch takes, so it chooses for this CPU; \
+        ["MKL_CBWR=compatible from the environment wins over the portable MKL_CBWR=COMPATIBLE; \
           the digits may differ from other machines'"]
     );
     // The machine's kernels promise nothing, so there is nothing to warn of.
-    let machine = kernels(CpuKernels::Machine, mkl(None, false, false));
+    let machine = kernels(CpuKernels::Machine, mkl(None, false));
     assert!(machine.notes(false).is_empty());
     assert_eq!(machine.describe(), "CPU kernels machine (MKL_CBWR unset, ATEN_CPU_CAPABILITY=avx2)");
 }

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use common::{root, scratch, stderr};
 use serde_json::{json, Value};
-use sine_rnn::workbench::tracer::{tensor_json, Pos, Tracer};
+use sine_rnn::workbench::tracer::{tensor_json, Tracer};
 use tch::{Kind, Tensor};
 
 /// Runs `code` with scripts/ on Python's path, in `dir`; fails naming the fix when
@@ -27,7 +27,7 @@ fn run_python(code: &str, dir: &std::path::Path) {
 }
 
 /// A record to write: its position and named tensors.
-type Record<'a> = (Vec<Pos>, Vec<(&'a str, &'a Tensor)>);
+type Record<'a> = (Value, Vec<(&'a str, &'a Tensor)>);
 
 /// A Rust trace, written into memory, as text.
 fn rust_trace(program: &str, meta: Value, records: &[Record]) -> String {
@@ -52,7 +52,7 @@ const DEMO: &str = concat!(
 fn both_tracers_write_the_formats_own_example() {
     let input = Tensor::from_slice(&[2f64.sin() as f32]).reshape([1, 1]);
     let idx = Tensor::from_slice(&[1i64, 2, 3, 4]).reshape([2, 2]);
-    let at = vec![Pos::from("train"), Pos::from(0usize), Pos::from(0i64)];
+    let at = json!(["train", 0usize, 0i64]);
     let rust = rust_trace("demo", json!({"seed": 0}), &[(at, vec![("input", &input), ("idx", &idx)])]);
     assert_eq!(rust, DEMO, "the Rust tracer");
 
@@ -120,11 +120,11 @@ fn both_tracers_write_the_same_record_lines_for_every_dtype_and_edge_value() {
         ("a \"quoted\"\tname / ü", Tensor::from_slice(&[-1.0f32])),
     ];
     let named: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (*n, t)).collect();
-    let at = vec![Pos::from("train"), Pos::from(3usize), Pos::from(-1i64), Pos::from("ü \"x\"")];
+    let at = json!(["train", 3usize, -1i64, "ü \"x\""]);
     let records = vec![
         (at, named.clone()),
-        (vec![Pos::from(0usize)], vec![]),
-        (vec![Pos::from("one")], named[..1].to_vec()),
+        (json!([0]), vec![]),
+        (json!(("one",)), named[..1].to_vec()),
     ];
     let rust = rust_trace("every-dtype", json!({"n": 1}), &records);
 
@@ -230,10 +230,13 @@ fn the_rust_tracer_refuses_what_the_format_cannot_hold() {
     let x = Tensor::from_slice(&[1.0f32]);
     let mut trace = Tracer::new(Vec::new(), "p", json!({})).expect("a header");
     let err = |r: std::io::Result<()>| r.expect_err("refused").to_string();
-    assert!(err(trace.record(&[], &[("x", &x)])).contains("must not be empty"));
-    assert!(err(trace.record(&[Pos::from(0usize)], &[("x", &x), ("x", &x)])).contains("used twice"));
+    let not_a_position = "must be a non-empty list of integers and strings";
+    for at in [json!([]), json!([1.5]), json!([true]), json!(["train", [0]]), json!({"epoch": 0}), json!(3)] {
+        assert!(err(trace.record(&at, &[("x", &x)])).contains(not_a_position), "{at}");
+    }
+    assert!(err(trace.record([0], &[("x", &x), ("x", &x)])).contains("used twice"));
     let complex = Tensor::from_slice(&[1.0f32, 2.0]).view_as_complex();
-    assert!(err(trace.record(&[Pos::from(0usize)], &[("z", &complex)])).contains("ComplexFloat"));
+    assert!(err(trace.record([0], &[("z", &complex)])).contains("ComplexFloat"));
     assert!(Tracer::new(Vec::new(), "p", json!([1])).is_err(), "meta must be an object");
     // Nothing of the refused records was written.
     let text = String::from_utf8(trace.finish().expect("flushed")).expect("UTF-8");

@@ -1,8 +1,8 @@
-//! Command-line scaffolding: flags, their limits, and up-front checks, so that
-//! every mistake ends in one line and exit code 2 before any training starts.
+//! The flags, their limits, and the checks made before training, so that every
+//! mistake ends in one line and exit code 2 before a run is spent on it.
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::builder::RangedI64ValueParser;
 use clap::Parser;
@@ -15,9 +15,8 @@ use crate::support::files::{check_outputs, same_file, STDOUT};
 use crate::workbench::kernels::CpuKernels;
 use crate::workbench::weights::{self, WeightValues};
 
-/// The largest sizes taken (scripts/reference.py takes the same): w1 alone holds
-/// (hidden + 1) × hidden floats, 64 MiB at 4096; every epoch's loss is kept (for
-/// the record and the loss plot); the whole sequence lives in memory.
+/// The largest sizes taken, as scripts/reference.py takes them: w1 is 64 MiB at
+/// hidden 4096, and every epoch's loss and the whole sequence stay in memory.
 pub const MAX_HIDDEN_SIZE: usize = 4096;
 pub const MAX_EPOCHS: usize = 10_000_000;
 pub const MAX_SEQ_LENGTH: usize = 1_000_000;
@@ -28,8 +27,8 @@ pub const MAX_SEQ_LENGTH: usize = 1_000_000;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "sine-rnn", version)]
 pub struct Args {
-    // Numbers take `allow_negative_numbers`, so `--epochs -1` is told the range;
-    // paths do not, so a name that starts with `-` is written `./-x`.
+    // Numbers take negative values, so `--epochs -1` is told the range; paths do
+    // not, so a name that starts with `-` is written `./-x`.
     /// Seed for libtorch's generator, as torch.manual_seed(seed)
     #[arg(long, allow_negative_numbers = true, default_value_t = 0, value_parser = parse_seed)]
     pub seed: u64,
@@ -84,27 +83,33 @@ pub struct Args {
     /// Which of libtorch's CPU kernels compute
     #[arg(long, value_enum, default_value_t = CpuKernels::Portable)]
     pub cpu_kernels: CpuKernels,
+    /// The `--init-weights` file's values, read and checked by `parse_or_exit`.
+    #[arg(skip)]
+    pub init: Option<WeightValues>,
 }
 
 impl Args {
-    /// Parses the process arguments. On a mistake, prints one line to stderr and
-    /// exits with code 2; `--help` and `--version` print and exit 0.
+    /// The process's flags, checked, and `--init-weights` read. On a mistake, one
+    /// line on stderr and exit 2; `--help` and `--version` print and exit 0.
     pub fn parse_or_exit() -> Args {
-        let args = Args::try_parse().unwrap_or_else(|e| {
+        let mut args = Args::try_parse().unwrap_or_else(|e| {
             use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
             if matches!(e.kind(), DisplayHelp | DisplayVersion) {
                 e.exit();
             }
             usage_error(&one_line(&e.to_string()))
         });
-        if let Err(why) = args.check() {
-            usage_error(&why);
+        let read = |path: &PathBuf| {
+            weights::read(path, args.hidden_size).map_err(|e| format!("--init-weights: {e}"))
+        };
+        match args.check().and_then(|()| args.init_weights.as_ref().map(read).transpose()) {
+            Ok(init) => args.init = init,
+            Err(why) => usage_error(&why),
         }
         args
     }
 
-    /// Checks that need more than one flag, or the file system: done before any
-    /// training starts, so a typo does not cost a whole run.
+    /// What needs more than one flag, or the file system.
     pub fn check(&self) -> Result<(), String> {
         if self.backend == Backend::Native && self.device == DeviceChoice::Cuda {
             return Err("--backend native runs on the CPU only; use --device cpu or auto".into());
@@ -116,61 +121,40 @@ impl Args {
                     .into(),
             );
         }
-        if let Some(range) = &self.trace_epochs {
-            if range.start >= self.epochs {
-                let trained = match self.epochs {
-                    0 => "trains no epoch (--epochs 0)".to_string(),
-                    n => format!("trains epochs 0 to {}", n - 1),
-                };
-                return Err(format!(
-                    "--trace-epochs: the range starts at epoch {}, but this run {trained}",
-                    range.start
-                ));
-            }
+        if let Some(start) = self.trace_epochs.as_ref().map(|r| r.start).filter(|&s| s >= self.epochs) {
+            let trained = match self.epochs {
+                0 => "trains no epoch (--epochs 0)".to_string(),
+                n => format!("trains epochs 0 to {}", n - 1),
+            };
+            return Err(format!("--trace-epochs: the range starts at epoch {start}, but this run {trained}"));
         }
         let outputs = self.outputs();
         check_outputs(&outputs)?;
-        // The run reads its weights before it writes anything: an output over them
-        // would destroy them. --save-weights may update them in place.
-        if let Some(input) = self.init_weights.as_ref().filter(|p| p.exists()) {
-            if let Some((flag, path)) =
-                outputs.into_iter().find(|(flag, path)| *flag != "--save-weights" && same_file(input, path))
-            {
-                return Err(format!(
-                    "{flag}: {} is the --init-weights file, which this run reads; give the output another name",
-                    path.display()
-                ));
-            }
+        // The weights are read before anything is written: an output over them would
+        // destroy them. --save-weights may update them in place.
+        let input = self.init_weights.as_ref().filter(|p| p.exists());
+        match outputs
+            .iter()
+            .find(|(flag, path)| *flag != "--save-weights" && input.is_some_and(|i| same_file(i, path)))
+        {
+            Some((flag, path)) => Err(format!(
+                "{flag}: {} is the --init-weights file, which this run reads; give the output another name",
+                path.display()
+            )),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Every file the run will write, with the flag that named it.
-    pub fn outputs(&self) -> Vec<(&'static str, &std::path::Path)> {
+    pub fn outputs(&self) -> Vec<(&'static str, &Path)> {
         let plot = (!self.no_plot).then_some(&self.plot);
-        [
-            ("--plot", plot),
-            ("--loss-plot", self.loss_plot.as_ref()),
-            ("--json", self.json.as_ref()),
-            ("--save-weights", self.save_weights.as_ref()),
-            ("--trace", self.trace.as_ref()),
-        ]
-        .into_iter()
-        .filter_map(|(flag, path)| Some((flag, path?.as_path())))
-        .collect()
+        let all =
+            [("--plot", plot), ("--loss-plot", self.loss_plot.as_ref()), ("--json", self.json.as_ref())];
+        let more = [("--save-weights", self.save_weights.as_ref()), ("--trace", self.trace.as_ref())];
+        all.into_iter().chain(more).filter_map(|(flag, path)| Some((flag, path?.as_path()))).collect()
     }
 
-    /// `--init-weights`, read and checked against `--hidden-size`; on any problem
-    /// with the file, one line and exit 2, before training.
-    pub fn init_weights_or_exit(&self) -> Option<WeightValues> {
-        let path = self.init_weights.as_ref()?;
-        match weights::read(path, self.hidden_size) {
-            Ok(w) => Some(w),
-            Err(why) => usage_error(&format!("--init-weights: {why}")),
-        }
-    }
-
-    /// Where to run: `--device`, except that the native backend is CPU-only.
+    /// Where to run: `--device`, but the native backend is CPU-only.
     pub fn device_choice(&self) -> DeviceChoice {
         if self.backend.uses_libtorch() {
             self.device
@@ -179,36 +163,30 @@ impl Args {
         }
     }
 
-    /// The tutorial's hyper-parameters, as chosen on the command line.
+    /// The tutorial's hyper-parameters, as chosen.
     pub fn config(&self) -> Config {
-        Config {
-            seed: self.seed,
-            epochs: self.epochs,
-            lr: self.lr,
-            seq_length: self.seq_length,
-            hidden_size: self.hidden_size,
-        }
+        let (seed, epochs, lr) = (self.seed, self.epochs, self.lr);
+        Config { seed, epochs, lr, seq_length: self.seq_length, hidden_size: self.hidden_size }
     }
 }
 
-/// clap's message on one line: the error, what is accepted and any tip, without
-/// the usage block ("…not provided:" and what is missing make one sentence).
+/// clap's message on one line, without the usage block ("…not provided:" and
+/// what is missing make one sentence).
 fn one_line(text: &str) -> String {
     let parts =
         text.lines().map(str::trim).take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more"));
-    let parts: Vec<&str> =
-        parts.filter(|l| !l.is_empty()).map(|l| l.strip_prefix("error: ").unwrap_or(l)).collect();
     let mut line = String::new();
-    for part in parts {
+    for part in parts.filter(|l| !l.is_empty()).map(|l| l.strip_prefix("error: ").unwrap_or(l)) {
         if !line.is_empty() {
             line.push_str(if line.ends_with(':') { " " } else { "; " });
         }
         line.push_str(part);
     }
     if line.is_empty() {
-        line.push_str("invalid arguments");
+        "invalid arguments".into()
+    } else {
+        line
     }
-    line
 }
 
 fn parse_seed(s: &str) -> Result<u64, String> {
@@ -218,43 +196,36 @@ fn parse_seed(s: &str) -> Result<u64, String> {
 /// libtorch multiplies a float32 tensor by lr in float32: a rate that rounds to
 /// 0 there trains nothing, and one that overflows to inf destroys the weights.
 fn parse_lr(s: &str) -> Result<f64, String> {
-    let lr: f64 = s.trim().parse().map_err(|_| "expected a number such as 0.1".to_string())?;
-    let (single, s) = (lr as f32, s.trim());
-    if !(lr.is_finite() && lr > 0.0) {
-        return Err("the learning rate must be a finite number > 0, such as 0.1".into());
+    let (s, why) = (s.trim(), "in float32, which libtorch computes in; the");
+    let lr: f64 = s.parse().map_err(|_| "expected a number such as 0.1".to_string())?;
+    match lr as f32 {
+        _ if !(lr.is_finite() && lr > 0.0) => {
+            Err("the learning rate must be a finite number > 0, such as 0.1".into())
+        }
+        0.0 => Err(format!("the learning rate {s} is 0 {why} smallest it takes is {:e}", f32::from_bits(1))),
+        l if l.is_infinite() => {
+            Err(format!("the learning rate {s} is infinite {why} largest it takes is {:e}", f32::MAX))
+        }
+        _ => Ok(lr),
     }
-    if single == 0.0 {
-        let least = f32::from_bits(1);
-        return Err(format!(
-            "the learning rate {s} is 0 in float32, which libtorch computes in; the smallest it takes is {least:e}"
-        ));
-    }
-    if single.is_infinite() {
-        let most = f32::MAX;
-        return Err(format!(
-            "the learning rate {s} is infinite in float32, which libtorch computes in; the largest it takes is {most:e}"
-        ));
-    }
-    Ok(lr)
 }
 
-/// Any path, the empty one included: the checks before training name what is wrong with it.
+/// Any path, the empty one included: the checks before training say what is wrong.
 fn any_path(s: &str) -> Result<PathBuf, String> {
     Ok(PathBuf::from(s))
 }
 
-/// A whole number in `min..=max`, by clap's own range check; parsed as a signed
-/// number first, so `-1` is told the range rather than taken for a flag.
+/// A whole number in `min..=max`, by clap's range check; parsed signed, so `-1` is
+/// told the range rather than taken for a flag.
 fn count(min: usize, max: usize) -> RangedI64ValueParser<usize> {
     RangedI64ValueParser::new().range(min as i64..=max as i64)
 }
 
 fn plot_path(s: &str) -> Result<PathBuf, String> {
-    let path = any_path(s)?;
-    if Format::from_path(&path).is_none() {
-        return Err("the plot path must end in .png or .svg".into());
+    match Format::from_path(s.as_ref()) {
+        Some(_) => Ok(PathBuf::from(s)),
+        None => Err("the plot path must end in .png or .svg".into()),
     }
-    Ok(path)
 }
 
 /// `--trace-epochs`: `A..B` (B excluded, as in Rust and Python's `range`), `A..=B`,
@@ -270,13 +241,10 @@ fn epoch_range(s: &str) -> Result<Range<usize>, String> {
             Err(_) => Err(bad()),
         },
     };
-    let range = if let Some((a, b)) = s.split_once("..=") {
-        num(a, Some(0))?..num(b, None)? + 1
-    } else if let Some((a, b)) = s.split_once("..") {
-        num(a, Some(0))?..num(b, Some(usize::MAX))?
-    } else {
-        let n = num(s, None)?;
-        n..n + 1
+    let range = match (s.split_once("..="), s.split_once("..")) {
+        (Some((a, b)), _) => num(a, Some(0))?..num(b, None)? + 1,
+        (_, Some((a, b))) => num(a, Some(0))?..num(b, Some(usize::MAX))?,
+        _ => num(s, None).map(|n| n..n + 1)?,
     };
     if range.is_empty() {
         return Err(format!("the epoch range {s} is empty"));
@@ -286,7 +254,6 @@ fn epoch_range(s: &str) -> Result<Range<usize>, String> {
 
 /// Prints one line and exits with the usage-error code.
 pub fn usage_error(message: &str) -> ! {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "sine-rnn: error: {message} (see sine-rnn --help)");
+    crate::note!("sine-rnn: error: {message} (see sine-rnn --help)");
     std::process::exit(2);
 }

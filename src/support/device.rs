@@ -56,8 +56,10 @@ pub fn cuda_status() -> String {
     }
 }
 
-/// Loads the driver, then libtorch_cuda, once; the libraries stay loaded for
-/// the life of the process. RTLD_GLOBAL lets libtorch's own lookups see them.
+/// Loads the driver, then libtorch_cuda, once, for the life of the process.
+/// libtorch_cuda is looked up as libtorch_cpu was (LD_LIBRARY_PATH, then the run
+/// path build.rs set), so both come from one build; RTLD_GLOBAL lets libtorch's
+/// own lookups see them.
 fn load_cuda_support() -> &'static std::result::Result<(), String> {
     static LOADED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     LOADED.get_or_init(|| {
@@ -66,31 +68,9 @@ fn load_cuda_support() -> &'static std::result::Result<(), String> {
         let open =
             |name: &str| unsafe { Library::open(Some(name), RTLD_NOW | RTLD_GLOBAL) }.map(std::mem::forget);
         open("libcuda.so.1").map_err(|_| "no NVIDIA driver (libcuda.so.1) on this machine".to_string())?;
-        let mut last_error = String::new();
-        for candidate in torch_cuda_candidates() {
-            match open(&candidate) {
-                Ok(()) => return Ok(()),
-                Err(e) => last_error = e.to_string(),
-            }
-        }
-        Err(format!("the NVIDIA driver is present but libtorch_cuda.so did not load: {last_error}"))
+        open("libtorch_cuda.so")
+            .map_err(|e| format!("the NVIDIA driver is present but libtorch_cuda.so did not load: {e}"))
     })
-}
-
-/// `libtorch_cuda.so` must come from the libtorch this process already runs on
-/// (two builds do not mix): first the one beside the mapped `libtorch_cpu.so`
-/// (the path is the last field of /proc/self/maps, and the only one with a `/`),
-/// then the one build.rs found, then the loader's search path.
-fn torch_cuda_candidates() -> Vec<String> {
-    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
-    let loaded = maps
-        .lines()
-        .filter_map(|line| line.find('/').map(|i| &line[i..]))
-        .find_map(|path| path.strip_suffix("/libtorch_cpu.so"))
-        .map(str::to_string);
-    let built = Some(env!("SINE_RNN_LIBTORCH_LIB")).filter(|d| !d.is_empty()).map(str::to_string);
-    let dirs = loaded.into_iter().chain(built).map(|dir| format!("{dir}/libtorch_cuda.so"));
-    dirs.chain(["libtorch_cuda.so".to_string()]).collect()
 }
 
 /// The device as stderr reports it, with why CUDA is or is not in use whenever

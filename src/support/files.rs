@@ -1,20 +1,16 @@
 //! Output files: checked before training, written aside, then put in place
-//! together once the run is over, each whole or not at all.
+//! together at the end, each whole or not at all.
 //!
-//! - A regular file, a symlink (chain) to one, or nothing yet: the content waits
-//!   in an unnamed file (`O_TMPFILE`) in the final directory, linked in beside the
-//!   target and renamed over it at the commit, so a run that dies leaves nothing
-//!   behind (a SIGKILL between link and rename aside). A replaced file keeps its
-//!   mode; a new one gets `0o666` less the umask. Where there are no unnamed
-//!   files (FAT, NFS, no /proc), a named `.sine-rnn-*.tmp` stands in.
-//! - `-`, or what is not a regular file (a FIFO, a device, our own stdout or
-//!   stderr): the content waits in memory and is written into it at the commit,
-//!   never renamed over it (a regular file in place of `/dev/null` would break
-//!   the system).
+//! A regular file (or a symlink chain to one, or nothing yet) is written into an
+//! unnamed `O_TMPFILE` file in its directory, named only at the commit and renamed
+//! over it at once, so a run that dies leaves nothing behind. A replaced file keeps
+//! its mode; a new one gets the umask's. Where unnamed files cannot be made (FAT,
+//! NFS, no /proc), a named `.sine-rnn-*.tmp` stands in. `-`, a FIFO, a device or
+//! our own stdout/stderr is written into at the commit, from memory, never replaced.
 
 use std::ffi::CString;
 use std::fs::{File, Permissions};
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
@@ -27,18 +23,16 @@ use tempfile::TempPath;
 /// The name that means standard output (for `--json` and `--trace`).
 pub const STDOUT: &str = "-";
 
-/// An output written aside, waiting to be put in place; write into it, then
-/// [`commit`](Staged::commit) it. Dropped uncommitted, it leaves the path as it was.
+/// An output written aside; dropped uncommitted, it leaves the path as it was.
 pub struct Staged {
     path: PathBuf,
     how: How,
 }
 
 enum How {
-    /// A file in `real`'s directory: unnamed (`name` is `None`), or named where
-    /// unnamed ones cannot be made.
+    /// A file in `real`'s directory, unnamed unless `name` is set.
     Aside { file: File, name: Option<TempPath>, real: PathBuf },
-    /// Bytes for what is already there, through `fd` when it is our stdout or stderr.
+    /// Bytes for what is already there; `fd` when it is our stdout or stderr.
     Existing { bytes: Vec<u8>, fd: Option<i32> },
 }
 
@@ -56,33 +50,29 @@ impl Write for Staged {
 }
 
 impl Staged {
-    /// Where the output goes, as given.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Puts the content in place: one rename (atomic), or a write into what the
-    /// path already is. Returns the path as given.
+    /// Puts the content in place (one rename, or a write into what the path is)
+    /// and returns the path as given.
     pub fn commit(self) -> Result<PathBuf> {
         let Staged { path, how } = self;
+        let shown = path.display();
         match how {
             How::Aside { file, name, real } => {
-                file.sync_all().with_context(|| format!("cannot write {}", path.display()))?;
+                file.sync_all().with_context(|| format!("cannot write {shown}"))?;
                 match name {
                     None => link_over(&file, &real),
                     Some(name) => name.persist(&real).map_err(|e| e.error),
                 }
-                .with_context(|| format!("cannot move the new file into place at {}", real.display()))?;
+                .with_context(|| format!("cannot move the new file into place at {}", real.display()))?
             }
             How::Existing { bytes, fd } => {
-                write_into(&path, fd, &bytes).with_context(|| format!("cannot write {}", path.display()))?
+                write_into(&path, fd, &bytes).with_context(|| format!("cannot write {shown}"))?
             }
         }
         Ok(path)
     }
 }
 
-/// An empty output for `path`, to be written into (see the module's notes for where).
+/// An empty output for `path`, to be written into.
 pub fn create(path: &Path) -> Result<Staged> {
     let how = how_for(path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(Staged { path: path.to_path_buf(), how })
@@ -95,9 +85,8 @@ pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
     Ok(staged)
 }
 
-/// Commits every staged output: the writes into FIFOs, devices and stdout first
-/// (they can fail or wait for a reader, and nothing is replaced yet if they do),
-/// then the renames. Returns each path as given, in the order done.
+/// Commits every output: the writes into FIFOs, devices and stdout first (they
+/// can fail or wait for a reader while nothing is replaced yet), then the renames.
 pub fn commit_all(staged: Vec<Staged>) -> Result<Vec<PathBuf>> {
     let (into, renames): (Vec<_>, Vec<_>) =
         staged.into_iter().partition(|s| matches!(s.how, How::Existing { .. }));
@@ -105,7 +94,7 @@ pub fn commit_all(staged: Vec<Staged>) -> Result<Vec<PathBuf>> {
 }
 
 /// Held from a commit's link to its rename; a signal that ends the process at
-/// once takes it first, and never lets it go.
+/// once takes it first and never lets it go.
 pub fn commit_lock() -> MutexGuard<'static, ()> {
     static COMMITTING: Mutex<()> = Mutex::new(());
     COMMITTING.lock().unwrap_or_else(|e| e.into_inner())
@@ -117,7 +106,6 @@ fn how_for(path: &Path) -> std::io::Result<How> {
         return existing(Some(1));
     }
     if let Ok(meta) = std::fs::metadata(path) {
-        // Our own stdout or stderr, whatever it is, is written through its descriptor.
         if let Some(fd) = [1, 2].into_iter().find(|&fd| fd_identity(fd) == Some((meta.dev(), meta.ino()))) {
             return existing(Some(fd));
         }
@@ -134,15 +122,13 @@ fn how_for(path: &Path) -> std::io::Result<How> {
     Ok(How::Aside { file, name, real })
 }
 
-/// A new regular file in `dir` with mode `0o666` less the umask: unnamed where
-/// the file system has such files and /proc (through which it is linked in) is
-/// there, else named `.sine-rnn-*.tmp`.
+/// A new file in `dir`, mode `0o666` less the umask: unnamed where the file system
+/// and /proc (through which it is linked in) allow, else `.sine-rnn-*.tmp`.
 fn file_aside(dir: &Path) -> std::io::Result<(File, Option<TempPath>)> {
     if Path::new("/proc/self/fd").is_dir() {
         let c = CString::new(dir.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
-        let flags = libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC;
-        // SAFETY: open reads the NUL-terminated path; the descriptor is then owned by the File.
-        match unsafe { libc::open(c.as_ptr(), flags, 0o666) } {
+        // SAFETY: open reads the NUL-terminated path; the File then owns the descriptor.
+        match unsafe { libc::open(c.as_ptr(), libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC, 0o666) } {
             fd if fd >= 0 => return Ok((unsafe { File::from_raw_fd(fd) }, None)),
             _ => match std::io::Error::last_os_error() {
                 e if matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL)) => {}
@@ -150,48 +136,43 @@ fn file_aside(dir: &Path) -> std::io::Result<(File, Option<TempPath>)> {
             },
         }
     }
-    let permissions = Permissions::from_mode(0o666);
     let mut named = tempfile::Builder::new();
-    let (file, name) =
-        named.prefix(".sine-rnn-").suffix(".tmp").permissions(permissions).tempfile_in(dir)?.into_parts();
+    named.prefix(".sine-rnn-").suffix(".tmp").permissions(Permissions::from_mode(0o666));
+    let (file, name) = named.tempfile_in(dir)?.into_parts();
     Ok((file, Some(name)))
 }
 
-/// Gives the unnamed `file` a name beside `real`, then renames it onto `real`.
+/// Names the unnamed `file` beside `real`, then renames it onto `real`.
 fn link_over(file: &File, real: &Path) -> std::io::Result<()> {
     let from = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).map_err(std::io::Error::other)?;
     let _guard = commit_lock();
     for attempt in 0..100 {
         let tmp = parent_dir(real).join(format!(".sine-rnn-{}-{attempt}.tmp", std::process::id()));
         let to = CString::new(tmp.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
-        let (cwd, follow) = (libc::AT_FDCWD, libc::AT_SYMLINK_FOLLOW);
         // SAFETY: linkat reads two NUL-terminated paths.
-        if unsafe { libc::linkat(cwd, from.as_ptr(), cwd, to.as_ptr(), follow) } == 0 {
+        let linked = unsafe {
+            libc::linkat(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), libc::AT_SYMLINK_FOLLOW)
+        };
+        if linked == 0 {
             return std::fs::rename(&tmp, real).inspect_err(|_| drop(std::fs::remove_file(&tmp)));
         }
         let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::AlreadyExists {
+        if e.kind() != ErrorKind::AlreadyExists {
             return Err(e);
         }
     }
     Err(std::io::Error::other("no free temporary name"))
 }
 
-/// Writes `bytes` to our stdout or stderr, or into an existing FIFO or device.
+/// Writes `bytes` to our stdout or stderr, or into an existing FIFO or device
+/// (no O_TRUNC, no O_CREAT). A reader of stdout that went away had what it wanted.
 fn write_into(path: &Path, fd: Option<i32>, bytes: &[u8]) -> std::io::Result<()> {
-    match fd {
-        Some(1) => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(bytes).and_then(|()| out.flush()) {
-                // A reader that went away (`| head`) had what it wanted, as for the log.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                done => done,
-            }
-        }
+    let written = match fd {
+        Some(1) => std::io::stdout().lock().write_all(bytes).and_then(|()| std::io::stdout().flush()),
         Some(_) => std::io::stderr().lock().write_all(bytes),
-        // No O_TRUNC, no O_CREAT: a FIFO or device takes the bytes as they are.
         None => std::fs::OpenOptions::new().write(true).open(path)?.write_all(bytes),
-    }
+    };
+    written.or_else(|e| if e.kind() == ErrorKind::BrokenPipe && fd == Some(1) { Ok(()) } else { Err(e) })
 }
 
 /// The file an open descriptor of ours refers to, as (device, inode).
@@ -203,61 +184,46 @@ fn fd_identity(fd: i32) -> Option<(u64, u64)> {
     }
 }
 
-/// Where a chain of symlinks ends (the path itself when it is not one); the end
-/// need not exist yet.
+/// Where a chain of symlinks ends (the end need not exist yet).
 pub fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
     let mut p = path.to_path_buf();
     for _ in 0..40 {
         match std::fs::symlink_metadata(&p) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let to = std::fs::read_link(&p)?;
-                p = parent_dir(&p).join(to); // an absolute `to` replaces the whole path
-            }
+            // An absolute target replaces the whole path.
+            Ok(meta) if meta.file_type().is_symlink() => p = parent_dir(&p).join(std::fs::read_link(&p)?),
             _ => return Ok(p),
         }
     }
     Err(std::io::Error::other("too many levels of symbolic links"))
 }
 
-/// The directory a file path lives in (`.` for a bare file name).
+/// The directory a file path lives in (`.` for a bare name).
 pub fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 
-/// An output path is accepted when it can be written without harm: `-`, an
-/// existing FIFO or character device we may write to, or a file (through any
-/// symlinks) in an existing directory where we can create files, not read-only.
-/// A name that ends in a directory (`x/`, `x/.`) is refused: `Path` would drop
-/// the `/` or the `.` and name the file before it.
+/// Whether an output can be written without harm: `-`, an existing FIFO or
+/// character device we may write to, or a file (through any symlinks) in an
+/// existing directory where we can make files, and not read-only. A name ending in
+/// `/` or `/.` is refused: `Path` would drop it and name the file before it.
 pub fn check_output_path(path: &Path) -> Result<(), String> {
-    let shown = path.display();
-    let bytes = path.as_os_str().as_bytes();
+    let (shown, bytes) = (path.display(), path.as_os_str().as_bytes());
     if bytes.is_empty() {
         return Err("the path is empty".into());
     }
     if path.as_os_str() == STDOUT {
         return Ok(());
     }
-    if bytes.ends_with(b"/")
-        || bytes.ends_with(b"/.")
-        || bytes.ends_with(b"/..")
-        || bytes == b"."
-        || bytes == b".."
-    {
+    if [&b"/"[..], b"/.", b"/.."].iter().any(|end| bytes.ends_with(end)) || bytes == b"." || bytes == b".." {
         return Err(format!("{shown} ends in '/' or '/.', so it names a directory; give a file name"));
     }
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_dir() => return Err(format!("{shown} is a directory; give a file name")),
-        Ok(m) if m.file_type().is_block_device() => {
+    match std::fs::metadata(path).map(|m| m.file_type()) {
+        Ok(t) if t.is_dir() => return Err(format!("{shown} is a directory; give a file name")),
+        Ok(t) if t.is_block_device() => {
             return Err(format!("{shown} is a block device (a disk); refusing to write over it"))
         }
-        Ok(m) if m.file_type().is_socket() => {
-            return Err(format!("{shown} is a socket, which takes no file"))
-        }
-        Ok(m) if !m.is_file() => {
+        Ok(t) if t.is_socket() => return Err(format!("{shown} is a socket, which takes no file")),
+        Ok(t) if !t.is_file() => {
             let c = CString::new(bytes).map_err(|_| "the path holds a NUL byte")?;
             // SAFETY: access only reads the NUL-terminated path.
             if unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0 {
@@ -272,7 +238,7 @@ pub fn check_output_path(path: &Path) -> Result<(), String> {
     match std::fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => {}
         Ok(_) => return Err(format!("{} is not a directory", dir.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(e) if e.kind() == ErrorKind::NotFound => {
             return Err(format!("the directory {} does not exist", dir.display()))
         }
         Err(e) => return Err(format!("{} is not a usable directory ({e})", dir.display())),
@@ -281,29 +247,25 @@ pub fn check_output_path(path: &Path) -> Result<(), String> {
         let shown = real.display();
         return Err(format!("{shown} is read-only; make it writable (chmod u+w) or choose another name"));
     }
-    // The only reliable test of a directory (permissions, read-only mounts) is to
-    // try, the way the output will be made.
+    // The only sure test of a directory (permissions, read-only mounts) is to try.
     file_aside(dir).map(drop).map_err(|e| format!("cannot write in {} ({})", dir.display(), e.kind()))
 }
 
-/// Checks every output of a run, given as (flag, path): each by
-/// [`check_output_path`], and no file named twice. The error starts with the flag.
+/// Checks every output, given as (flag, path): each by [`check_output_path`], and
+/// no file named twice. The error starts with the flag.
 pub fn check_outputs(outputs: &[(&str, &Path)]) -> Result<(), String> {
     for (k, (flag, path)) in outputs.iter().enumerate() {
         check_output_path(path).map_err(|e| format!("{flag}: {e}"))?;
         if let Some((other, _)) = outputs[..k].iter().find(|(_, earlier)| same_file(earlier, path)) {
-            return Err(format!(
-                "{other} and {flag} name the same file ({}); give each output its own",
-                path.display()
-            ));
+            let shown = path.display();
+            return Err(format!("{other} and {flag} name the same file ({shown}); give each output its own"));
         }
     }
     Ok(())
 }
 
-/// Whether two paths name the same file, through any symlinks and spellings:
-/// the same (device, inode) for what exists, the same real directory and name for
-/// a file still to be made.
+/// Whether two paths name the same file, through symlinks and spellings: the same
+/// (device, inode) for what exists, the same real directory and name otherwise.
 pub fn same_file(a: &Path, b: &Path) -> bool {
     fn identity(path: &Path) -> (Option<(u64, u64)>, PathBuf) {
         let node = match path.as_os_str() == STDOUT {

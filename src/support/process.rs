@@ -14,7 +14,7 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_DIVERGED: u8 = 3;
 
 /// A line on stderr. Unlike `eprintln!`, it does not panic when stderr is closed
-/// (`sine-rnn 2>&1 | head -3`): a lost progress note is no reason to fail a run.
+/// (`sine-rnn 2>&1 | head -3`): a lost note is no reason to fail a run.
 #[macro_export]
 macro_rules! note {
     ($($arg:tt)*) => {{
@@ -23,59 +23,43 @@ macro_rules! note {
     }};
 }
 
-/// Reports every panic in one line on stderr. tch turns a libtorch exception (CUDA
-/// out of memory, say) into a panic inside tch: that is "libtorch failed" with
-/// libtorch's first line. Any other panic is a bug of ours, reported as one with
-/// its place in the source.
+/// Reports every panic in one line on stderr (see [`describe_panic`]).
 pub fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        let _ = writeln!(std::io::stderr(), "sine-rnn: error: {}", describe_panic(info));
-    }));
+    std::panic::set_hook(Box::new(|info| crate::note!("sine-rnn: error: {}", describe_panic(info))));
 }
 
-/// The one-line description [`install_panic_hook`] prints.
+/// tch turns a libtorch exception (CUDA out of memory, say) into a panic in tch's
+/// or torch-sys's source, or one carrying `Torch("…")`: that is "libtorch failed"
+/// with its first line. Any other panic is a bug of ours, told with its place.
 pub fn describe_panic(info: &PanicHookInfo<'_>) -> String {
     let payload = info.payload();
-    let what = payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
+    let what = (payload.downcast_ref::<String>().map(String::as_str))
         .or_else(|| payload.downcast_ref::<&str>().copied())
         .unwrap_or("unknown failure");
     let first = what.lines().next().unwrap_or(what);
-    let file = info.location().map(|l| l.file()).unwrap_or("");
-    if is_libtorch_panic(file, what) {
+    let (file, line) = info.location().map_or(("", 0), |l| (l.file(), l.line()));
+    let in_tch = file.split(['/', '\\']).any(|part| {
+        ["tch-", "torch-sys-"]
+            .iter()
+            .any(|c| part.strip_prefix(c).is_some_and(|v| v.starts_with(|d: char| d.is_ascii_digit())))
+    });
+    if in_tch || what.contains("Torch(\"") {
         format!("libtorch failed: {first}")
     } else {
-        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        format!("internal error{place}: {first} (please report it)")
+        format!("internal error at {file}:{line}: {first} (please report it)")
     }
 }
 
-/// Whether a panic came out of libtorch: raised in tch's or torch-sys's own source,
-/// or carrying a `TchError::Torch` (libtorch's C++ exception).
-pub fn is_libtorch_panic(file: &str, message: &str) -> bool {
-    let in_tch = ["tch-", "torch-sys-"].iter().any(|crate_dir| {
-        file.split(['/', '\\']).any(|part| {
-            part.starts_with(crate_dir) && part[crate_dir.len()..].starts_with(|c: char| c.is_ascii_digit())
-        })
-    });
-    in_tch || message.contains("Torch(\"")
-}
-
-/// Ends the process without running libtorch's static destructors, which
-/// unregister its ~2,000 operators one by one: about a tenth of a default run spent
-/// tidying memory the kernel frees anyway. Everything of ours is flushed, closed and
-/// renamed by the time this is called.
+/// Ends the process without libtorch's static destructors, which unregister its
+/// ~2,000 operators one by one (about a tenth of a default run); everything of
+/// ours is flushed, closed and renamed by then.
 pub fn exit_now(code: u8) -> ! {
     let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().flush();
-    // SAFETY: _exit only ends the process; nothing of ours is left unwritten.
-    unsafe { libc::_exit(code.into()) }
+    exit_at_once(code)
 }
 
-/// Ends the process at once, from any thread: unlike [`exit_now`] it does not take
-/// stdout's lock (the training loop holds it; stdout is line-buffered, so every
-/// log line is already out).
+/// Ends the process at once, from any thread, without taking stdout's lock (the
+/// training loop holds it; stdout is line-buffered, so every log line is out).
 pub fn exit_at_once(code: u8) -> ! {
     // SAFETY: _exit only ends the process.
     unsafe { libc::_exit(code.into()) }

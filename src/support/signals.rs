@@ -1,13 +1,9 @@
-//! Stop signals: Ctrl-C and its kin. During training, the first one asks training
-//! to stop after the current epoch (the outputs are then written for the weights
-//! reached); at any other moment (reading the inputs, the continuation, writing
-//! the outputs), or for a second signal, or for Ctrl-\ (SIGQUIT), the process
-//! ends at once with 128 + the signal's number. Staged outputs have no name until
-//! they are committed (src/support/files.rs), so ending at once leaves no file.
-//!
-//! The signals are taken by a thread of their own (signal-hook's iterator), so
-//! the work done for them is ordinary code rather than a signal handler's; the
-//! training loop only reads an atomic once an epoch.
+//! Stop signals: Ctrl-C and its kin. During training a first one stops it after
+//! the current epoch, and the outputs are written for the weights reached. At any
+//! other moment, for a second signal, or for Ctrl-\\ (SIGQUIT), the process ends
+//! at once with 128 + the signal's number; staged outputs have no name until
+//! committed (files.rs), so that leaves no file. A thread of their own takes the
+//! signals (signal-hook), so the training loop only reads an atomic per epoch.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -21,9 +17,8 @@ use signal_hook::iterator::Signals;
 use crate::support::files;
 use crate::support::process;
 
-/// Every signal whose default is to end the process and that a program may
-/// catch, but for the ones a fault raises (SIGSEGV, SIGBUS, ...): the named ones
-/// and the real-time ones.
+/// Every catchable signal whose default ends the process, but those a fault
+/// raises (SIGSEGV, SIGBUS, ...).
 fn stop_signals() -> Vec<i32> {
     let named = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU];
     let linux = [libc::SIGPWR, libc::SIGIO, libc::SIGSTKFLT];
@@ -35,8 +30,8 @@ static RECEIVED: AtomicI32 = AtomicI32::new(0);
 /// Whether epochs are running, when a first signal waits for the epoch's end.
 static TRAINING: AtomicBool = AtomicBool::new(false);
 
-/// Starts listening for the stop signals, and turns a file-size limit (`ulimit
-/// -f`, SIGXFSZ) into a write error that is reported, instead of a silent death.
+/// Starts listening, and turns a file-size limit (`ulimit -f`, SIGXFSZ) into a
+/// reported write error instead of a silent death.
 pub fn install() -> Result<()> {
     // SAFETY: setting a signal's disposition to "ignore" runs no code of ours.
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
@@ -66,8 +61,8 @@ pub fn install() -> Result<()> {
     Ok(())
 }
 
-/// Runs `train` as the span in which a first stop signal ends training after
-/// its epoch rather than the process (a panic ends the span too).
+/// Runs `train` as the span in which a first signal ends training after its epoch
+/// rather than the process (a panic ends the span too).
 pub fn while_training<T>(train: impl FnOnce() -> T) -> T {
     struct Span;
     impl Drop for Span {
@@ -88,8 +83,7 @@ pub fn received() -> Option<i32> {
     }
 }
 
-/// The shell's exit status for a run stopped by `sig`: 128 + its number (130 for
-/// SIGINT, 143 for SIGTERM, 129 for SIGHUP).
+/// The shell's exit status for a run stopped by `sig`: 128 + its number.
 pub fn exit_code(sig: i32) -> u8 {
     (128 + sig).clamp(0, 255) as u8
 }

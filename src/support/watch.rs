@@ -1,6 +1,5 @@
-//! What the binary does beside training, after every epoch (and, with `--trace`,
-//! every step): the tutorial's log on stdout, the progress line on stderr, the
-//! trace, and a stop when a signal asked for one.
+//! What the binary does beside training: the tutorial's log on stdout, the
+//! progress line on stderr, `--trace`, and a stop when a signal asked for one.
 
 use std::io::{ErrorKind, StdoutLock, Write};
 use std::ops::ControlFlow;
@@ -21,9 +20,8 @@ use crate::workbench::record::config_json;
 use crate::workbench::trace::TraceWriter;
 
 /// The tutorial's stdout: `Epoch: {i} loss {total}` every `every`-th epoch, the
-/// loss as Python prints it. Training never stops for the log: a reader that goes
-/// away (`sine-rnn | head -3`) has what it wanted, so the rest is dropped quietly;
-/// any other write error is reported by [`finish`](EpochLog::finish).
+/// loss as Python prints it. A reader that goes away (`| head -3`) had what it
+/// wanted; any other write error is reported by [`finish`](EpochLog::finish).
 pub struct EpochLog<W: Write> {
     out: W,
     every: usize,
@@ -31,12 +29,11 @@ pub struct EpochLog<W: Write> {
 }
 
 impl<W: Write> EpochLog<W> {
-    /// A log of every `every`-th epoch (the tutorial's is 10; 0 is taken as 1).
+    /// A log of every `every`-th epoch (0 is taken as 1).
     pub fn new(out: W, every: usize) -> Self {
         EpochLog { out, every: every.max(1), stopped: None }
     }
 
-    /// Called after each epoch with its total loss.
     pub fn record(&mut self, epoch: usize, total: f32) {
         if epoch % self.every == 0 && self.stopped.is_none() {
             let written = writeln!(self.out, "Epoch: {epoch} loss {}", py_float(total.into()));
@@ -44,7 +41,7 @@ impl<W: Write> EpochLog<W> {
         }
     }
 
-    /// Flushes; the first write error other than a closed pipe, if any.
+    /// Flushes; the first write error but a closed pipe.
     pub fn finish(mut self) -> Result<()> {
         let flushed = self.out.flush();
         match self.stopped.map_or(flushed, Err) {
@@ -57,11 +54,10 @@ impl<W: Write> EpochLog<W> {
 /// How often the progress line is redrawn (it ticks by itself in slow epochs).
 const TICK: Duration = Duration::from_millis(200);
 
-/// The progress line: epoch, loss, steps per second, elapsed and remaining time.
-/// indicatif draws it only where stderr is a terminal, and clears it at the end.
-pub fn progress_line(epochs: usize, points: usize) -> ProgressBar {
-    // Short enough for an 80-column terminal, where a wrapped line would leave a
-    // copy behind at each redraw.
+/// The progress line: epoch, loss, steps per second, elapsed and remaining time,
+/// drawn by indicatif only where stderr is a terminal; short enough for 80
+/// columns, where a wrapped line would leave a copy behind at each redraw.
+fn progress_line(epochs: usize, points: usize) -> ProgressBar {
     let template = "{msg} [{bar:12}] {rate} steps/s, {elapsed} elapsed, {eta} left";
     let style = (ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()))
         .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
@@ -80,7 +76,7 @@ pub struct RunWatch {
     progress: ProgressBar,
     trace: Option<TraceWriter>,
     cfg: Config,
-    /// When the progress line last changed: five times a second at most.
+    /// When the progress line last changed.
     shown: Instant,
 }
 
@@ -109,8 +105,7 @@ impl RunWatch {
         })
     }
 
-    /// Ends what ran beside training: the progress line cleared, the log flushed
-    /// (its first write error, if any); the trace, still to be finished, returned.
+    /// Clears the progress line and flushes the log; returns the trace, unfinished.
     pub fn finish(self) -> Result<Option<TraceWriter>> {
         self.progress.finish_and_clear();
         self.log.finish()?;
@@ -121,8 +116,7 @@ impl RunWatch {
 impl Watch for &mut RunWatch {
     fn epoch(&mut self, epoch: usize, total: f32) -> ControlFlow<()> {
         self.log.record(epoch, total);
-        // One clock read an epoch, and nothing more, between redraws (and none at
-        // all where stderr is no terminal).
+        // One clock read an epoch between redraws, none where stderr is no terminal.
         if !self.progress.is_hidden() && self.shown.elapsed() >= TICK {
             self.shown = Instant::now();
             self.progress.set_position(((epoch + 1) * self.cfg.seq_length) as u64);

@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use tch::Tensor;
 
 use crate::support::files::{self, Staged};
-use crate::workbench::tracer::{Pos, Tracer};
+use crate::workbench::tracer::Tracer;
 
 /// Writes the tutorial's trace as training goes.
 pub struct TraceWriter {
@@ -51,8 +51,7 @@ impl TraceWriter {
     /// One record at `[phase, epoch, step]`; the first error is kept for [`finish`](Self::finish).
     pub fn record(&mut self, phase: &str, epoch: usize, step: usize, tensors: &[(&str, &Tensor)]) {
         if self.error.is_none() {
-            let at = [Pos::from(phase), Pos::from(epoch), Pos::from(step)];
-            self.error = self.tracer.record(&at, tensors).err();
+            self.error = self.tracer.record((phase, epoch, step), tensors).err();
         }
     }
 

@@ -4,10 +4,10 @@
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
-//! use sine_rnn::workbench::tracer::{Pos, Tracer};
+//! use sine_rnn::workbench::tracer::Tracer;
 //! let mut trace = Tracer::create("rust.jsonl".as_ref(), "my-model", serde_json::json!({"seed": 0}))?;
 //! let x = tch::Tensor::from_slice(&[1.0f32, -2.0]);
-//! trace.record(&[Pos::from("train"), Pos::from(0usize)], &[("input", &x)])?;
+//! trace.record(("train", 0), &[("input", &x)])?;
 //! trace.finish()?;
 //! # Ok(())
 //! # }
@@ -26,33 +26,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use serde::Serialize;
 use serde_json::{json, Value};
 use tch::{Kind, Tensor};
-
-/// One item of a record's position, such as `["train", 3, 17]`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Pos {
-    Int(i64),
-    Label(String),
-}
-
-impl From<i64> for Pos {
-    fn from(i: i64) -> Pos {
-        Pos::Int(i)
-    }
-}
-
-impl From<usize> for Pos {
-    fn from(i: usize) -> Pos {
-        Pos::Int(i as i64)
-    }
-}
-
-impl From<&str> for Pos {
-    fn from(s: &str) -> Pos {
-        Pos::Label(s.to_string())
-    }
-}
 
 /// Writes a trace line by line as the program runs: nothing is held in memory.
 pub struct Tracer<W: Write> {
@@ -82,20 +58,18 @@ impl<W: Write> Tracer<W> {
         Ok(Tracer { out })
     }
 
-    /// One record: its position (not empty) and named tensors (names unique; any
-    /// shape, any dtype of the format, CPU or CUDA).
-    pub fn record(&mut self, at: &[Pos], tensors: &[(&str, &Tensor)]) -> io::Result<()> {
-        if at.is_empty() {
-            return Err(invalid("a record's position `at` must not be empty".into()));
+    /// One record: its position, a non-empty list of integers and strings such as
+    /// `("train", 3, 17)`, and named tensors (names unique; any shape, any dtype of
+    /// the format, CPU or CUDA).
+    pub fn record(&mut self, at: impl Serialize, tensors: &[(&str, &Tensor)]) -> io::Result<()> {
+        let at = serde_json::to_value(at).map_err(io::Error::other)?;
+        let item = |v: &Value| v.is_i64() || v.is_u64() || v.is_string();
+        if !at.as_array().is_some_and(|a| !a.is_empty() && a.iter().all(item)) {
+            return Err(invalid(format!(
+                "a record's position must be a non-empty list of integers and strings, not {at}"
+            )));
         }
-        let at: Vec<Value> = at
-            .iter()
-            .map(|p| match p {
-                Pos::Int(i) => json!(i),
-                Pos::Label(s) => json!(s),
-            })
-            .collect();
-        let mut line = format!(r#"{{"at":{},"tensors":{{"#, Value::from(at));
+        let mut line = format!(r#"{{"at":{at},"tensors":{{"#);
         for (k, (name, t)) in tensors.iter().enumerate() {
             if tensors[..k].iter().any(|(other, _)| other == name) {
                 return Err(invalid(format!("tensor name {name:?} used twice in one record")));
