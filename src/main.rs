@@ -64,7 +64,7 @@ fn run(args: &Args, kernels: &Kernels, device: Device) -> Result<u8> {
         train_with(args.backend, &cfg, &data, device, args.init.as_ref(), &mut watch)
     });
     let trace = watch.finish();
-    let (trained, trace) = (trained?, trace?);
+    let trace = trace?;
     let stopped = signals::received();
     outputs::tell(&cfg, &trained, stopped);
 

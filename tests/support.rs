@@ -95,8 +95,7 @@ fn the_training_time_leaves_out_the_prediction_pass() {
     let cfg = Config { seed: 0, epochs: 0, lr: 0.1, seq_length: 20_000, hidden_size: 6 };
     let data = sine_data(cfg.seq_length, tch::Device::Cpu);
     let started = std::time::Instant::now();
-    let trained =
-        train_with(Backend::Tch, &cfg, &data, tch::Device::Cpu, None, |_: usize, _: f32| {}).unwrap();
+    let trained = train_with(Backend::Tch, &cfg, &data, tch::Device::Cpu, None, |_: usize, _: f32| {});
     let total = started.elapsed();
     assert_eq!(trained.predictions.len(), 20_000);
     assert!(trained.train_time * 10 < total, "train_time {:?} of {total:?}", trained.train_time);

@@ -121,11 +121,7 @@ fn both_tracers_write_the_same_record_lines_for_every_dtype_and_edge_value() {
     ];
     let named: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (*n, t)).collect();
     let at = json!(["train", 3usize, -1i64, "ü \"x\""]);
-    let records = vec![
-        (at, named.clone()),
-        (json!([0]), vec![]),
-        (json!(("one",)), named[..1].to_vec()),
-    ];
+    let records = vec![(at, named.clone()), (json!([0]), vec![]), (json!(("one",)), named[..1].to_vec())];
     let rust = rust_trace("every-dtype", json!({"n": 1}), &records);
 
     let dir = scratch();

@@ -1,20 +1,15 @@
-//! The other ways to train the same network, and the one place that picks between
-//! them (`--backend`). Each starts from the tutorial's data; all but `idiomatic`
-//! start from the tutorial's own weight draw (step 3).
-//!
-//! - `tch`: the port itself, [`crate::steps::train`];
-//! - `tch-manual`: [`manual`], the same libtorch ops with the backward pass by hand;
-//! - `idiomatic`: [`idiomatic`], tch's `nn::VarStore`, `nn::Init` and `nn::Sgd`;
-//! - `native`: [`native`], plain Rust `f32` with the gradients of [`grad`].
+//! The ways to train the same network from the same data and weight draw, and the
+//! one place that picks between them (`--backend`): `tch`, the port itself
+//! ([`crate::steps::train`]); `tch-manual` ([`manual`]), the same libtorch ops with
+//! the backward pass by hand; `native` ([`native`]), plain Rust `f32` with the
+//! gradients of [`grad`]. (tch's own `nn` style is `examples/idiomatic.rs`.)
 
 pub mod grad;
-pub mod idiomatic;
 pub mod manual;
 pub mod native;
 
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
 use tch::{Device, Tensor};
 
 use crate::steps::data::{Config, SineData};
@@ -31,8 +26,6 @@ pub enum Backend {
     Tch,
     /// The same libtorch ops with autograd off and the backward pass by hand (bit-identical)
     TchManual,
-    /// The idiomatic tch way: `nn::VarStore`, `nn::Init`, `nn::Sgd` (not bit-identical)
-    Idiomatic,
     /// The same algorithm in plain Rust `f32`, CPU only, from the same initial weights
     Native,
 }
@@ -49,8 +42,8 @@ impl Backend {
     }
 }
 
-/// What a training run leaves behind, whichever backend ran it: plain values, so
-/// the outputs (log, JSON, plots) need not know how they were computed.
+/// What a training run leaves, whichever backend ran it: plain values, so the
+/// outputs need not know how they were computed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trained {
     /// Every epoch's total loss.
@@ -76,10 +69,9 @@ impl Trained {
     }
 }
 
-/// Steps 3 to 5 with the chosen backend: the tutorial's seeded draw (drawn on the
-/// CPU for every device, so one seed starts everywhere alike) or `init`
-/// (`--init-weights`), then training and the prediction pass. `watch` hears of
-/// every epoch and may stop training early (see [`Watch`]).
+/// Steps 3 to 5 with the chosen backend: the tutorial's seeded draw or `init`
+/// (`--init-weights`), training (which `watch` hears of, and may stop), and the
+/// prediction pass.
 pub fn train_with(
     backend: Backend,
     cfg: &Config,
@@ -87,7 +79,7 @@ pub fn train_with(
     device: Device,
     init: Option<&WeightValues>,
     watch: impl Watch,
-) -> Result<Trained> {
+) -> Trained {
     let start = |device| match init {
         Some(given) => Weights::from_vecs(&given.w1, &given.w2, cfg.hidden_size, device),
         None => Weights::init(cfg, device),
@@ -102,18 +94,6 @@ pub fn train_with(
             let mut w = start(device);
             (manual::train(cfg, data, &mut w, watch), w)
         }
-        Backend::Idiomatic => {
-            let (vs, w) = idiomatic::init(cfg, device);
-            if init.is_some() {
-                // The store's variables take the given values in place of nn::Init's.
-                let given = start(device);
-                tch::no_grad(|| {
-                    w.w1.shallow_clone().copy_(&given.w1);
-                    w.w2.shallow_clone().copy_(&given.w2);
-                });
-            }
-            (idiomatic::train(cfg, data, &vs, &w, watch)?, w)
-        }
         Backend::Native => {
             let drawn = start(Device::Cpu);
             let mut w =
@@ -122,12 +102,12 @@ pub fn train_with(
             let losses = native::train(cfg, x, y, &mut w, watch);
             let train_time = started.elapsed();
             let predictions = native::predict(x, &w);
-            return Ok(Trained { losses, predictions, w1: w.w1, w2: w.w2, train_time });
+            return Trained { losses, predictions, w1: w.w1, w2: w.w2, train_time };
         }
     };
     let train_time = started.elapsed();
     let predictions = predict(data, &w);
-    Ok(Trained { losses, predictions, w1: to_vec(&w.w1), w2: to_vec(&w.w2), train_time })
+    Trained { losses, predictions, w1: to_vec(&w.w1), w2: to_vec(&w.w2), train_time }
 }
 
 /// The prediction pass step by step, as `backend` computes it (for `--trace`):
