@@ -15,8 +15,7 @@ use crate::support::files::{check_outputs, same_file, STDOUT};
 use crate::workbench::kernels::CpuKernels;
 use crate::workbench::weights::{self, WeightValues};
 
-/// The largest sizes taken, as scripts/reference.py takes them: w1 is 64 MiB at
-/// hidden 4096, and every epoch's loss and the whole sequence stay in memory.
+/// The largest sizes taken, as by scripts/reference.py (w1 is 64 MiB at 4096).
 pub const MAX_HIDDEN_SIZE: usize = 4096;
 pub const MAX_EPOCHS: usize = 10_000_000;
 pub const MAX_SEQ_LENGTH: usize = 1_000_000;
@@ -115,11 +114,8 @@ impl Args {
             return Err("--backend native runs on the CPU only; use --device cpu or auto".into());
         }
         if self.save_weights.as_ref().is_some_and(|p| same_file(p, STDOUT.as_ref())) {
-            return Err(
-                "--save-weights: safetensors is binary, so it does not go to stdout; give a file name \
-                        (for a file named -, write ./-)"
-                    .into(),
-            );
+            let why = "safetensors is binary, so it does not go to stdout; give a file name";
+            return Err(format!("--save-weights: {why} (for a file named -, write ./-)"));
         }
         if let Some(start) = self.trace_epochs.as_ref().map(|r| r.start).filter(|&s| s >= self.epochs) {
             let trained = match self.epochs {
@@ -132,15 +128,10 @@ impl Args {
         check_outputs(&outputs)?;
         // The weights are read before anything is written: an output over them would
         // destroy them. --save-weights may update them in place.
-        let input = self.init_weights.as_ref().filter(|p| p.exists());
-        match outputs
-            .iter()
-            .find(|(flag, path)| *flag != "--save-weights" && input.is_some_and(|i| same_file(i, path)))
-        {
-            Some((flag, path)) => Err(format!(
-                "{flag}: {} is the --init-weights file, which this run reads; give the output another name",
-                path.display()
-            )),
+        let Some(input) = self.init_weights.as_ref().filter(|p| p.exists()) else { return Ok(()) };
+        let why = "is the --init-weights file, which this run reads; give the output another name";
+        match outputs.iter().find(|(flag, path)| *flag != "--save-weights" && same_file(input, path)) {
+            Some((flag, path)) => Err(format!("{flag}: {} {why}", path.display())),
             None => Ok(()),
         }
     }

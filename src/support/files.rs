@@ -1,12 +1,10 @@
-//! Output files: checked before training, written aside, then put in place
-//! together at the end, each whole or not at all.
-//!
-//! A regular file (or a symlink chain to one, or nothing yet) is written into an
-//! unnamed `O_TMPFILE` file in its directory, named only at the commit and renamed
-//! over it at once, so a run that dies leaves nothing behind. A replaced file keeps
-//! its mode; a new one gets the umask's. Where unnamed files cannot be made (FAT,
-//! NFS, no /proc), a named `.sine-rnn-*.tmp` stands in. `-`, a FIFO, a device or
-//! our own stdout/stderr is written into at the commit, from memory, never replaced.
+//! Output files, checked before training and put in place together at the end,
+//! each whole or not at all. A regular file (or a symlink chain to one, or nothing
+//! yet) is written into an unnamed `O_TMPFILE` file in its directory, named and
+//! renamed over it only at the commit, so a run that dies leaves nothing behind;
+//! where there are no unnamed files (FAT, NFS, no /proc), a `.sine-rnn-*.tmp`
+//! stands in. A replaced file keeps its mode. `-`, a FIFO, a device or our own
+//! stdout/stderr is written into at the commit, from memory, never replaced.
 
 use std::ffi::CString;
 use std::fs::{File, Permissions};
@@ -72,7 +70,7 @@ impl Staged {
     }
 }
 
-/// An empty output for `path`, to be written into.
+/// An empty output for `path`.
 pub fn create(path: &Path) -> Result<Staged> {
     let how = how_for(path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(Staged { path: path.to_path_buf(), how })
@@ -85,12 +83,13 @@ pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
     Ok(staged)
 }
 
-/// Commits every output: the writes into FIFOs, devices and stdout first (they
-/// can fail or wait for a reader while nothing is replaced yet), then the renames.
-pub fn commit_all(staged: Vec<Staged>) -> Result<Vec<PathBuf>> {
+/// Commits every output, each with its label: the writes into FIFOs, devices and
+/// stdout first (they can fail or wait for a reader while nothing is replaced
+/// yet), then the renames. Returns the labels and paths, in the order done.
+pub fn commit_all<L>(staged: Vec<(L, Staged)>) -> Result<Vec<(L, PathBuf)>> {
     let (into, renames): (Vec<_>, Vec<_>) =
-        staged.into_iter().partition(|s| matches!(s.how, How::Existing { .. }));
-    into.into_iter().chain(renames).map(Staged::commit).collect()
+        staged.into_iter().partition(|(_, s)| matches!(s.how, How::Existing { .. }));
+    into.into_iter().chain(renames).map(|(label, s)| Ok((label, s.commit()?))).collect()
 }
 
 /// Held from a commit's link to its rename; a signal that ends the process at
@@ -184,7 +183,7 @@ fn fd_identity(fd: i32) -> Option<(u64, u64)> {
     }
 }
 
-/// Where a chain of symlinks ends (the end need not exist yet).
+/// Where a chain of symlinks ends (the end need not exist).
 pub fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
     let mut p = path.to_path_buf();
     for _ in 0..40 {

@@ -1,8 +1,5 @@
-//! What a command-line tool needs around the tutorial, kept out of the steps'
-//! way: flags ([`cli`]), CPU or CUDA ([`device`]), the log and progress line
-//! beside training ([`watch`]), stop signals ([`signals`]), output files
-//! ([`files`], [`outputs`]), exit codes and panics ([`process`]), and Python's
-//! float format ([`pyfmt`]).
+//! What a command-line tool needs around the tutorial, out of the steps' way:
+//! flags, device, log and progress, signals, files, exit codes, Python's floats.
 
 pub mod cli;
 pub mod device;

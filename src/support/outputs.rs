@@ -32,8 +32,8 @@ pub struct Outcome<'a> {
     pub stopped: Option<i32>,
 }
 
-/// Says on stderr how training went: where a signal stopped it, how long it took,
-/// whether it diverged (a run that did still printed what Python prints).
+/// Says on stderr where a signal stopped training, how long it took, and whether
+/// it diverged (a run that did still printed what Python prints).
 pub fn tell(cfg: &Config, trained: &Trained, stopped: Option<i32>) {
     let epochs = trained.losses.len();
     if let Some(sig) = stopped {
@@ -41,18 +41,12 @@ pub fn tell(cfg: &Config, trained: &Trained, stopped: Option<i32>) {
             0 => "before the first epoch".to_string(),
             n => format!("after epoch {} of {}", n - 1, cfg.epochs),
         };
-        note!(
-            "sine-rnn: {}: stopped {when}; writing the outputs for the weights reached",
-            signals::name(sig)
-        );
+        let sig = signals::name(sig);
+        note!("sine-rnn: {sig}: stopped {when}; writing the outputs for the weights reached");
     }
-    let secs = trained.train_time.as_secs_f64();
-    let steps = epochs * cfg.seq_length;
-    let per_step = if steps > 0 { 1e6 * secs / steps as f64 } else { 0.0 };
-    note!(
-        "sine-rnn: trained {epochs} epochs x {} points in {secs:.6} s ({per_step:.2} us per step)",
-        cfg.seq_length
-    );
+    let (secs, points) = (trained.train_time.as_secs_f64(), cfg.seq_length);
+    let per_step = if epochs > 0 { 1e6 * secs / (epochs * points) as f64 } else { 0.0 };
+    note!("sine-rnn: trained {epochs} epochs x {points} points in {secs:.6} s ({per_step:.2} us per step)");
     if let Some(epoch) = diverged_at(&trained.losses) {
         let (lr, hint) = (py_float(cfg.lr), readable_tenth(cfg.lr));
         note!(
@@ -69,35 +63,37 @@ pub fn tell(cfg: &Config, trained: &Trained, stopped: Option<i32>) {
 /// all in place and says where each went.
 pub fn write_all(run: &Outcome, trace: Option<TraceWriter>) -> Result<()> {
     let Outcome { args, cfg, data, trained, generated, device, stopped } = *run;
-    let mut staged: Vec<Staged> = Vec::new();
+    let mut staged: Vec<(&str, Staged)> = Vec::new();
     if let Some(mut trace) = trace {
         let epochs = trained.losses.len();
-        prediction_steps(args.backend, data, trained, device, |j, tensors| {
-            trace.record("predict", epochs, j, tensors)
-        });
-        staged.push(trace.finish()?);
+        prediction_steps(args.backend, data, trained, device, |j, t| trace.record("predict", epochs, j, t));
+        staged.push(("the trace", trace.finish()?));
     }
     if let Some(path) = &args.save_weights {
         if trained.w1.iter().chain(&trained.w2).all(|v| v.is_finite()) {
-            staged.push(stage(path, &weights::to_safetensors(&trained.w1, &trained.w2, cfg.hidden_size)?)?);
+            let bytes = weights::to_safetensors(&trained.w1, &trained.w2, cfg.hidden_size)?;
+            staged.push(("the weights", stage(path, &bytes)?));
         } else {
             note!("sine-rnn: the weights are not finite; not saved to {}", path.display());
         }
     }
     if let Some(path) = &args.json {
+        let (backend, device) = (&args.backend.name(), &device::name(device));
+        let interrupted_by = stopped.map(signals::name);
+        let (program, libtorch_version) = ("sine-rnn", LIBTORCH_VERSION);
         let record = RunRecord {
-            program: "sine-rnn",
-            backend: &args.backend.name(),
+            program,
+            backend,
             config: cfg,
-            libtorch_version: LIBTORCH_VERSION,
-            device: &device::name(device),
+            libtorch_version,
+            device,
             data,
             trained,
             generated,
-            interrupted_by: stopped.map(signals::name),
+            interrupted_by,
         };
         let text = serde_json::to_string_pretty(&record.to_json())? + "\n";
-        staged.push(stage(path, text.as_bytes())?);
+        staged.push(("the record", stage(path, text.as_bytes())?));
     }
     if trained.healthy() && !args.no_plot {
         // Step 6: the plot, with the finite part of the continuation if there is one.
@@ -105,27 +101,18 @@ pub fn write_all(run: &Outcome, trace: Option<TraceWriter>) -> Result<()> {
         let later = times_after(&data.time_steps, finite);
         let (actual, _) = data.xy_values();
         let format = Format::from_path(&args.plot).unwrap_or(Format::Png);
-        let bytes = plot::render(
-            format,
-            &data.time_steps,
-            actual,
-            &trained.predictions,
-            (&later, &generated[..finite]),
-        )?;
-        staged.push(stage(&args.plot, &bytes)?);
+        let (t, predicted) = (&data.time_steps, &trained.predictions);
+        let bytes = plot::render(format, t, actual, predicted, (&later, &generated[..finite]))?;
+        staged.push(("the plot", stage(&args.plot, &bytes)?));
     }
     if let (true, Some(path)) = (trained.healthy(), &args.loss_plot) {
         let format = Format::from_path(path).unwrap_or(Format::Png);
-        staged.push(stage(path, &plot::render_losses(format, &trained.losses)?)?);
+        staged.push(("the loss plot", stage(path, &plot::render_losses(format, &trained.losses)?)?));
     }
-    for path in files::commit_all(staged)? {
-        if path.as_os_str() != files::STDOUT {
-            note!("sine-rnn: wrote {}", path.display());
-        } else if args.json.as_ref().is_some_and(|p| p == &path) {
-            // Only --json and --trace take `-`, and never both (the same file twice).
-            note!("sine-rnn: wrote the record to stdout");
-        } else {
-            note!("sine-rnn: wrote the trace to stdout");
+    for (what, path) in files::commit_all(staged)? {
+        match path.as_os_str() == files::STDOUT {
+            true => note!("sine-rnn: wrote {what} to stdout"),
+            false => note!("sine-rnn: wrote {}", path.display()),
         }
     }
     Ok(())

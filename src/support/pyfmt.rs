@@ -1,18 +1,10 @@
-//! Printing a float the way Python's `repr` does, so our log diffs byte for byte
-//! against PyTorch's.
-//!
-//! Python prints the shortest digit string that reads back to the same `f64`,
-//! in positional form when the decimal exponent is in `-4..16`, else in
-//! exponent form (`1e-05`, `1e+16`). Rust's `{}` finds the same shortest digits
-//! but never switches to exponent form and drops the trailing `.0`, so we take
-//! Rust's digits and lay them out with Python's rules.
-//!
-//! One subtlety: when two shortest digit strings both read back correctly and sit
-//! equally close to the exact value (a tie, e.g. `…5625` cut to 17 digits), Rust's
-//! shortest mode rounds up while Python rounds half to even. So we take only the
-//! *number* of digits from Rust's shortest form and then ask for exactly that many
-//! correctly rounded digits (`{:.*e}`, which rounds half to even, as Python does),
-//! unless those no longer read back (beside a power of two).
+//! Printing a float the way Python's `repr` does, so the log diffs byte for byte
+//! against PyTorch's: the shortest digits that read back to the same `f64`,
+//! positional when the decimal exponent is in `-4..16`, else `1e-05`, `1e+16`.
+//! Rust's `{:e}` finds the same digits, but rounds a tie (two shortest strings
+//! equally close) up where Python rounds half to even, so only the *number* of
+//! digits is taken from it, then that many correctly rounded ones (`{:.*e}`, half
+//! to even), unless those no longer read back (beside a power of two).
 
 /// `repr(x)` of a Python float.
 pub fn py_float(x: f64) -> String {

@@ -25,9 +25,8 @@ fn stop_signals() -> Vec<i32> {
     named.into_iter().chain(linux).chain(libc::SIGRTMIN()..=libc::SIGRTMAX()).collect()
 }
 
-/// The first stop signal received, 0 while none has been.
+/// The first stop signal received (0: none yet), and whether epochs are running.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
-/// Whether epochs are running, when a first signal waits for the epoch's end.
 static TRAINING: AtomicBool = AtomicBool::new(false);
 
 /// Starts listening, and turns a file-size limit (`ulimit -f`, SIGXFSZ) into a
@@ -77,10 +76,7 @@ pub fn while_training<T>(train: impl FnOnce() -> T) -> T {
 
 /// The first stop signal received so far, if any.
 pub fn received() -> Option<i32> {
-    match RECEIVED.load(Ordering::SeqCst) {
-        0 => None,
-        sig => Some(sig),
-    }
+    Some(RECEIVED.load(Ordering::SeqCst)).filter(|&sig| sig != 0)
 }
 
 /// The shell's exit status for a run stopped by `sig`: 128 + its number.

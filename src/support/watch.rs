@@ -7,16 +7,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
-use serde_json::json;
 use tch::Device;
 
 use crate::steps::data::Config;
 use crate::steps::watch::{TrainStep, Watch};
 use crate::support::cli::Args;
-use crate::support::device;
 use crate::support::pyfmt::py_float;
 use crate::support::signals;
-use crate::workbench::record::config_json;
 use crate::workbench::trace::TraceWriter;
 
 /// The tutorial's stdout: `Epoch: {i} loss {total}` every `every`-th epoch, the
@@ -34,6 +31,7 @@ impl<W: Write> EpochLog<W> {
         EpochLog { out, every: every.max(1), stopped: None }
     }
 
+    /// After each epoch, with its total loss.
     pub fn record(&mut self, epoch: usize, total: f32) {
         if epoch % self.every == 0 && self.stopped.is_none() {
             let written = writeln!(self.out, "Epoch: {epoch} loss {}", py_float(total.into()));
@@ -83,19 +81,8 @@ pub struct RunWatch {
 impl RunWatch {
     /// The log on stdout, the progress line, and `--trace`'s file with its header.
     pub fn start(args: &Args, cfg: &Config, device: Device) -> Result<RunWatch> {
-        let trace = match &args.trace {
-            None => None,
-            Some(path) => {
-                let meta = json!({
-                    "backend": args.backend.name(),
-                    "config": config_json(cfg),
-                    "device": device::name(device),
-                    "init": args.init_weights.as_ref().map_or("seed".into(), |p| p.display().to_string()),
-                });
-                let epochs = args.trace_epochs.clone().unwrap_or(0..usize::MAX);
-                Some(TraceWriter::create(path, "sine-rnn", meta, epochs)?)
-            }
-        };
+        let trace =
+            args.trace.as_ref().map(|path| TraceWriter::for_run(path, args, cfg, device)).transpose()?;
         Ok(RunWatch {
             log: EpochLog::new(std::io::stdout().lock(), args.log_every),
             progress: progress_line(cfg.epochs, cfg.seq_length),
@@ -121,17 +108,11 @@ impl Watch for &mut RunWatch {
             self.shown = Instant::now();
             self.progress.set_position(((epoch + 1) * self.cfg.seq_length) as u64);
             // A few digits: the log has them all.
-            let loss = if (1e-3..1e4).contains(&total.abs()) {
-                format!("{total:.6}")
-            } else {
-                format!("{total:.4e}")
-            };
+            let fixed = (1e-3..1e4).contains(&total.abs());
+            let loss = if fixed { format!("{total:.6}") } else { format!("{total:.4e}") };
             self.progress.set_message(format!("epoch {epoch}/{} loss {loss}", self.cfg.epochs));
         }
-        match signals::received() {
-            Some(_) => ControlFlow::Break(()),
-            None => ControlFlow::Continue(()),
-        }
+        signals::received().map_or(ControlFlow::Continue(()), |_| ControlFlow::Break(()))
     }
 
     fn traces(&self, epoch: usize) -> bool {

@@ -16,9 +16,13 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
-use tch::Tensor;
+use tch::{Device, Tensor};
 
+use crate::steps::data::Config;
+use crate::support::cli::Args;
+use crate::support::device;
 use crate::support::files::{self, Staged};
+use crate::workbench::record::config_json;
 use crate::workbench::tracer::Tracer;
 
 /// Writes the tutorial's trace as training goes.
@@ -30,11 +34,21 @@ pub struct TraceWriter {
 }
 
 impl TraceWriter {
+    /// The trace of `sine-rnn`'s run at `path`, its header describing the run.
+    pub fn for_run(path: &Path, args: &Args, cfg: &Config, device: Device) -> Result<TraceWriter> {
+        let meta = json!({
+            "backend": args.backend.name(),
+            "config": config_json(cfg),
+            "device": device::name(device),
+            "init": args.init_weights.as_ref().map_or("seed".into(), |p| p.display().to_string()),
+        });
+        TraceWriter::create(path, "sine-rnn", meta, args.trace_epochs.clone().unwrap_or(0..usize::MAX))
+    }
+
     /// Starts a trace at `path` for the epochs in `epochs` (`usize::MAX` as the
-    /// end: to the last); `meta` is the run's description, to which the epochs
-    /// are added as `[A, B]` (B excluded, `null` for "to the end").
-    pub fn create(path: &Path, program: &str, meta: Value, epochs: Range<usize>) -> Result<TraceWriter> {
-        let mut meta = meta;
+    /// end: to the last), which are added to `meta` as `[A, B]` (B excluded,
+    /// `null` for "to the end").
+    pub fn create(path: &Path, program: &str, mut meta: Value, epochs: Range<usize>) -> Result<TraceWriter> {
         meta["epochs"] = json!([epochs.start, (epochs.end != usize::MAX).then_some(epochs.end)]);
         let out = BufWriter::with_capacity(1 << 16, files::create(path)?);
         let shown = path.display().to_string();
