@@ -15,7 +15,6 @@ use tch::{nn, Device, Kind, Tensor};
 
 use sine_rnn::steps::data::{linspace, sine_data, Config, SineData};
 use sine_rnn::steps::model::{forward, Weights};
-use sine_rnn::steps::train::run_over_data;
 use sine_rnn::steps::watch::TrainStep;
 use sine_rnn::support::pyfmt::py_float;
 use sine_rnn::workbench::record::config_json;
@@ -133,7 +132,7 @@ fn main() -> Result<()> {
                 w1: &w.w1,
                 w2: &w.w2,
             };
-            trace.record("train", i, j as usize, &tensors.named());
+            trace.record(i, j as usize, &tensors);
             if v != Variant::ZeroBeforeBackward {
                 w.w1.zero_grad();
                 w.w2.zero_grad();
@@ -142,15 +141,6 @@ fn main() -> Result<()> {
         }
         last_total = if v == Variant::F64Total { total_f64 } else { total_loss.double_value(&[]) };
     }
-    // The prediction pass, as the binary traces it.
-    let mut j = 0;
-    tch::no_grad(|| {
-        let _last_context = run_over_data(&data, &w, |input, context_in, context, pred| {
-            let named = [("input", input), ("context_in", context_in), ("context", context), ("pred", pred)];
-            trace.record("predict", cfg.epochs, j, &named);
-            j += 1;
-        });
-    });
     trace.finish()?.commit()?;
     println!("final loss {}", py_float(last_total));
     Ok(())

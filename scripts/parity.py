@@ -129,8 +129,6 @@ def trace_lines(path):
 
 
 def where(line):
-    if line["phase"] == "predict":
-        return "epoch {}, step {} (prediction pass)".format(line["epoch"], line["step"])
     return "epoch {}, step {}".format(line["epoch"], line["step"])
 
 
@@ -156,13 +154,12 @@ def first_difference(left_path, right_path, names=("Python", "Rust")):
             if pa == pb:
                 continue
             k = next((k for k, (x, y) in enumerate(zip(pa, pb)) if x != y), min(len(pa), len(pb)))
-            label = "prediction" if a["phase"] == "predict" and name == "pred" else name
             if k >= min(len(pa), len(pb)):
                 head = "first difference: epoch {}, step {}, {}: {} values in {}, {} in {}".format(
-                    a["epoch"], a["step"], label, len(pa), a_name, len(pb), b_name)
+                    a["epoch"], a["step"], name, len(pa), a_name, len(pb), b_name)
             else:
                 head = "first difference: epoch {}, step {}, {}[{}]: {} {} {} {} ({} ULPs)".format(
-                    a["epoch"], a["step"], label, k, a_name, repr(bits_to_float(pa[k])), b_name,
+                    a["epoch"], a["step"], name, k, a_name, repr(bits_to_float(pa[k])), b_name,
                     repr(bits_to_float(pb[k])), ulps(pa[k], pb[k]))
             def show(v, k=k):
                 """Up to 11 values around index k, the differing one marked with *."""

@@ -149,7 +149,7 @@ def run(args, device):
                 w1 -= lr * w1.grad
                 w2 -= lr * w2.grad
             if trace and trace.wants(i):
-                trace.step("train", i, j, input=input, context_in=context_in, context=context_state, pred=pred,
+                trace.step(i, j, input=input, context_in=context_in, context=context_state, pred=pred,
                            loss=loss, grad_w1=w1.grad, grad_w2=w2.grad, w1=w1, w2=w2)
             w1.grad.zero_()
             w2.grad.zero_()
@@ -165,12 +165,8 @@ def run(args, device):
     predictions = []
     for i in range(x.size(0)):
         input = x[i:i + 1]
-        context_in = context_state  # kept for --trace
         (pred, context_state) = forward(input, context_state, w1, w2)
-        context_state = context_state
         predictions.append(pred.data.cpu().numpy().ravel()[0])
-        if trace:
-            trace.step("predict", epochs, i, input=input, context_in=context_in, context=context_state, pred=pred)
     # --generate: from the context the prediction pass left, feed the last real
     # point in, then each prediction back in (closed loop).
     generated = []
@@ -275,8 +271,8 @@ class Trace:
     def wants(self, epoch):
         return self.epochs.start <= epoch and (self.epochs.stop is None or epoch < self.epochs.stop)
 
-    def step(self, phase, epoch, step, **tensors):
-        self.tracer.record((phase, epoch, step), **tensors)
+    def step(self, epoch, step, **tensors):
+        self.tracer.record(("train", epoch, step), **tensors)
 
     def finish(self):
         self.tracer.close()

@@ -1,15 +1,8 @@
 //! sine-rnn: the PyTorch "predict a sine wave with an Elman RNN" tutorial, ported
 //! to tch. The whole tutorial in one file is `examples/tutorial.rs`; this library is
-//! the same program laid out in three parts:
-//!
-//! - [`steps`]: the tutorial's steps, one module each: [`steps::data`] (2),
-//!   [`steps::model`] (3, 4), [`steps::train`] (5), [`steps::plot`] (6);
-//! - [`backends`]: the other ways to train the same network (`--backend`), and the
-//!   dispatch that runs whichever was chosen;
-//! - [`support`]: what a command-line tool needs around them: flags, device,
-//!   files, the epoch log, Python's float format.
-
-// Linux x86_64 with glibc only: build.rs refuses other targets in one line.
+//! the same program in four parts: the tutorial's [`steps`], the other
+//! [`backends`] that train the same network, the parity [`workbench`], and the
+//! [`support`] a command-line tool needs. Linux x86_64 only (build.rs says so).
 pub mod backends;
 pub mod steps;
 pub mod support;

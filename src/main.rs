@@ -10,7 +10,7 @@ use sine_rnn::steps::data::sine_data;
 use sine_rnn::steps::train::generate;
 use sine_rnn::support::cli::Args;
 use sine_rnn::support::device;
-use sine_rnn::support::outputs::{self, Outcome};
+use sine_rnn::support::outputs;
 use sine_rnn::support::process::{self, EXIT_DIVERGED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
 use sine_rnn::support::signals;
 use sine_rnn::support::watch::RunWatch;
@@ -45,8 +45,7 @@ fn main() {
 
 fn run(args: &Args, kernels: &Kernels, device: Device) -> Result<u8> {
     let cfg = args.config();
-    let placement = device::describe(args.device_choice(), device);
-    let backend = args.backend.name();
+    let (placement, backend) = (device::describe(args.device_choice(), device), args.backend.name());
     note!(
         "sine-rnn: libtorch {LIBTORCH_VERSION}, device {placement}, backend {backend}, {}",
         kernels.describe()
@@ -55,16 +54,14 @@ fn run(args: &Args, kernels: &Kernels, device: Device) -> Result<u8> {
         note!("sine-rnn: {line}");
     }
 
-    // Step 2: the data; steps 3 to 5: weights, training, prediction, with the
-    // tutorial's log line on stdout every 10th epoch (`--log-every`), a progress
-    // line on stderr when it is a terminal, and `--trace` if asked for.
+    // Step 2: the data; steps 3 to 5: weights, training, prediction, watched by the
+    // log on stdout, the progress line, `--trace` and the stop signals.
     let data = sine_data(cfg.seq_length, device);
     let mut watch = RunWatch::start(args, &cfg, device)?;
     let trained = signals::while_training(|| {
         train_with(args.backend, &cfg, &data, device, args.init.as_ref(), &mut watch)
     });
-    let trace = watch.finish();
-    let trace = trace?;
+    let trace = watch.finish()?;
     let stopped = signals::received();
     outputs::tell(&cfg, &trained, stopped);
 
@@ -83,9 +80,7 @@ fn run(args: &Args, kernels: &Kernels, device: Device) -> Result<u8> {
     }
 
     // Step 6 and the other outputs: all written aside, then put in place together.
-    let outcome =
-        Outcome { args, cfg: &cfg, data: &data, trained: &trained, generated: &generated, device, stopped };
-    outputs::write_all(&outcome, trace)?;
+    outputs::write_all(args, &data, &trained, &generated, device, trace)?;
     Ok(match stopped {
         Some(sig) => signals::exit_code(sig),
         None if trained.healthy() => EXIT_OK,

@@ -281,7 +281,7 @@ fn outputs_to_stdout_and_fifos_need_no_temporary_directory() {
     let out = run(&["--epochs", "1", "--no-plot", "--trace", "-"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("sine-rnn: wrote the trace to stdout"), "{}", stderr(&out));
-    assert!(stdout(&out).contains("{\"at\":[\"predict\",1,0]"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("{\"at\":[\"train\",0,19]"), "{}", stdout(&out));
     let fifo = dir.path().join("pipe");
     mkfifo(&fifo);
     let reader = read_in_background(&fifo);

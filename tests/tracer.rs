@@ -11,7 +11,7 @@ use std::process::Command;
 
 use common::{root, scratch, stderr};
 use serde_json::{json, Value};
-use sine_rnn::workbench::tracer::{tensor_json, Tracer};
+use sine_rnn::workbench::tracer::Tracer;
 use tch::{Kind, Tensor};
 
 /// Runs `code` with scripts/ on Python's path, in `dir`; fails naming the fix when
@@ -214,11 +214,6 @@ with Tracer("every.jsonl", program="every-dtype", meta={"n": 1}) as trace:
     assert_eq!(bits("slice"), "00000003000000040000000500000006", "a slice's own elements");
     assert_eq!(t["a \"quoted\"\tname / ü"]["bits"], "bf800000");
     assert_eq!(rust_lines[2], r#"{"at":[0],"tensors":{}}"#, "a record with no tensors");
-
-    // The helper the comparer's tests use gives the same object.
-    for (name, tensor) in &tensors {
-        assert_eq!(tensor_json(tensor).expect("encodes"), t[*name], "{name}");
-    }
 }
 
 #[test]

@@ -55,8 +55,8 @@ fn both_sides_trace_the_same_steps_bit_for_bit() {
         (r[0]["meta"]["epochs"].clone(), p[0]["meta"]["epochs"].clone()),
         (serde_json::json!([10, 13]), serde_json::json!([10, 13]))
     );
-    // Epochs 10, 11, 12 of 7 steps each, then the 7 steps of the prediction pass.
-    assert_eq!(r.len(), 1 + 3 * 7 + 7);
+    // A header, then epochs 10, 11 and 12 of 7 steps each (the training steps only).
+    assert_eq!(r.len(), 1 + 3 * 7);
     assert_eq!(r[1..], p[1..], "the traced steps differ");
     // The comparer for any two traces says so too.
     let compared =
@@ -85,7 +85,7 @@ fn both_sides_trace_the_same_steps_bit_for_bit() {
         ("w2", "[4,1]"),
     ];
     assert_eq!(shapes, expected.map(|(n, s)| (n.to_string(), s.to_string())));
-    assert_eq!(r[r.len() - 1]["at"], serde_json::json!(["predict", 25, 6]));
+    assert_eq!(r[r.len() - 1]["at"], serde_json::json!(["train", 12, 6]));
     // The weights after the last traced step are the weights PyTorch ends with.
     let last = dir.path().join("last.jsonl");
     let mut args = flags.to_vec();
@@ -111,8 +111,8 @@ fn the_default_trace_is_small_enough() {
     assert!(out.status.success(), "{}", stderr(&out));
     let size = std::fs::metadata(dir.path().join("t.jsonl")).unwrap().len();
     assert!(size < 20_000_000, "{size} bytes");
-    // 300 epochs × 20 steps, 20 prediction steps, a header.
-    assert_eq!(std::fs::read_to_string(dir.path().join("t.jsonl")).unwrap().lines().count(), 6021);
+    // A header and 300 epochs × 20 steps.
+    assert_eq!(std::fs::read_to_string(dir.path().join("t.jsonl")).unwrap().lines().count(), 6001);
 }
 
 #[test]

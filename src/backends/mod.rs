@@ -10,7 +10,7 @@ pub mod native;
 
 use std::time::{Duration, Instant};
 
-use tch::{Device, Tensor};
+use tch::Device;
 
 use crate::steps::data::{Config, SineData};
 use crate::steps::model::Weights;
@@ -108,37 +108,4 @@ pub fn train_with(
     let train_time = started.elapsed();
     let predictions = predict(data, &w);
     Trained { losses, predictions, w1: to_vec(&w.w1), w2: to_vec(&w.w2), train_time }
-}
-
-/// The prediction pass step by step, as `backend` computes it (for `--trace`):
-/// hands each step's `input`, `context_in`, `context` and `pred` to `each`.
-pub fn prediction_steps(
-    backend: Backend,
-    data: &SineData,
-    trained: &Trained,
-    device: Device,
-    mut each: impl FnMut(usize, &[(&str, &Tensor)]),
-) {
-    let mut j = 0;
-    let mut step = |named: &[(&str, &Tensor)]| {
-        each(j, named);
-        j += 1;
-    };
-    if backend.uses_libtorch() {
-        let w = trained.weights(device);
-        tch::no_grad(|| {
-            let _last_context = train::run_over_data(data, &w, |input, context_in, context, pred| {
-                step(&[("input", input), ("context_in", context_in), ("context", context), ("pred", pred)])
-            });
-        });
-    } else {
-        let h = trained.w2.len() as i64;
-        let w = NativeWeights { hidden: h as usize, w1: trained.w1.clone(), w2: trained.w2.clone() };
-        let t = native::as_tensor;
-        native::run_over_data(data.xy_values().0, &w, |input, context_in, s| {
-            let (input, context_in) = (t(&[input], &[1, 1]), t(context_in, &[1, h]));
-            let (context, pred) = (t(&s.c, &[1, h]), t(&[s.out], &[1, 1]));
-            step(&[("input", &input), ("context_in", &context_in), ("context", &context), ("pred", &pred)])
-        });
-    }
 }

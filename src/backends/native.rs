@@ -12,7 +12,7 @@
 //! operations, well under a microsecond; everything else the tch backend spends
 //! per step (docs/performance.md) is dispatch, autograd bookkeeping and allocation.
 
-use crate::backends::grad::{forward, gradients, loss, Step};
+use crate::backends::grad::{forward, gradients, loss};
 use crate::steps::data::Config;
 use crate::steps::watch::{TrainStep, Watch};
 use tch::Tensor;
@@ -69,24 +69,16 @@ pub fn train(cfg: &Config, x: &[f32], y: &[f32], w: &mut NativeWeights, mut watc
 
 /// The prediction pass from a zero context.
 pub fn predict(x: &[f32], w: &NativeWeights) -> Vec<f32> {
-    let mut predictions = Vec::with_capacity(x.len());
-    run_over_data(x, w, |_input, _context_in, step| predictions.push(step.out));
-    predictions
-}
-
-/// Feeds every `x[i]` from a zero context, handing each step's input, incoming
-/// context and values to `each` (the prediction pass and `--trace` walk it so).
-pub fn run_over_data(x: &[f32], w: &NativeWeights, mut each: impl FnMut(f32, &[f32], &Step)) {
     let mut context = vec![0f32; w.hidden];
-    for xj in x {
+    let step = |xj: &f32| {
         let step = forward(*xj, &context, &w.w1, &w.w2);
-        each(*xj, &context, &step);
         context = step.c;
-    }
+        step.out
+    };
+    x.iter().map(step).collect()
 }
 
-/// Plain values as a float32 tensor of `shape`, for `--trace`, which records
-/// every backend's steps as the libtorch backends shape them.
-pub fn as_tensor(values: &[f32], shape: &[i64]) -> Tensor {
+/// Plain values as a float32 tensor of `shape`, for `--trace`.
+fn as_tensor(values: &[f32], shape: &[i64]) -> Tensor {
     Tensor::from_slice(values).reshape(shape)
 }

@@ -2,16 +2,16 @@
 
 use tch::{Device, Kind, Tensor};
 
-/// The tutorial's hyper-parameters (its defaults are in `Config::default`).
+/// The tutorial's hyper-parameters (its own values are the default).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// `torch.manual_seed(seed)` before the weights are drawn.
     pub seed: u64,
     pub epochs: usize,
     pub lr: f64,
-    /// Number of training points; the wave is sampled at `seq_length + 1` times.
+    /// Training points; the wave is sampled at `seq_length + 1` times.
     pub seq_length: usize,
-    /// Context units; also the width of the hidden layer.
+    /// Context units, the width of the hidden layer.
     pub hidden_size: usize,
 }
 
@@ -22,19 +22,19 @@ impl Default for Config {
 }
 
 impl Config {
-    /// One input value plus the context units, concatenated (7 in the tutorial).
+    /// One input value and the context units, concatenated (7 in the tutorial).
     pub fn input_size(&self) -> usize {
         self.hidden_size + 1
     }
 
-    /// The network predicts one value: the next point of the wave.
+    /// One value out: the next point of the wave.
     pub fn output_size(&self) -> usize {
         1
     }
 }
 
-/// The sampled wave: `x` is every point but the last, `y` every point but the first,
-/// so `y[j]` is the value that follows `x[j]`.
+/// The sampled wave: `x` is every point but the last, `y` every point but the
+/// first, so `y[j]` follows `x[j]`.
 #[derive(Debug)]
 pub struct SineData {
     /// `np.linspace(2, 10, seq_length + 1)`, kept in float64 for the plot.
@@ -48,7 +48,7 @@ pub struct SineData {
 }
 
 impl SineData {
-    /// `x` and `y` as plain values: every point but the last, every point but the first.
+    /// `x` and `y` as plain values.
     pub fn xy_values(&self) -> (&[f32], &[f32]) {
         let n = self.values.len() - 1;
         (&self.values[..n], &self.values[1..])
@@ -56,15 +56,12 @@ impl SineData {
 }
 
 /// `numpy.linspace(start, stop, num)` with numpy's own float64 arithmetic:
-/// `i * step + start`, then the last point set to `stop` exactly. Computing it any
-/// other way (e.g. `start + i * (stop - start) / (num - 1)`) can differ in the last
-/// bit, and that bit can survive the rounding to float32.
+/// `i * step + start`, then the last point set to `stop` exactly. Any other way
+/// (`start + i * (stop - start) / (num - 1)`) can differ in the last bit, and that
+/// bit can survive the rounding to float32.
 pub fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
-    if num == 0 {
-        return Vec::new();
-    }
-    if num == 1 {
-        return vec![start];
+    if num < 2 {
+        return vec![start; num];
     }
     let step = (stop - start) / (num - 1) as f64;
     let mut t: Vec<f64> = (0..num).map(|i| i as f64 * step + start).collect();
@@ -72,8 +69,8 @@ pub fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
     t
 }
 
-/// The times of `extra` further points past the end of `time_steps`, with the
-/// same spacing, computed as `linspace` computes its own (`i * step + start`).
+/// The times of `extra` more points past `time_steps`, spaced and computed as
+/// `linspace` computes its own.
 pub fn times_after(time_steps: &[f64], extra: usize) -> Vec<f64> {
     let n = time_steps.len();
     if n < 2 {

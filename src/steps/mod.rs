@@ -1,11 +1,5 @@
-//! The tutorial's steps, in its order. Step 1 (imports) is `Cargo.toml`.
-//!
-//! | Step | What                                  | Module      |
-//! |------|---------------------------------------|-------------|
-//! | 2    | hyper-parameters and data             | [`data`]    |
-//! | 3, 4 | weights and the forward pass          | [`model`]   |
-//! | 5    | training and prediction               | [`train`]   |
-//! | 6    | the plot                              | [`plot`]    |
+//! The tutorial's steps, in its order: (1, imports, is `Cargo.toml`) 2 [`data`],
+//! 3 and 4 [`model`], 5 [`train`] (with the [`watch`] the binary hooks in), 6 [`plot`].
 
 pub mod data;
 pub mod model;

@@ -4,8 +4,8 @@ use tch::{Device, Kind, Tensor};
 
 use crate::steps::data::Config;
 
-/// The network's only parameters. PyTorch's tutorial wraps them in `Variable`;
-/// in tch (as in PyTorch ≥ 0.4) "requires grad" is a flag on the tensor itself.
+/// The network's only parameters. The tutorial wraps them in `Variable`; in tch
+/// (as in PyTorch ≥ 0.4) "requires grad" is a flag of the tensor itself.
 #[derive(Debug)]
 pub struct Weights {
     /// `[input_size, hidden_size]`: (input, context) → new context.
@@ -15,11 +15,10 @@ pub struct Weights {
 }
 
 impl Weights {
-    /// Step 3: `w1 ~ N(0, 0.4)` then `w2 ~ N(0, 0.3)`, drawn in that order from
-    /// libtorch's CPU generator right after `manual_seed`, exactly as
-    /// `torch.manual_seed(seed); torch.FloatTensor(..).normal_(..)` does in Python.
-    /// They are drawn on the CPU even for a GPU run, so one seed gives the same
-    /// starting point everywhere, and moved afterwards.
+    /// Step 3: `w1 ~ N(0, 0.4)` then `w2 ~ N(0, 0.3)`, in that order, from
+    /// libtorch's CPU generator right after `manual_seed`, as the tutorial's
+    /// `normal_` draws them; on the CPU even for a GPU run (one seed, one start
+    /// everywhere), then moved.
     pub fn init(cfg: &Config, device: Device) -> Weights {
         // The seed is a u64 in Python too; the cast keeps its bits.
         tch::manual_seed(cfg.seed as i64);
@@ -32,7 +31,7 @@ impl Weights {
         Weights::from_cpu(w1, w2, device)
     }
 
-    /// Weights from row-major float32 values (as the JSON record and the native
+    /// Weights from row-major float32 values (as the record and the native
     /// backend hold them), on `device`.
     pub fn from_vecs(w1: &[f32], w2: &[f32], hidden: usize, device: Device) -> Weights {
         let h = hidden as i64;

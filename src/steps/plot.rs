@@ -1,5 +1,5 @@
-//! Step 6 of the tutorial: the scatter plot (pylab in Python, plotters here), rendered in
-//! memory for the caller to write atomically, in an embedded font (DejaVu Sans).
+//! Step 6 of the tutorial: the scatter plot (pylab in Python, plotters here), drawn
+//! into memory in an embedded font (DejaVu Sans), as PNG or SVG by the file's name.
 
 use std::path::Path;
 use std::sync::Once;
@@ -7,6 +7,8 @@ use std::sync::Once;
 use anyhow::{anyhow, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+use crate::steps::data::{times_after, SineData};
 
 /// Pixel size of the figure.
 const SIZE: (u32, u32) = (900, 600);
@@ -18,65 +20,49 @@ const GENERATED: RGBColor = RGBColor(0x2c, 0xa0, 0x2c);
 const TRUE_WAVE: RGBColor = RGBColor(0xb0, 0xb0, 0xb0);
 const CAPTION: &str = "Elman RNN: one-step-ahead prediction of sin(t)";
 
-/// The output format, chosen by the file extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Png,
-    Svg,
+/// Whether a plot's name asks for SVG (`.svg`) or PNG (`.png`), in any case;
+/// `None` for any other name.
+pub fn is_svg(path: &Path) -> Option<bool> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    [("svg", true), ("png", false)].into_iter().find(|f| f.0 == ext).map(|f| f.1)
 }
 
-impl Format {
-    /// `.svg` → SVG, `.png` → PNG (case-insensitive); anything else is refused.
-    pub fn from_path(path: &Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        [("png", Format::Png), ("svg", Format::Svg)].into_iter().find(|f| f.0 == ext).map(|f| f.1)
-    }
-}
-
-/// Renders with whichever backend `format` names, into bytes.
+/// Draws with the backend `path`'s name asks for, into bytes.
 macro_rules! render_as {
-    ($format:expr, |$root:ident| $draw:expr) => {
-        match $format {
-            Format::Svg => {
-                let mut svg = String::new();
-                let $root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-                $draw?;
-                Ok(svg.into_bytes())
-            }
-            Format::Png => {
-                let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
-                {
-                    let $root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-                    $draw?;
-                }
-                encode_png(&rgb, SIZE)
-            }
+    ($path:expr, |$root:ident| $draw:expr) => {{
+        register_font();
+        if is_svg($path) == Some(true) {
+            let mut svg = String::new();
+            let $root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            $draw?;
+            Ok(svg.into_bytes())
+        } else {
+            let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+            // `$draw` consumes the area, and with it the borrow of the buffer.
+            let $root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
+            $draw?;
+            encode_png(&rgb, SIZE)
         }
-    };
+    }};
 }
 
 /// `pl.scatter(time_steps[:-1], x, s=90, label="Actual")` and
 /// `pl.scatter(time_steps[1:], predictions, label="Predicted")`, with a legend;
-/// plus, when `generated` holds any points, the closed-loop continuation over a
+/// plus the finite part of `generated`, the closed-loop continuation, over a
 /// faint line of the true sin(t), so the drift shows.
-pub fn render(
-    format: Format,
-    time_steps: &[f64],
-    actual: &[f32],
-    predicted: &[f32],
-    generated: (&[f64], &[f32]),
-) -> Result<Vec<u8>> {
-    register_font();
+pub fn render(path: &Path, data: &SineData, predicted: &[f32], generated: &[f32]) -> Result<Vec<u8>> {
     let points = |t: &[f64], v: &[f32]| t.iter().zip(v).map(|(t, v)| (*t, *v as f64)).collect::<Vec<_>>();
-    let actual = points(&time_steps[..actual.len()], actual);
+    let (time_steps, (actual, _)) = (&data.time_steps, data.xy_values());
+    let actual = points(time_steps, actual);
     let predicted = points(&time_steps[1..], predicted);
-    let generated = points(generated.0, generated.1);
+    let finite = generated.iter().take_while(|v| v.is_finite()).count();
+    let generated = points(&times_after(time_steps, finite), generated);
     // sin(t) from the last data point to the last generated one, finely sampled.
     let truth: Vec<(f64, f64)> =
         time_steps.last().zip(generated.last()).map_or(Vec::new(), |(&t0, &(t1, _))| {
             (0..=400).map(|k| t0 + (t1 - t0) * k as f64 / 400.0).map(|t| (t, t.sin())).collect()
         });
-    render_as!(format, |root| draw_wave(root, &actual, &predicted, &generated, &truth))
+    render_as!(path, |root| draw_wave(root, &actual, &predicted, &generated, &truth))
 }
 
 fn draw_wave<DB: DrawingBackend>(
@@ -154,17 +140,16 @@ fn draw_wave<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Every epoch's total loss on a logarithmic axis (`--loss-plot`). Epochs whose
-/// loss is not finite, or zero, are left out (a log axis cannot show them).
-pub fn render_losses(format: Format, losses: &[f32]) -> Result<Vec<u8>> {
-    register_font();
+/// Every epoch's total loss on a log axis (`--loss-plot`), but those a log axis
+/// cannot show (not finite, or zero).
+pub fn render_losses(path: &Path, losses: &[f32]) -> Result<Vec<u8>> {
     let points: Vec<(f64, f64)> = losses
         .iter()
         .enumerate()
         .filter(|(_, l)| l.is_finite() && **l > 0.0)
         .map(|(i, l)| (i as f64, *l as f64))
         .collect();
-    render_as!(format, |root| draw_losses(root, &points))
+    render_as!(path, |root| draw_losses(root, &points))
 }
 
 fn draw_losses<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, points: &[(f64, f64)]) -> Result<()> {

@@ -90,48 +90,35 @@ pub fn diverged_at(losses: &[f32]) -> Option<usize> {
 /// The tutorial's prediction pass: from a zero context, feed each `x[i]` and keep
 /// the network's guess for `x[i + 1]`. No gradient is needed.
 pub fn predict(data: &SineData, w: &Weights) -> Vec<f32> {
-    tch::no_grad(|| {
-        let mut predictions = Vec::with_capacity(data.x.size()[0] as usize);
-        let _last_context = run_over_data(data, w, |_, _, _, pred| predictions.push(pred.shallow_clone()));
-        to_vec(&Tensor::cat(&predictions, 0))
-    })
+    tch::no_grad(|| prediction_pass(data, w).0)
 }
 
-/// Feeds every `x[i]` from a zero context (call it under `no_grad`), handing each
-/// step's input, incoming context, new context and prediction to `each`; returns
-/// the context left after the last point. The prediction pass, `--generate` and
-/// `--trace` all walk the data this one way.
-pub fn run_over_data(
-    data: &SineData,
-    w: &Weights,
-    mut each: impl FnMut(&Tensor, &Tensor, &Tensor, &Tensor),
-) -> Tensor {
-    let hidden = w.w2.size()[0];
-    let mut context = Tensor::zeros([1, hidden], (Kind::Float, data.x.device()));
+/// The prediction pass (under `no_grad`): the predictions, and the context left
+/// after the last point, from which `generate` goes on.
+fn prediction_pass(data: &SineData, w: &Weights) -> (Vec<f32>, Tensor) {
+    let mut context = Tensor::zeros([1, w.w2.size()[0]], (Kind::Float, data.x.device()));
+    let mut predictions = Vec::with_capacity(data.x.size()[0] as usize);
     for i in 0..data.x.size()[0] {
-        let input = data.x.narrow(0, i, 1);
-        let (pred, new_context) = forward(&input, &context, w);
-        each(&input, &context, &new_context, &pred);
+        let (pred, new_context) = forward(&data.x.narrow(0, i, 1), &context, w);
+        predictions.push(pred);
         context = new_context;
     }
-    context
+    (to_vec(&Tensor::cat(&predictions, 0)), context)
 }
 
-/// Closed-loop generation: after the prediction pass over the data, feed the last
-/// real value in, then keep feeding the network its own previous prediction, for
-/// `steps` steps past the end of the data. Returns the generated values, which
-/// belong at times `t[seq_length] + k * dt` for `k = 1..=steps`.
+/// Closed-loop generation: after the prediction pass, feed the last real value
+/// in, then the network's own previous prediction, for `steps` steps past the
+/// data. The values belong at times `t[seq_length] + k * dt`, `k = 1..=steps`.
 pub fn generate(data: &SineData, w: &Weights, steps: usize) -> Vec<f32> {
     tch::no_grad(|| {
-        let mut context = run_over_data(data, w, |_, _, _, _| {});
+        let mut context = prediction_pass(data, w).1;
         let n = data.y.size()[0];
         let mut input = data.y.narrow(0, n - 1, 1); // the last real point
         let mut generated = Vec::with_capacity(steps);
         for _ in 0..steps {
             let (pred, new_context) = forward(&input, &context, w);
-            context = new_context;
-            generated.push(pred.shallow_clone());
-            input = pred;
+            (context, input) = (new_context, pred.shallow_clone());
+            generated.push(pred);
         }
         if generated.is_empty() {
             Vec::new()

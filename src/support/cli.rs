@@ -9,7 +9,7 @@ use clap::Parser;
 
 use crate::backends::Backend;
 use crate::steps::data::Config;
-use crate::steps::plot::Format;
+use crate::steps::plot::is_svg;
 use crate::support::device::DeviceChoice;
 use crate::support::files::{check_outputs, same_file, STDOUT};
 use crate::workbench::kernels::CpuKernels;
@@ -213,7 +213,7 @@ fn count(min: usize, max: usize) -> RangedI64ValueParser<usize> {
 }
 
 fn plot_path(s: &str) -> Result<PathBuf, String> {
-    match Format::from_path(s.as_ref()) {
+    match is_svg(s.as_ref()) {
         Some(_) => Ok(PathBuf::from(s)),
         None => Err("the plot path must end in .png or .svg".into()),
     }

@@ -4,10 +4,10 @@
 use anyhow::Result;
 use tch::Device;
 
-use crate::backends::{prediction_steps, Trained};
+use crate::backends::Trained;
 use crate::note;
-use crate::steps::data::{times_after, Config, SineData};
-use crate::steps::plot::{self, Format};
+use crate::steps::data::{Config, SineData};
+use crate::steps::plot;
 use crate::steps::train::diverged_at;
 use crate::support::cli::Args;
 use crate::support::device;
@@ -17,20 +17,6 @@ use crate::support::signals;
 use crate::workbench::record::RunRecord;
 use crate::workbench::trace::TraceWriter;
 use crate::workbench::weights;
-use crate::LIBTORCH_VERSION;
-
-/// A run that has trained, as its outputs see it.
-pub struct Outcome<'a> {
-    pub args: &'a Args,
-    pub cfg: &'a Config,
-    pub data: &'a SineData,
-    pub trained: &'a Trained,
-    /// The closed-loop continuation (`--generate`), empty without one.
-    pub generated: &'a [f32],
-    pub device: Device,
-    /// The stop signal that ended training early, if one did.
-    pub stopped: Option<i32>,
-}
 
 /// Says on stderr where a signal stopped training, how long it took, and whether
 /// it diverged (a run that did still printed what Python prints).
@@ -58,20 +44,24 @@ pub fn tell(cfg: &Config, trained: &Trained, stopped: Option<i32>) {
     }
 }
 
-/// Writes every output aside (the trace's prediction pass, the weights, the JSON
-/// record, and step 6's plots, which only a healthy run draws), then puts them
-/// all in place and says where each went.
-pub fn write_all(run: &Outcome, trace: Option<TraceWriter>) -> Result<()> {
-    let Outcome { args, cfg, data, trained, generated, device, stopped } = *run;
+/// Writes every output aside (the trace, the weights, the JSON record, and step
+/// 6's plots, which only a healthy run draws), then puts them all in place and
+/// says where each went.
+pub fn write_all(
+    args: &Args,
+    data: &SineData,
+    trained: &Trained,
+    generated: &[f32],
+    device: Device,
+    trace: Option<TraceWriter>,
+) -> Result<()> {
     let mut staged: Vec<(&str, Staged)> = Vec::new();
-    if let Some(mut trace) = trace {
-        let epochs = trained.losses.len();
-        prediction_steps(args.backend, data, trained, device, |j, t| trace.record("predict", epochs, j, t));
+    if let Some(trace) = trace {
         staged.push(("the trace", trace.finish()?));
     }
     if let Some(path) = &args.save_weights {
         if trained.w1.iter().chain(&trained.w2).all(|v| v.is_finite()) {
-            let bytes = weights::to_safetensors(&trained.w1, &trained.w2, cfg.hidden_size)?;
+            let bytes = weights::to_safetensors(&trained.w1, &trained.w2, args.hidden_size)?;
             staged.push(("the weights", stage(path, &bytes)?));
         } else {
             note!("sine-rnn: the weights are not finite; not saved to {}", path.display());
@@ -79,35 +69,18 @@ pub fn write_all(run: &Outcome, trace: Option<TraceWriter>) -> Result<()> {
     }
     if let Some(path) = &args.json {
         let (backend, device) = (&args.backend.name(), &device::name(device));
-        let interrupted_by = stopped.map(signals::name);
-        let (program, libtorch_version) = ("sine-rnn", LIBTORCH_VERSION);
-        let record = RunRecord {
-            program,
-            backend,
-            config: cfg,
-            libtorch_version,
-            device,
-            data,
-            trained,
-            generated,
-            interrupted_by,
-        };
+        let (config, interrupted_by) = (&args.config(), signals::received().map(signals::name));
+        let record = RunRecord { backend, config, device, data, trained, generated, interrupted_by };
         let text = serde_json::to_string_pretty(&record.to_json())? + "\n";
         staged.push(("the record", stage(path, text.as_bytes())?));
     }
     if trained.healthy() && !args.no_plot {
-        // Step 6: the plot, with the finite part of the continuation if there is one.
-        let finite = generated.iter().take_while(|v| v.is_finite()).count();
-        let later = times_after(&data.time_steps, finite);
-        let (actual, _) = data.xy_values();
-        let format = Format::from_path(&args.plot).unwrap_or(Format::Png);
-        let (t, predicted) = (&data.time_steps, &trained.predictions);
-        let bytes = plot::render(format, t, actual, predicted, (&later, &generated[..finite]))?;
+        // Step 6: the plot, with the continuation if there is one.
+        let bytes = plot::render(&args.plot, data, &trained.predictions, generated)?;
         staged.push(("the plot", stage(&args.plot, &bytes)?));
     }
     if let (true, Some(path)) = (trained.healthy(), &args.loss_plot) {
-        let format = Format::from_path(path).unwrap_or(Format::Png);
-        staged.push(("the loss plot", stage(path, &plot::render_losses(format, &trained.losses)?)?));
+        staged.push(("the loss plot", stage(path, &plot::render_losses(path, &trained.losses)?)?));
     }
     for (what, path) in files::commit_all(staged)? {
         match path.as_os_str() == files::STDOUT {

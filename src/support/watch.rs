@@ -121,7 +121,7 @@ impl Watch for &mut RunWatch {
 
     fn step(&mut self, epoch: usize, step: usize, tensors: &TrainStep) {
         if let Some(trace) = &mut self.trace {
-            trace.record("train", epoch, step, &tensors.named());
+            trace.record(epoch, step, tensors);
         }
     }
 }

@@ -1,18 +1,16 @@
-//! The JSON record of a run: everything a parity check compares, bit-exact.
+//! `--json`: the record of a run, everything a parity check compares, bit-exact;
+//! `scripts/reference.py --json` writes the same layout.
 
 use serde_json::{json, Value};
 
 use crate::backends::Trained;
 use crate::steps::data::{Config, SineData};
 
-/// One run, as `--json` records it; `scripts/reference.py --json` writes the same
-/// layout, so the two can be compared value by value.
+/// One run of `sine-rnn`.
 pub struct RunRecord<'a> {
-    pub program: &'a str,
-    /// `--backend`'s name (`tch`, `tch-manual`, `idiomatic`, `native`).
+    /// `--backend`'s name (`tch`, `tch-manual`, `native`).
     pub backend: &'a str,
     pub config: &'a Config,
-    pub libtorch_version: &'a str,
     pub device: &'a str,
     pub data: &'a SineData,
     pub trained: &'a Trained,
@@ -23,21 +21,20 @@ pub struct RunRecord<'a> {
 }
 
 impl RunRecord<'_> {
-    /// The JSON document.
     pub fn to_json(&self) -> Value {
         let c = self.config;
         let (i, h, o) = (c.input_size(), c.hidden_size, c.output_size());
         let t = self.trained;
         json!({
             "format": "sine-rnn-run/1",
-            "program": self.program,
+            "program": "sine-rnn",
             "backend": self.backend,
             "config": config_json(c),
             // Stopped by a signal: the record is for the weights reached then.
             "interrupted": self.interrupted_by.is_some(),
             "signal": self.interrupted_by,
             "epochs_completed": t.losses.len(),
-            "libtorch_version": self.libtorch_version,
+            "libtorch_version": crate::LIBTORCH_VERSION,
             "device": self.device,
             "time_steps": self.data.time_steps,
             "data": f32_array(&self.data.values, &[self.data.values.len()]),

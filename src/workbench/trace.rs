@@ -4,11 +4,9 @@
 //! the two files). docs/parity-workbench.md describes the format.
 //!
 //! One record per traced training step, at `["train", epoch, step]`, with the nine
-//! tensors the training loop hands over ([`crate::steps::watch::Watch::step`]);
-//! then one per step of the prediction pass, at `["predict", epochs trained,
-//! step]`, with `input`, `context_in`, `context` and `pred`. The lines go into a
-//! staged output as training goes (for `-`, a FIFO or a device, they wait in
-//! memory until the end).
+//! tensors the training loop hands over ([`crate::steps::watch::TrainStep`]),
+//! written into a staged output as training goes (for `-`, a FIFO or a device,
+//! they wait in memory until the end). The prediction pass is in `--json`.
 
 use std::io::BufWriter;
 use std::ops::Range;
@@ -16,9 +14,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
-use tch::{Device, Tensor};
+use tch::Device;
 
 use crate::steps::data::Config;
+use crate::steps::watch::TrainStep;
 use crate::support::cli::Args;
 use crate::support::device;
 use crate::support::files::{self, Staged};
@@ -62,10 +61,10 @@ impl TraceWriter {
         self.epochs.contains(&epoch) && self.error.is_none()
     }
 
-    /// One record at `[phase, epoch, step]`; the first error is kept for [`finish`](Self::finish).
-    pub fn record(&mut self, phase: &str, epoch: usize, step: usize, tensors: &[(&str, &Tensor)]) {
+    /// One training step's record; the first error is kept for [`finish`](Self::finish).
+    pub fn record(&mut self, epoch: usize, step: usize, tensors: &TrainStep) {
         if self.error.is_none() {
-            self.error = self.tracer.record((phase, epoch, step), tensors).err();
+            self.error = self.tracer.record(("train", epoch, step), &tensors.named()).err();
         }
     }
 

@@ -89,46 +89,35 @@ impl<W: Write> Tracer<W> {
     }
 }
 
-/// One tensor as the format writes it: `{"dtype": …, "shape": […], "bits": "…"}`.
-pub fn tensor_json(t: &Tensor) -> Result<Value> {
-    let (dtype, shape, bits) = encode(t)?;
-    Ok(json!({"dtype": dtype, "shape": shape, "bits": bits}))
-}
-
-/// The format's name of a tch kind (PyTorch's, without `torch.`).
-pub fn dtype_name(kind: Kind) -> Option<&'static str> {
-    Some(match kind {
-        Kind::Half => "float16",
-        Kind::BFloat16 => "bfloat16",
-        Kind::Float => "float32",
-        Kind::Double => "float64",
-        Kind::Int8 => "int8",
-        Kind::Int16 => "int16",
-        Kind::Int => "int32",
-        Kind::Int64 => "int64",
-        Kind::Uint8 => "uint8",
-        Kind::Bool => "bool",
-        _ => return None,
-    })
-}
+/// The format's dtypes: PyTorch's names, without `torch.`.
+const DTYPES: [(Kind, &str); 10] = [
+    (Kind::Half, "float16"),
+    (Kind::BFloat16, "bfloat16"),
+    (Kind::Float, "float32"),
+    (Kind::Double, "float64"),
+    (Kind::Int8, "int8"),
+    (Kind::Int16, "int16"),
+    (Kind::Int, "int32"),
+    (Kind::Int64, "int64"),
+    (Kind::Uint8, "uint8"),
+    (Kind::Bool, "bool"),
+];
 
 /// dtype, shape and bits. The bits come from the raw bytes (`copy_data_u8` copies
 /// a CUDA tensor to the host and makes it contiguous first), so every value, NaN
-/// payloads and -0.0 included, is written as it is; each element's bytes, in the
-/// host's order, are turned most significant first.
+/// payloads and -0.0 included, is written as it is; each element's bytes
+/// (little-endian: the target is x86-64) are turned most significant first.
 fn encode(t: &Tensor) -> Result<(&'static str, Vec<i64>, String)> {
     let kind = t.f_kind()?;
-    let Some(dtype) = dtype_name(kind) else { bail!("dtype {kind:?} is not one the trace format has") };
-    let width = kind.elt_size_in_bytes();
-    let numel = t.numel();
+    let Some(&(_, dtype)) = DTYPES.iter().find(|d| d.0 == kind) else {
+        bail!("dtype {kind:?} is not one the trace format has")
+    };
+    let (width, numel) = (kind.elt_size_in_bytes(), t.numel());
     let mut bytes = vec![0u8; numel * width];
     t.f_copy_data_u8(&mut bytes, numel)?;
     let mut bits = String::with_capacity(bytes.len() * 2);
-    for element in bytes.chunks_exact(width) {
-        for k in 0..width {
-            let byte = if cfg!(target_endian = "little") { element[width - 1 - k] } else { element[k] };
-            let _ = write!(bits, "{byte:02x}");
-        }
+    for byte in bytes.chunks_exact(width).flat_map(|element| element.iter().rev()) {
+        let _ = write!(bits, "{byte:02x}");
     }
     Ok((dtype, t.size(), bits))
 }

@@ -1,10 +1,7 @@
-//! `--save-weights` and `--init-weights`: the two weight matrices in a safetensors
-//! file, the format both PyTorch (`safetensors.torch`, `safetensors.numpy`) and
-//! Rust read natively, so weights cross between the two: train in Python, continue
-//! in Rust, and back (`scripts/reference.py` takes the same flags).
-//!
-//! The file holds two float32 tensors, `w1` of shape `[hidden + 1, hidden]` and `w2`
-//! of shape `[hidden, 1]`, little-endian, row-major, as PyTorch stores them.
+//! `--save-weights` and `--init-weights`: the two weight matrices in safetensors,
+//! which PyTorch and Rust both read natively, so weights cross between the two
+//! (`scripts/reference.py` takes the same flags): float32 `w1` `[hidden + 1,
+//! hidden]` and `w2` `[hidden, 1]`, little-endian, row-major, as PyTorch stores them.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -78,49 +75,41 @@ pub fn read(path: &Path, hidden: usize) -> Result<WeightValues, String> {
     Ok(WeightValues { w1: tensor("w1", [hidden + 1, hidden])?, w2: tensor("w2", [hidden, 1])? })
 }
 
-/// The longest header safetensors takes (the crate's own limit, which it keeps private).
+/// The longest header safetensors takes (its own limit, which it keeps private),
+/// and the most tensor data a weights file may hold: four times w1 and w2 at the
+/// largest hidden size.
 const MAX_HEADER: u64 = 100_000_000;
-
-/// The most a weights file may hold beyond its header: w1 and w2 at the largest
-/// hidden size take 64 MiB; four times that leaves room for other tensors.
 const MAX_DATA: u64 = 256 << 20;
 
-/// A safetensors file's bytes, read no further than its header says it holds:
-/// the 8-byte header length, the header, then its tensors' bytes. A file whose
-/// sizes cannot be right (a header longer than the file, or than safetensors
-/// allows; more data than [`MAX_DATA`]) is read no further than that, so a
-/// device that never ends, or a huge file of zeros, is refused at once; the
-/// parser then says what is wrong with the bytes read.
+/// A safetensors file's bytes, read no further than its header says they go (the
+/// 8-byte length, the header, its tensors' data, and one byte more, so that the
+/// parser sees a file that runs on). A length that cannot be right stops the
+/// reading at once, so a device that never ends or a huge file of zeros is
+/// refused without being read; the parser then says what is wrong.
 fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     let file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
     if meta.is_dir() {
         return Err(std::io::Error::from_raw_os_error(libc::EISDIR));
     }
-    let length = meta.is_file().then_some(meta.len());
-    let mut bytes = Vec::new();
-    let mut reader = file.take(8);
+    let (mut bytes, mut reader) = (Vec::new(), file.take(8));
     reader.read_to_end(&mut bytes)?;
     let Ok(prefix) = <[u8; 8]>::try_from(&bytes[..]) else { return Ok(bytes) };
     let header_len = u64::from_le_bytes(prefix);
-    if header_len > MAX_HEADER || length.is_some_and(|l| 8 + header_len > l) {
-        return Ok(bytes); // the parser refuses the length
+    if header_len > MAX_HEADER || (meta.is_file() && 8 + header_len > meta.len()) {
+        return Ok(bytes);
     }
     let mut reader = reader.into_inner().take(header_len);
     reader.read_to_end(&mut bytes)?;
-    let data_len = serde_json::from_slice::<serde_json::Value>(&bytes[8..])
-        .ok()
-        .and_then(|header| {
-            let ends = header.as_object()?.values().filter_map(|t| t["data_offsets"][1].as_u64());
-            Some(ends.max().unwrap_or(0))
-        })
-        .unwrap_or(0);
+    let header = serde_json::from_slice::<serde_json::Value>(&bytes[8..]).unwrap_or_default();
+    let ends =
+        header.as_object().into_iter().flat_map(|h| h.values()).filter_map(|t| t["data_offsets"][1].as_u64());
+    let data_len = ends.max().unwrap_or(0);
     if data_len > MAX_DATA {
         return Err(std::io::Error::other(format!(
             "its header describes {data_len} bytes of tensors, more than the {MAX_DATA} a weights file may hold"
         )));
     }
-    // One byte more than described, so that the parser sees a file that runs on.
     reader.into_inner().take(data_len + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
