@@ -1,25 +1,8 @@
-//! Step 5 by hand: what `loss.backward()` computes for this network, derived with
-//! the chain rule and written out in plain `f32` arithmetic (no autograd, no tch).
-//!
-//! One training step sees the input `x`, the previous context `h` (a constant: it
-//! was detached) and the target `y`. With `xh = [x, h]` (length H + 1):
-//!
-//! ```text
-//! a   = xh · w1            (1×H)     pre-activation
-//! c   = tanh(a)            (1×H)     the new context
-//! out = c · w2             (1×1)     the prediction
-//! L   = ½ (out − y)²
-//!
-//! e       = ∂L/∂out = out − y
-//! ∂L/∂w2  = cᵀ e                    (H×1):      ∂L/∂w2[k]    = c[k] · e
-//! ∂L/∂c   = e w2ᵀ                   (1×H):      ∂L/∂c[k]     = e · w2[k]
-//! ∂L/∂a   = ∂L/∂c ⊙ (1 − c²)        because tanh′(a) = 1 − tanh(a)²
-//! ∂L/∂w1  = xhᵀ ∂L/∂a               ((H+1)×H):  ∂L/∂w1[i][k] = xh[i] · ∂L/∂a[k]
-//! ```
-//!
-//! Nothing flows into `h`: the context was detached, which is exactly why one
-//! step's gradient needs only this step's values (truncated backpropagation
-//! through time, one step deep).
+//! Step 5 by hand: what `loss.backward()` computes for this network, by the chain
+//! rule, in plain `f32` (no autograd, no tch). With `xh = [x, h]`, `c = tanh(xh ·
+//! w1)`, `out = c · w2` and `e = out − y`: `∂L/∂w2 = cᵀ e` and `∂L/∂w1 = xhᵀ (e w2ᵀ
+//! ⊙ (1 − c²))`; nothing flows into `h`, which was detached (docs/teaching.md,
+//! "What backward() computes", derives it).
 
 /// Matrices are row-major: `w1[i * hidden + k]` is row `i`, column `k` of `[H+1, H]`.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,12 +1,9 @@
-//! `--backend tch-manual`: the tch port with autograd switched off. The same
-//! libtorch ops run forward, then the backward pass is written out by hand with the
-//! very ops autograd would run (the formulas of PyTorch's `derivatives.yaml` for
-//! `div`, `sum`, `pow`, `sub`, `mm` and `tanh`), so the results stay bit-identical
-//! to PyTorch's while the autograd engine's bookkeeping (graph nodes, saved
-//! tensors, per-node thread-local state) is skipped.
-//!
-//! Compare it with [`crate::steps::train::train`] to see what autograd costs here, and with
-//! [`crate::backends::native`] to see what the dispatcher costs.
+//! `--backend tch-manual`: the port with autograd off. The same libtorch ops run
+//! forward, then the backward pass is written out with the very ops autograd would
+//! run (PyTorch's `derivatives.yaml` formulas for `div`, `sum`, `pow`, `sub`, `mm`
+//! and `tanh`): PyTorch's bits, without the engine's bookkeeping (graph nodes,
+//! saved tensors). Beside [`crate::steps::train`] it shows what autograd costs,
+//! beside [`crate::backends::native`] what the dispatcher costs.
 
 use tch::{Kind, Tensor};
 
@@ -15,7 +12,7 @@ use crate::steps::model::Weights;
 use crate::steps::train::loss;
 use crate::steps::watch::{TrainStep, Watch};
 
-/// Trains `w` in place, like [`crate::steps::train::train`], and returns every epoch's loss.
+/// Trains `w` in place, as [`crate::steps::train::train`] does.
 pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Watch) -> Vec<f32> {
     let device = data.x.device();
     let n = data.x.size()[0];

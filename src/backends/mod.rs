@@ -35,20 +35,14 @@ impl Backend {
     pub fn name(self) -> String {
         clap::ValueEnum::to_possible_value(&self).map_or_else(String::new, |v| v.get_name().to_owned())
     }
-
-    /// Whether it runs libtorch ops, and so can run on a GPU.
-    pub fn uses_libtorch(self) -> bool {
-        self != Backend::Native
-    }
 }
 
 /// What a training run leaves, whichever backend ran it: plain values, so the
 /// outputs need not know how they were computed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trained {
-    /// Every epoch's total loss.
+    /// Every epoch's total loss, and the prediction pass's guess for each `y[j]`.
     pub losses: Vec<f32>,
-    /// The prediction pass after training: the guess for each `y[j]`.
     pub predictions: Vec<f32>,
     /// Final weights, row-major: `w1` is `[hidden + 1, hidden]`, `w2` is `[hidden, 1]`.
     pub w1: Vec<f32>,

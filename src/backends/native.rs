@@ -1,16 +1,11 @@
-//! `--backend native`: the same training in plain Rust `f32`, with no libtorch op
-//! in the loop, using the hand-derived gradients of [`crate::backends::grad`].
-//!
-//! It starts from the very same weights (drawn by libtorch, as in Python) and data
-//! and follows the same update rule, but it is not bit-identical: libtorch's CPU
-//! `tanh` is MKL's `vsTanh`, not correctly rounded in about 1 case in 3,000 (ours
-//! is), and MKL's matrix product adds long rows in its own order. Those last-bit
-//! differences drift over training; docs/parity-workbench.md gives how far, as
-//! tests/grad.rs holds it, and where training is unstable the two runs part ways.
-//!
-//! What it shows: the arithmetic of one step is a few hundred floating-point
-//! operations, well under a microsecond; everything else the tch backend spends
-//! per step (docs/performance.md) is dispatch, autograd bookkeeping and allocation.
+//! `--backend native`: the same training in plain Rust `f32`, no libtorch op in
+//! the loop, with the hand-derived gradients of [`crate::backends::grad`]. Same
+//! weights, data and update rule, but not bit-identical: libtorch's `tanh` (MKL's
+//! `vsTanh`) is not correctly rounded in about 1 case in 3,000 (ours is), and its
+//! matrix product adds long rows in its own order; the drift is measured in
+//! docs/parity-workbench.md and held by tests/grad.rs. What it shows: a step's
+//! arithmetic is well under a microsecond; the rest of what the tch backend
+//! spends (docs/performance.md) is dispatch, autograd and allocation.
 
 use crate::backends::grad::{forward, gradients, loss};
 use crate::steps::data::Config;
@@ -25,8 +20,7 @@ pub struct NativeWeights {
     pub w2: Vec<f32>,
 }
 
-/// Step 5 without libtorch: per point, forward, loss, gradients, update; the
-/// context carried to the next point as a plain value (nothing to detach).
+/// Step 5 without libtorch; the context goes on as a plain value (nothing to detach).
 pub fn train(cfg: &Config, x: &[f32], y: &[f32], w: &mut NativeWeights, mut watch: impl Watch) -> Vec<f32> {
     // libtorch multiplies a float32 gradient by the learning rate as a float32.
     let lr = cfg.lr as f32;

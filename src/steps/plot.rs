@@ -210,10 +210,9 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let pad = if hi > lo { (hi - lo) * 0.05 } else { 1.0 };
-    if lo.is_finite() {
-        (lo - pad, hi + pad)
-    } else {
-        (-1.0, 1.0)
+    match lo.is_finite() {
+        true => (lo - pad, hi + pad),
+        false => (-1.0, 1.0),
     }
 }
 

@@ -1,5 +1,5 @@
-//! What a training loop tells its caller as it runs, for the binary's log,
-//! progress line, stop signals and `--trace`; the steps need none of it.
+//! What a training loop tells its caller as it runs (the binary's log, progress
+//! line, stop signals and `--trace`); the steps themselves need none of it.
 
 use std::ops::ControlFlow;
 
@@ -8,12 +8,10 @@ use tch::Tensor;
 /// What a training loop reports as it runs, and how it is told to stop early.
 pub trait Watch {
     /// After epoch `epoch`, with its total loss (the binary prints the tutorial's
-    /// `Epoch: {i} loss {total}` line from here). `ControlFlow::Break` ends training
-    /// after this epoch.
+    /// log line from here); `Break` ends training after this epoch.
     fn epoch(&mut self, epoch: usize, total: f32) -> ControlFlow<()>;
 
-    /// Whether [`Watch::step`] wants the steps of epoch `epoch` (only `--trace`
-    /// does); when it does not, the loop hands nothing over.
+    /// Whether [`Watch::step`] wants epoch `epoch`'s steps (only `--trace` does).
     fn traces(&self, _epoch: usize) -> bool {
         false
     }
@@ -23,9 +21,8 @@ pub trait Watch {
     fn step(&mut self, _epoch: usize, _step: usize, _tensors: &TrainStep) {}
 }
 
-/// What one training step saw and made. Named fields, so that every loop names
-/// what it hands over and the compiler checks it; the names `--trace` gives them
-/// are written once, in [`TrainStep::named`].
+/// What one training step saw and made, by name, so that the compiler checks
+/// what every loop hands over; `--trace`'s names are in [`TrainStep::named`].
 pub struct TrainStep<'a> {
     pub input: &'a Tensor,
     /// The context the step started from.

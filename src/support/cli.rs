@@ -147,10 +147,9 @@ impl Args {
 
     /// Where to run: `--device`, but the native backend is CPU-only.
     pub fn device_choice(&self) -> DeviceChoice {
-        if self.backend.uses_libtorch() {
-            self.device
-        } else {
-            DeviceChoice::Cpu
+        match self.backend {
+            Backend::Native => DeviceChoice::Cpu,
+            _ => self.device,
         }
     }
 

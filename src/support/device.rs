@@ -1,11 +1,8 @@
-//! "CPU, or CUDA if present", without making CPU-only machines pay for CUDA.
-//!
-//! The usual tch recipe links `libtorch_cuda.so` into every binary, so each run
-//! maps the whole CUDA stack (about 400 MB more resident memory) even where there
-//! is no GPU. This binary does not link it (see build.rs). Where an NVIDIA driver
-//! is present (`libcuda.so.1` loads), it `dlopen`s libtorch_cuda before the first
-//! CUDA question; its static initialisers register libtorch's CUDA hooks, and
-//! `tch::Cuda::is_available()` then works as if it had been linked.
+//! "CPU, or CUDA if present", without making CPU-only machines pay for CUDA. The
+//! usual tch recipe links `libtorch_cuda.so`, so every run maps the CUDA stack
+//! (about 400 MB more resident memory), GPU or not. This binary does not (see
+//! build.rs): where an NVIDIA driver is present, it `dlopen`s libtorch_cuda before
+//! the first CUDA question, whose initialisers register libtorch's CUDA hooks.
 
 use std::sync::OnceLock;
 

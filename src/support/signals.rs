@@ -61,17 +61,12 @@ pub fn install() -> Result<()> {
 }
 
 /// Runs `train` as the span in which a first signal ends training after its epoch
-/// rather than the process (a panic ends the span too).
+/// rather than the process. (A panic in it ends the process anyway.)
 pub fn while_training<T>(train: impl FnOnce() -> T) -> T {
-    struct Span;
-    impl Drop for Span {
-        fn drop(&mut self) {
-            TRAINING.store(false, Ordering::SeqCst);
-        }
-    }
     TRAINING.store(true, Ordering::SeqCst);
-    let _span = Span;
-    train()
+    let trained = train();
+    TRAINING.store(false, Ordering::SeqCst);
+    trained
 }
 
 /// The first stop signal received so far, if any.

@@ -1,14 +1,12 @@
 //! Which CPU kernels libtorch computes with, pinned so that every x86-64 machine
 //! with AVX2 prints the same bits (PyTorch's own, run the same way).
 //!
-//! libtorch picks two things by CPU: MKL's code path for the small matrix
-//! products (with fused multiply-adds on recent Intel CPUs, without on others:
-//! the last bits differ) and ATen's vector width (AVX2 or AVX-512 for tanh, the
-//! normal draw, ...). Each reads an environment variable when first needed, so
-//! setting them before the first tensor operation pins them: `MKL_CBWR=COMPATIBLE`
-//! (MKL's Conditional Numerical Reproducibility, no FMA path) and
-//! `ATEN_CPU_CAPABILITY=avx2`. A value already in the environment is the user's
-//! choice and wins.
+//! libtorch picks two things by CPU: MKL's path for the small matrix products
+//! (with fused multiply-adds on recent Intel CPUs, without on others: the last
+//! bits differ) and ATen's vector width (for tanh, the normal draw, ...). Each
+//! reads a variable when first needed, so setting them before the first tensor
+//! operation pins them: `MKL_CBWR=COMPATIBLE` (MKL's reproducible, FMA-free path)
+//! and `ATEN_CPU_CAPABILITY=avx2`. A value already in the environment wins.
 
 use clap::ValueEnum;
 
@@ -85,15 +83,11 @@ impl Kernels {
         if self.choice == CpuKernels::Machine {
             return Vec::new();
         }
-        let mut out: Vec<String> = (self.overridden())
-            .map(|(s, v)| {
-                format!(
-                    "{n}={v} from the environment wins over the portable {n}={}; {DIFFER}",
-                    s.portable,
-                    n = s.name
-                )
-            })
-            .collect();
+        let wins = |(s, v): (&Setting, &str)| {
+            let (n, p) = (s.name, s.portable);
+            format!("{n}={v} from the environment wins over the portable {n}={p}; {DIFFER}")
+        };
+        let mut out: Vec<String> = self.overridden().map(wins).collect();
         if !cpu_has_avx2 {
             out.push(format!("this CPU has no AVX2, so libtorch cannot use the portable kernels: {DIFFER}"));
         }

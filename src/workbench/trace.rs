@@ -1,12 +1,7 @@
-//! `--trace`: the tutorial's run traced with [`crate::workbench::tracer`], so that
-//! it can be compared with PyTorch's (`scripts/reference.py --trace`) step by step
-//! and the first difference found (`scripts/parity.sh --trace`, or `--compare` on
-//! the two files). docs/parity-workbench.md describes the format.
-//!
-//! One record per traced training step, at `["train", epoch, step]`, with the nine
-//! tensors the training loop hands over ([`crate::steps::watch::TrainStep`]),
-//! written into a staged output as training goes (for `-`, a FIFO or a device,
-//! they wait in memory until the end). The prediction pass is in `--json`.
+//! `--trace`: every traced training step, at `["train", epoch, step]`, with the
+//! nine tensors of a [`TrainStep`], written with [`crate::workbench::tracer`] into
+//! a staged output as training goes, to compare step by step with PyTorch's
+//! (`scripts/reference.py --trace`, `scripts/parity.sh --trace` or `--compare`).
 
 use std::io::BufWriter;
 use std::ops::Range;

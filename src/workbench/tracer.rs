@@ -14,11 +14,10 @@
 //! ```
 //!
 //! A trace is JSON Lines: a header `{"format":"parity-trace/1","program":…,"meta":{…}}`,
-//! then one record per call, `{"at":[…],"tensors":{"name":{"dtype":…,"shape":[…],"bits":"…"},…}}`.
-//! `bits` is every element's bit pattern in row-major order, as unsigned hex of the
-//! dtype's width, most significant digit first: exact, whatever the dtype. Record
-//! lines are written compactly, keys in this order and tensors in the caller's, so
-//! that the Python tracer writes the same bytes for the same tensors.
+//! then one record per call, `{"at":[…],"tensors":{"name":{"dtype":…,"shape":[…],"bits":"…"},…}}`,
+//! `bits` being every element's bit pattern, row-major, in hex of the dtype's width.
+//! Records are written compactly, keys in this order and tensors in the caller's,
+//! so that the Python tracer writes the same bytes for the same tensors.
 
 use std::fmt::Write as _;
 use std::fs::File;
