@@ -128,6 +128,7 @@ fn bad_flags_exit_2_with_one_line_before_training() {
         vec!["--seq-length", "99999999999"],
         vec!["--device", "tpu"],
         vec!["--backend", "idiomatic"],
+        vec!["--backend", "native", "--trace", "t.jsonl"],
         vec!["--generate", "-1"],
         vec!["--trace-epochs", "5..2", "--trace", "t.jsonl"],
         vec!["--trace-epochs", "abc", "--trace", "t.jsonl"],

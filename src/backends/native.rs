@@ -9,8 +9,7 @@
 
 use crate::backends::grad::{forward, gradients, loss};
 use crate::steps::data::Config;
-use crate::steps::watch::{TrainStep, Watch};
-use tch::Tensor;
+use crate::steps::watch::Watch;
 
 /// Weights as plain row-major vectors: `w1` is `[H+1, H]`, `w2` is `[H, 1]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,29 +27,12 @@ pub fn train(cfg: &Config, x: &[f32], y: &[f32], w: &mut NativeWeights, mut watc
     for i in 0..cfg.epochs {
         let mut total_loss = 0f32;
         let mut context = vec![0f32; w.hidden];
-        for (j, (xj, yj)) in x.iter().zip(y).enumerate() {
+        for (xj, yj) in x.iter().zip(y) {
             let step = forward(*xj, &context, &w.w1, &w.w2);
-            let step_loss = loss(&step, *yj);
-            total_loss += step_loss;
+            total_loss += loss(&step, *yj);
             let (g1, g2) = gradients(&step, *yj, &w.w2);
             w.w1.iter_mut().zip(&g1).for_each(|(v, g)| *v -= lr * g);
             w.w2.iter_mut().zip(&g2).for_each(|(v, g)| *v -= lr * g);
-            if watch.traces(i) {
-                // As tensors of the shapes the libtorch backends trace, so the traces compare.
-                let (h, t) = (w.hidden as i64, as_tensor);
-                let tensors = TrainStep {
-                    input: &t(&[*xj], &[1, 1]),
-                    context_in: &t(&context, &[1, h]),
-                    context: &t(&step.c, &[1, h]),
-                    pred: &t(&[step.out], &[1, 1]),
-                    loss: &t(&[step_loss], &[]),
-                    grad_w1: &t(&g1, &[h + 1, h]),
-                    grad_w2: &t(&g2, &[h, 1]),
-                    w1: &t(&w.w1, &[h + 1, h]),
-                    w2: &t(&w.w2, &[h, 1]),
-                };
-                watch.step(i, j, &tensors);
-            }
             context = step.c;
         }
         losses.push(total_loss);
@@ -70,9 +52,4 @@ pub fn predict(x: &[f32], w: &NativeWeights) -> Vec<f32> {
         step.out
     };
     x.iter().map(step).collect()
-}
-
-/// Plain values as a float32 tensor of `shape`, for `--trace`.
-fn as_tensor(values: &[f32], shape: &[i64]) -> Tensor {
-    Tensor::from_slice(values).reshape(shape)
 }

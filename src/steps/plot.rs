@@ -104,16 +104,15 @@ fn draw_wave<DB: DrawingBackend>(
         .label_style(("sans-serif", 16))
         .draw()
         .map_err(err)?;
-    chart
-        .draw_series(actual.iter().map(|p| Circle::new(*p, 7, ACTUAL.filled())))
-        .map_err(err)?
-        .label("Actual")
-        .legend(|p| Circle::new(p, 7, ACTUAL.filled()));
-    chart
-        .draw_series(predicted.iter().map(|p| Circle::new(*p, 4, PREDICTED.filled())))
-        .map_err(err)?
-        .label("Predicted")
-        .legend(|p| Circle::new(p, 4, PREDICTED.filled()));
+    // Each series of markers with its legend entry (which draws one more marker).
+    macro_rules! markers {
+        ($points:expr, $label:expr, |$p:ident| $marker:expr) => {
+            let series = chart.draw_series($points.iter().map(|&$p| $marker)).map_err(err)?;
+            series.label($label).legend(|$p| $marker);
+        };
+    }
+    markers!(actual, "Actual", |p| Circle::new(p, 7, ACTUAL.filled()));
+    markers!(predicted, "Predicted", |p| Circle::new(p, 4, PREDICTED.filled()));
     if !truth.is_empty() {
         chart
             .draw_series(LineSeries::new(truth.iter().copied(), TRUE_WAVE.stroke_width(2)))
@@ -122,11 +121,7 @@ fn draw_wave<DB: DrawingBackend>(
             .legend(|(x, y)| PathElement::new([(x - 8, y), (x + 8, y)], TRUE_WAVE.stroke_width(2)));
     }
     if !generated.is_empty() {
-        chart
-            .draw_series(generated.iter().map(|p| TriangleMarker::new(*p, 5, GENERATED.filled())))
-            .map_err(err)?
-            .label("Generated (closed loop)")
-            .legend(|p| TriangleMarker::new(p, 5, GENERATED.filled()));
+        markers!(generated, "Generated (closed loop)", |p| TriangleMarker::new(p, 5, GENERATED.filled()));
     }
     chart
         .configure_series_labels()

@@ -113,6 +113,11 @@ impl Args {
         if self.backend == Backend::Native && self.device == DeviceChoice::Cuda {
             return Err("--backend native runs on the CPU only; use --device cpu or auto".into());
         }
+        if self.backend == Backend::Native && self.trace.is_some() {
+            return Err(
+                "--trace: --backend native has no tensors to trace; use --backend tch or tch-manual".into()
+            );
+        }
         if self.save_weights.as_ref().is_some_and(|p| same_file(p, STDOUT.as_ref())) {
             let why = "safetensors is binary, so it does not go to stdout; give a file name";
             return Err(format!("--save-weights: {why} (for a file named -, write ./-)"));
