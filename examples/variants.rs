@@ -18,7 +18,7 @@ use sine_rnn::steps::model::{forward, Weights};
 use sine_rnn::steps::watch::TrainStep;
 use sine_rnn::support::pyfmt::py_float;
 use sine_rnn::workbench::record::config_json;
-use sine_rnn::workbench::trace::TraceWriter;
+use sine_rnn::workbench::tracer::Tracer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Variant {
@@ -73,7 +73,7 @@ fn main() -> Result<()> {
         "device": "cpu",
         "init": "seed",
     });
-    let mut trace = TraceWriter::create(&args.trace, "examples/variants.rs", meta, 0..usize::MAX)?;
+    let mut trace = Tracer::create(&args.trace, "examples/variants.rs", meta)?;
 
     let mut w = weights(&cfg, v);
     // The fused update is libtorch's own SGD step, over the very same weights.
@@ -132,7 +132,7 @@ fn main() -> Result<()> {
                 w1: &w.w1,
                 w2: &w.w2,
             };
-            trace.record(i, j as usize, &tensors);
+            trace.record(("train", i, j), &tensors.named())?;
             if v != Variant::ZeroBeforeBackward {
                 w.w1.zero_grad();
                 w.w2.zero_grad();
@@ -141,7 +141,7 @@ fn main() -> Result<()> {
         }
         last_total = if v == Variant::F64Total { total_f64 } else { total_loss.double_value(&[]) };
     }
-    trace.finish()?.commit()?;
+    trace.finish()?;
     println!("final loss {}", py_float(last_total));
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use serde_json::{json, Value};
+use serde_json::json;
 use tch::Device;
 
 use crate::steps::data::Config;
@@ -28,26 +28,21 @@ pub struct TraceWriter {
 }
 
 impl TraceWriter {
-    /// The trace of `sine-rnn`'s run at `path`, its header describing the run.
+    /// The trace of this run at `path`: its header describes the run, and the
+    /// epochs traced as `[A, B]` (B excluded, `null` for "to the end").
     pub fn for_run(path: &Path, args: &Args, cfg: &Config, device: Device) -> Result<TraceWriter> {
+        let epochs = args.trace_epochs.clone().unwrap_or(0..usize::MAX);
         let meta = json!({
             "backend": args.backend.name(),
             "config": config_json(cfg),
             "device": device::name(device),
             "init": args.init_weights.as_ref().map_or("seed".into(), |p| p.display().to_string()),
+            "epochs": [epochs.start, (epochs.end != usize::MAX).then_some(epochs.end)],
         });
-        TraceWriter::create(path, "sine-rnn", meta, args.trace_epochs.clone().unwrap_or(0..usize::MAX))
-    }
-
-    /// Starts a trace at `path` for the epochs in `epochs` (`usize::MAX` as the
-    /// end: to the last), which are added to `meta` as `[A, B]` (B excluded,
-    /// `null` for "to the end").
-    pub fn create(path: &Path, program: &str, mut meta: Value, epochs: Range<usize>) -> Result<TraceWriter> {
-        meta["epochs"] = json!([epochs.start, (epochs.end != usize::MAX).then_some(epochs.end)]);
         let out = BufWriter::with_capacity(1 << 16, files::create(path)?);
         let shown = path.display().to_string();
         let tracer =
-            Tracer::new(out, program, meta).with_context(|| format!("cannot write the trace {shown}"))?;
+            Tracer::new(out, "sine-rnn", meta).with_context(|| format!("cannot write the trace {shown}"))?;
         Ok(TraceWriter { tracer, path: shown, epochs, error: None })
     }
 
