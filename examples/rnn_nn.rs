@@ -11,6 +11,8 @@
 //! PyTorch's `nn.RNN(nonlinearity="tanh")` calls. Shapes are its default layout,
 //! `[seq, batch, feature]`.
 
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, ensure, Context, Result};
@@ -134,7 +136,8 @@ fn run() -> Result<()> {
         Some(path) => {
             let meta = json!({"seed": args.seed, "epochs": args.epochs, "lr": args.lr, "seq_length": seq_length,
                 "hidden_size": hidden_size, "init_weights": args.init_weights, "libtorch": sine_rnn::LIBTORCH_VERSION});
-            Some(Tracer::create(path, "examples/rnn_nn.rs", meta)?)
+            let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            Some(Tracer::new(BufWriter::new(file), "examples/rnn_nn.rs", meta)?)
         }
         None => None,
     };

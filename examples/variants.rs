@@ -8,6 +8,9 @@
 //! Teaching material only: the port itself (the `sine-rnn` binary) stays line for
 //! line with the tutorial.
 
+use std::fs::File;
+use std::io::BufWriter;
+
 use anyhow::Result;
 use clap::{Parser, ValueEnum};
 use tch::nn::OptimizerConfig;
@@ -73,7 +76,7 @@ fn main() -> Result<()> {
         "device": "cpu",
         "init": "seed",
     });
-    let mut trace = Tracer::create(&args.trace, "examples/variants.rs", meta)?;
+    let mut trace = Tracer::new(BufWriter::new(File::create(&args.trace)?), "examples/variants.rs", meta)?;
 
     let mut w = weights(&cfg, v);
     // The fused update is libtorch's own SGD step, over the very same weights.

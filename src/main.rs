@@ -7,6 +7,7 @@ use tch::Device;
 use sine_rnn::backends::train_with;
 use sine_rnn::note;
 use sine_rnn::steps::data::sine_data;
+use sine_rnn::steps::model::Weights;
 use sine_rnn::steps::train::generate;
 use sine_rnn::support::cli::Args;
 use sine_rnn::support::device;
@@ -72,7 +73,8 @@ fn run(args: &Args, kernels: &Kernels, device: Device) -> Result<u8> {
         if stopped.is_some() {
             note!("sine-rnn: --generate skipped: the run was stopped");
         } else {
-            generated = generate(&data, &trained.weights(device), args.generate);
+            let w = Weights::from_vecs(&trained.w1, &trained.w2, cfg.hidden_size, device);
+            generated = generate(&data, &w, args.generate);
             if let Some(k) = generated.iter().position(|v| !v.is_finite()) {
                 note!("sine-rnn: the generated wave stops being finite after {k} steps; it is drawn up to there");
             }

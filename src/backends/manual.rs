@@ -52,7 +52,7 @@ pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Wat
                 w.w1 -= &grad_w1 * cfg.lr;
                 w.w2 -= &grad_w2 * cfg.lr;
                 if watch.traces(i) {
-                    let tensors = TrainStep {
+                    let step = TrainStep {
                         input,
                         context_in: &context,
                         context: &new_context,
@@ -63,7 +63,7 @@ pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Wat
                         w1: &w.w1,
                         w2: &w.w2,
                     };
-                    watch.step(i, j, &tensors);
+                    watch.step(i, j, &step);
                 }
                 context = new_context;
             }

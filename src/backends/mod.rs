@@ -56,16 +56,10 @@ impl Trained {
     pub fn healthy(&self) -> bool {
         train::diverged_at(&self.losses).is_none() && self.predictions.iter().all(|p| p.is_finite())
     }
-
-    /// The trained weights as tensors on `device`.
-    pub fn weights(&self, device: Device) -> Weights {
-        Weights::from_vecs(&self.w1, &self.w2, self.w2.len(), device)
-    }
 }
 
-/// Steps 3 to 5 with the chosen backend: the tutorial's seeded draw or `init`
-/// (`--init-weights`), training (which `watch` hears of, and may stop), and the
-/// prediction pass.
+/// Steps 3 to 5 with the chosen backend: the seeded draw or `init` (`--init-weights`),
+/// training (which `watch` hears of, and may stop), and the prediction pass.
 pub fn train_with(
     backend: Backend,
     cfg: &Config,

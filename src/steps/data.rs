@@ -22,14 +22,12 @@ impl Default for Config {
 }
 
 impl Config {
+    /// One value out: the next point of the wave.
+    pub const OUTPUT_SIZE: usize = 1;
+
     /// One input value and the context units, concatenated (7 in the tutorial).
     pub fn input_size(&self) -> usize {
         self.hidden_size + 1
-    }
-
-    /// One value out: the next point of the wave.
-    pub fn output_size(&self) -> usize {
-        1
     }
 }
 

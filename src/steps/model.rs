@@ -15,15 +15,14 @@ pub struct Weights {
 }
 
 impl Weights {
-    /// Step 3: `w1 ~ N(0, 0.4)` then `w2 ~ N(0, 0.3)`, in that order, from
-    /// libtorch's CPU generator right after `manual_seed`, as the tutorial's
-    /// `normal_` draws them; on the CPU even for a GPU run (one seed, one start
-    /// everywhere), then moved.
+    /// Step 3: `w1 ~ N(0, 0.4)` then `w2 ~ N(0, 0.3)`, from libtorch's CPU generator
+    /// right after `manual_seed`, as the tutorial's `normal_` draws them; on the CPU
+    /// even for a GPU run (one seed, one start everywhere), then moved.
     pub fn init(cfg: &Config, device: Device) -> Weights {
         // The seed is a u64 in Python too; the cast keeps its bits.
         tch::manual_seed(cfg.seed as i64);
         let (input, hidden, output) =
-            (cfg.input_size() as i64, cfg.hidden_size as i64, cfg.output_size() as i64);
+            (cfg.input_size() as i64, cfg.hidden_size as i64, Config::OUTPUT_SIZE as i64);
         let mut w1 = Tensor::empty([input, hidden], (Kind::Float, Device::Cpu));
         let _ = w1.normal_(0.0, 0.4);
         let mut w2 = Tensor::empty([hidden, output], (Kind::Float, Device::Cpu));
@@ -31,8 +30,7 @@ impl Weights {
         Weights::from_cpu(w1, w2, device)
     }
 
-    /// Weights from row-major float32 values (as the record and the native
-    /// backend hold them), on `device`.
+    /// Weights on `device` from row-major float32 values (as the record holds them).
     pub fn from_vecs(w1: &[f32], w2: &[f32], hidden: usize, device: Device) -> Weights {
         let h = hidden as i64;
         Weights::from_cpu(

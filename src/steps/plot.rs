@@ -2,7 +2,6 @@
 //! into memory in an embedded font (DejaVu Sans), as PNG or SVG by the file's name.
 
 use std::path::Path;
-use std::sync::Once;
 
 use anyhow::{anyhow, Result};
 use plotters::coord::Shift;
@@ -222,10 +221,8 @@ fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The embedded font, for plotters' "sans-serif" (registering it again replaces it;
+/// should it fail to parse, drawing text fails with plotters' error).
 fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // Should the embedded font fail to parse, drawing text fails with plotters' error.
-        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
-    });
+    let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
 }

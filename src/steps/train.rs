@@ -42,7 +42,7 @@ pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Wat
             // (`--trace` only: this step's values, read before the gradients go.)
             if watch.traces(i) {
                 let (g1, g2) = (w.w1.grad(), w.w2.grad());
-                let tensors = TrainStep {
+                let step = TrainStep {
                     input: &input,
                     context_in: &context,
                     context: &new_context,
@@ -53,7 +53,7 @@ pub fn train(cfg: &Config, data: &SineData, w: &mut Weights, mut watch: impl Wat
                     w1: &w.w1,
                     w2: &w.w2,
                 };
-                watch.step(i, j as usize, &tensors);
+                watch.step(i, j as usize, &step);
             }
             // backward() adds into .grad, so clear it for the next point.
             w.w1.zero_grad();
@@ -80,9 +80,8 @@ pub fn loss(pred: &Tensor, target: &Tensor) -> Tensor {
     (pred - target).pow_tensor_scalar(2).sum(Kind::Float) / 2
 }
 
-/// The first epoch whose total loss is not finite (inf or nan): where training
-/// diverged. Python prints such losses as `inf`/`nan` and carries on; so do we,
-/// and then say so.
+/// The first epoch whose total loss is not finite: where training diverged (Python
+/// prints `inf`/`nan` and carries on; so do we, and then say so).
 pub fn diverged_at(losses: &[f32]) -> Option<usize> {
     losses.iter().position(|l| !l.is_finite())
 }
@@ -106,9 +105,8 @@ fn prediction_pass(data: &SineData, w: &Weights) -> (Vec<f32>, Tensor) {
     (to_vec(&Tensor::cat(&predictions, 0)), context)
 }
 
-/// Closed-loop generation: after the prediction pass, feed the last real value
-/// in, then the network's own previous prediction, for `steps` steps past the
-/// data. The values belong at times `t[seq_length] + k * dt`, `k = 1..=steps`.
+/// Closed-loop generation: after the prediction pass, feed the last real value in,
+/// then each prediction, for `steps` steps past the data (`t[n] + k * dt`).
 pub fn generate(data: &SineData, w: &Weights, steps: usize) -> Vec<f32> {
     tch::no_grad(|| {
         let mut context = prediction_pass(data, w).1;

@@ -170,18 +170,13 @@ impl Args {
 fn one_line(text: &str) -> String {
     let parts =
         text.lines().map(str::trim).take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more"));
-    let mut line = String::new();
-    for part in parts.filter(|l| !l.is_empty()).map(|l| l.strip_prefix("error: ").unwrap_or(l)) {
-        if !line.is_empty() {
-            line.push_str(if line.ends_with(':') { " " } else { "; " });
-        }
-        line.push_str(part);
-    }
-    if line.is_empty() {
-        "invalid arguments".into()
-    } else {
-        line
-    }
+    let parts = parts.filter(|l| !l.is_empty()).map(|l| l.strip_prefix("error: ").unwrap_or(l));
+    let line = parts.fold(String::new(), |line, part| match line.as_str() {
+        "" => part.to_string(),
+        l if l.ends_with(':') => format!("{l} {part}"),
+        l => format!("{l}; {part}"),
+    });
+    Some(line).filter(|l| !l.is_empty()).unwrap_or_else(|| "invalid arguments".into())
 }
 
 fn parse_seed(s: &str) -> Result<u64, String> {

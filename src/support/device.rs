@@ -44,19 +44,14 @@ pub fn cuda_available() -> bool {
 pub fn cuda_status() -> String {
     match load_cuda_support() {
         Err(why) => why.clone(),
-        Ok(()) if tch::Cuda::is_available() => format!(
-            "{} CUDA device(s), cuDNN {}",
-            tch::Cuda::device_count(),
-            if tch::Cuda::cudnn_is_available() { "available" } else { "not available" }
-        ),
+        Ok(()) if tch::Cuda::is_available() => format!("{} CUDA device(s)", tch::Cuda::device_count()),
         Ok(()) => "the NVIDIA driver is present but libtorch sees no CUDA device".into(),
     }
 }
 
-/// Loads the driver, then libtorch_cuda, once, for the life of the process.
-/// libtorch_cuda is looked up as libtorch_cpu was (LD_LIBRARY_PATH, then the run
-/// path build.rs set), so both come from one build; RTLD_GLOBAL lets libtorch's
-/// own lookups see them.
+/// Loads the driver, then libtorch_cuda, once, for good; libtorch_cuda is looked
+/// up as libtorch_cpu was (LD_LIBRARY_PATH, then build.rs's run path), so both come
+/// from one build. RTLD_GLOBAL lets libtorch's own lookups see them.
 fn load_cuda_support() -> &'static std::result::Result<(), String> {
     static LOADED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     LOADED.get_or_init(|| {
@@ -82,7 +77,6 @@ pub fn describe(choice: DeviceChoice, device: Device) -> String {
 /// How the device is named in logs and JSON: `cpu` or `cuda:0`.
 pub fn name(device: Device) -> String {
     match device {
-        Device::Cpu => "cpu".into(),
         Device::Cuda(i) => format!("cuda:{i}"),
         other => format!("{other:?}").to_lowercase(),
     }

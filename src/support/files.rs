@@ -141,26 +141,22 @@ fn file_aside(dir: &Path) -> std::io::Result<(File, Option<TempPath>)> {
     Ok((file, Some(name)))
 }
 
-/// Names the unnamed `file` beside `real`, then renames it onto `real`.
+/// Names the unnamed `file` beside `real` (a fresh `.sine-rnn-*.tmp`), then
+/// renames it onto `real`.
 fn link_over(file: &File, real: &Path) -> std::io::Result<()> {
     let from = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).map_err(std::io::Error::other)?;
     let _guard = commit_lock();
-    for attempt in 0..100 {
-        let tmp = parent_dir(real).join(format!(".sine-rnn-{}-{attempt}.tmp", std::process::id()));
-        let to = CString::new(tmp.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
-        // SAFETY: linkat reads two NUL-terminated paths.
-        let linked = unsafe {
-            libc::linkat(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), libc::AT_SYMLINK_FOLLOW)
-        };
-        if linked == 0 {
-            return std::fs::rename(&tmp, real).inspect_err(|_| drop(std::fs::remove_file(&tmp)));
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != ErrorKind::AlreadyExists {
-            return Err(e);
-        }
-    }
-    Err(std::io::Error::other("no free temporary name"))
+    let linked =
+        tempfile::Builder::new().prefix(".sine-rnn-").suffix(".tmp").make_in(parent_dir(real), |tmp| {
+            let to = CString::new(tmp.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+            let (cwd, follow) = (libc::AT_FDCWD, libc::AT_SYMLINK_FOLLOW);
+            // SAFETY: linkat reads two NUL-terminated paths.
+            match unsafe { libc::linkat(cwd, from.as_ptr(), cwd, to.as_ptr(), follow) } {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            }
+        })?;
+    linked.into_temp_path().persist(real).map_err(|e| e.error)
 }
 
 /// Writes `bytes` to our stdout or stderr, or into an existing FIFO or device

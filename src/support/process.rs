@@ -28,38 +28,31 @@ pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| crate::note!("sine-rnn: error: {}", describe_panic(info))));
 }
 
-/// tch turns a libtorch exception (CUDA out of memory, say) into a panic in tch's
-/// or torch-sys's source, or one carrying `Torch("…")`: that is "libtorch failed"
-/// with its first line. Any other panic is a bug of ours, told with its place.
+/// tch turns a libtorch exception (CUDA out of memory, say) into a panic that
+/// carries `Torch("…")`: that is "libtorch failed" with its first line. Any other
+/// panic is a bug of ours, told with its place.
 pub fn describe_panic(info: &PanicHookInfo<'_>) -> String {
     let payload = info.payload();
     let what = (payload.downcast_ref::<String>().map(String::as_str))
         .or_else(|| payload.downcast_ref::<&str>().copied())
         .unwrap_or("unknown failure");
     let first = what.lines().next().unwrap_or(what);
-    let (file, line) = info.location().map_or(("", 0), |l| (l.file(), l.line()));
-    let in_tch = file.split(['/', '\\']).any(|part| {
-        ["tch-", "torch-sys-"]
-            .iter()
-            .any(|c| part.strip_prefix(c).is_some_and(|v| v.starts_with(|d: char| d.is_ascii_digit())))
-    });
-    if in_tch || what.contains("Torch(\"") {
-        format!("libtorch failed: {first}")
-    } else {
-        format!("internal error at {file}:{line}: {first} (please report it)")
+    match info.location() {
+        _ if what.contains("Torch(\"") => format!("libtorch failed: {first}"),
+        Some(l) => format!("internal error at {}:{}: {first} (please report it)", l.file(), l.line()),
+        None => format!("internal error: {first} (please report it)"),
     }
 }
 
-/// Ends the process without libtorch's static destructors, which unregister its
-/// ~2,000 operators one by one (about a tenth of a default run); everything of
-/// ours is flushed, closed and renamed by then.
+/// Ends the process without libtorch's static destructors (they unregister its
+/// ~2,000 operators one by one: a tenth of a default run); ours are all done.
 pub fn exit_now(code: u8) -> ! {
     let _ = std::io::stdout().flush();
     exit_at_once(code)
 }
 
-/// Ends the process at once, from any thread, without taking stdout's lock (the
-/// training loop holds it; stdout is line-buffered, so every log line is out).
+/// The same from any thread, without stdout's lock (training holds it; stdout is
+/// line-buffered, so every log line is out).
 pub fn exit_at_once(code: u8) -> ! {
     // SAFETY: _exit only ends the process.
     unsafe { libc::_exit(code.into()) }

@@ -50,10 +50,7 @@ pub fn py_float(x: f64) -> String {
 /// in binary would print `1.0000000000000001e+29`.
 pub fn readable_tenth(x: f64) -> String {
     let shortest = format!("{x:e}");
-    let tenth = shortest
-        .split_once('e')
-        .and_then(|(m, e)| e.parse::<i32>().ok().map(|e| format!("{m}e{}", e - 1)))
-        .and_then(|s| s.parse::<f64>().ok())
-        .unwrap_or(x / 10.0);
-    py_float(tenth)
+    let (mantissa, exp) = shortest.split_once('e').unwrap_or((&shortest, "0"));
+    let tenth = exp.parse::<i32>().ok().and_then(|e| format!("{mantissa}e{}", e - 1).parse().ok());
+    py_float(tenth.unwrap_or(x / 10.0))
 }

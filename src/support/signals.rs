@@ -21,8 +21,9 @@ use crate::support::process;
 /// raises (SIGSEGV, SIGBUS, ...).
 fn stop_signals() -> Vec<i32> {
     let named = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU];
-    let linux = [libc::SIGPWR, libc::SIGIO, libc::SIGSTKFLT];
-    named.into_iter().chain(linux).chain(libc::SIGRTMIN()..=libc::SIGRTMAX()).collect()
+    let linux =
+        [libc::SIGPWR, libc::SIGIO, libc::SIGSTKFLT].into_iter().chain(libc::SIGRTMIN()..=libc::SIGRTMAX());
+    named.into_iter().chain(linux).collect()
 }
 
 /// The first stop signal received (0: none yet), and whether epochs are running.

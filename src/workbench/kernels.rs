@@ -27,9 +27,8 @@ const PORTABLE: [(&str, &str); 2] = [("MKL_CBWR", "COMPATIBLE"), ("ATEN_CPU_CAPA
 pub struct Setting {
     pub name: &'static str,
     pub portable: &'static str,
-    /// Its value in the environment now (lossy where it is not UTF-8).
+    /// Its value now (lossy where not UTF-8), and whether the user had set it.
     pub value: Option<String>,
-    /// Whether that value was the user's, already there.
     pub from_user: bool,
 }
 
@@ -80,18 +79,17 @@ impl Kernels {
     /// a user's value in place of a portable one, or a CPU without AVX2.
     pub fn notes(&self, cpu_has_avx2: bool) -> Vec<String> {
         const DIFFER: &str = "the digits may differ from other machines'";
-        if self.choice == CpuKernels::Machine {
-            return Vec::new();
-        }
         let wins = |(s, v): (&Setting, &str)| {
-            let (n, p) = (s.name, s.portable);
-            format!("{n}={v} from the environment wins over the portable {n}={p}; {DIFFER}")
+            format!(
+                "{n}={v} from the environment wins over the portable {n}={}; {DIFFER}",
+                s.portable,
+                n = s.name
+            )
         };
-        let mut out: Vec<String> = self.overridden().map(wins).collect();
-        if !cpu_has_avx2 {
-            out.push(format!("this CPU has no AVX2, so libtorch cannot use the portable kernels: {DIFFER}"));
-        }
-        out
+        let no_avx2 = "this CPU has no AVX2, so libtorch cannot use the portable kernels";
+        let cpu = (!cpu_has_avx2).then(|| format!("{no_avx2}: {DIFFER}"));
+        let notes = self.overridden().map(wins).chain(cpu);
+        notes.filter(|_| self.choice == CpuKernels::Portable).collect()
     }
 
     /// The settings whose value is not the portable one, with that value.

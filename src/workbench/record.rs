@@ -23,7 +23,7 @@ pub struct RunRecord<'a> {
 impl RunRecord<'_> {
     pub fn to_json(&self) -> Value {
         let c = self.config;
-        let (i, h, o) = (c.input_size(), c.hidden_size, c.output_size());
+        let (i, h, o) = (c.input_size(), c.hidden_size, Config::OUTPUT_SIZE);
         let t = self.trained;
         json!({
             "format": "sine-rnn-run/1",
@@ -59,7 +59,7 @@ pub fn config_json(c: &Config) -> Value {
         "seq_length": c.seq_length,
         "hidden_size": c.hidden_size,
         "input_size": c.input_size(),
-        "output_size": c.output_size(),
+        "output_size": Config::OUTPUT_SIZE,
     })
 }
 

@@ -5,7 +5,8 @@
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
 //! use sine_rnn::workbench::tracer::Tracer;
-//! let mut trace = Tracer::create("rust.jsonl".as_ref(), "my-model", serde_json::json!({"seed": 0}))?;
+//! let file = std::io::BufWriter::new(std::fs::File::create("rust.jsonl")?);
+//! let mut trace = Tracer::new(file, "my-model", serde_json::json!({"seed": 0}))?;
 //! let x = tch::Tensor::from_slice(&[1.0f32, -2.0]);
 //! trace.record(("train", 0), &[("input", &x)])?;
 //! trace.finish()?;
@@ -20,11 +21,9 @@
 //! so that the Python tracer writes the same bytes for the same tensors.
 
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::io::{self, Write};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::Serialize;
 use serde_json::{json, Value};
 use tch::{Kind, Tensor};
@@ -34,19 +33,8 @@ pub struct Tracer<W: Write> {
     out: W,
 }
 
-impl Tracer<BufWriter<File>> {
-    /// A trace in a plain file (for examples and users' programs).
-    pub fn create(path: &Path, program: &str, meta: Value) -> Result<Self> {
-        let file =
-            File::create(path).with_context(|| format!("cannot create the trace {}", path.display()))?;
-        Tracer::new(BufWriter::new(file), program, meta)
-            .with_context(|| format!("cannot write the trace {}", path.display()))
-    }
-}
-
 impl<W: Write> Tracer<W> {
-    /// A trace into any writer, starting with its header line; `meta` must be a
-    /// JSON object (the run's configuration, device, seed...).
+    /// A trace into `out`, from its header line; `meta` (the run's description) is an object.
     pub fn new(mut out: W, program: &str, meta: Value) -> io::Result<Self> {
         if !meta.is_object() {
             return Err(invalid(format!("the trace's meta must be a JSON object, not {meta}")));
@@ -58,8 +46,7 @@ impl<W: Write> Tracer<W> {
     }
 
     /// One record: its position, a non-empty list of integers and strings such as
-    /// `("train", 3, 17)`, and named tensors (names unique; any shape, any dtype of
-    /// the format, CPU or CUDA).
+    /// `("train", 3, 17)`, and named tensors (names unique; any shape, CPU or CUDA).
     pub fn record(&mut self, at: impl Serialize, tensors: &[(&str, &Tensor)]) -> io::Result<()> {
         let at = serde_json::to_value(at).map_err(io::Error::other)?;
         let item = |v: &Value| v.is_i64() || v.is_u64() || v.is_string();
@@ -102,10 +89,9 @@ const DTYPES: [(Kind, &str); 10] = [
     (Kind::Bool, "bool"),
 ];
 
-/// dtype, shape and bits. The bits come from the raw bytes (`copy_data_u8` copies
-/// a CUDA tensor to the host and makes it contiguous first), so every value, NaN
-/// payloads and -0.0 included, is written as it is; each element's bytes
-/// (little-endian: the target is x86-64) are turned most significant first.
+/// dtype, shape and bits, from the raw bytes (`copy_data_u8` copies a CUDA tensor
+/// to the host, contiguous), so NaN payloads and -0.0 stay as they are; each
+/// element's little-endian bytes (the target is x86-64) are turned around.
 fn encode(t: &Tensor) -> Result<(&'static str, Vec<i64>, String)> {
     let kind = t.f_kind()?;
     let Some(&(_, dtype)) = DTYPES.iter().find(|d| d.0 == kind) else {

@@ -28,10 +28,8 @@ pub fn to_safetensors(w1: &[f32], w2: &[f32], hidden: usize) -> anyhow::Result<V
     Ok(safetensors::serialize(views, Some(info))?)
 }
 
-/// Reads and checks weights for `hidden` context units. Every way a file can be
-/// unusable is one sentence naming the file (the caller adds the flag): missing,
-/// not safetensors, a tensor missing, the wrong shape or type, a value that is not
-/// finite.
+/// Reads and checks weights for `hidden` context units: every way a file can be
+/// unusable is one sentence naming the file (the caller adds the flag).
 pub fn read(path: &Path, hidden: usize) -> Result<WeightValues, String> {
     if path.as_os_str().is_empty() {
         return Err("the path is empty".into());
@@ -81,11 +79,9 @@ pub fn read(path: &Path, hidden: usize) -> Result<WeightValues, String> {
 const MAX_HEADER: u64 = 100_000_000;
 const MAX_DATA: u64 = 256 << 20;
 
-/// A safetensors file's bytes, read no further than its header says they go (the
-/// 8-byte length, the header, its tensors' data, and one byte more, so that the
-/// parser sees a file that runs on). A length that cannot be right stops the
-/// reading at once, so a device that never ends or a huge file of zeros is
-/// refused without being read; the parser then says what is wrong.
+/// A safetensors file's bytes, read no further than its header says (and a byte
+/// more, for the parser to see a file that runs on): a length that cannot be right
+/// stops the reading, so an endless device or a huge file of zeros is not read.
 fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     let file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
