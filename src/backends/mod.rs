@@ -37,8 +37,7 @@ impl Backend {
     }
 }
 
-/// What a training run leaves, whichever backend ran it: plain values, so the
-/// outputs need not know how they were computed.
+/// What a run leaves, whichever backend ran it: plain values for the outputs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trained {
     /// Every epoch's total loss, and the prediction pass's guess for each `y[j]`.

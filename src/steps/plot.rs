@@ -134,8 +134,7 @@ fn draw_wave<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Every epoch's total loss on a log axis (`--loss-plot`), but those a log axis
-/// cannot show (not finite, or zero).
+/// Every epoch's total loss on a log axis (`--loss-plot`), but those it cannot show.
 pub fn render_losses(path: &Path, losses: &[f32]) -> Result<Vec<u8>> {
     let points: Vec<(f64, f64)> = losses
         .iter()

@@ -16,8 +16,7 @@ pub trait Watch {
         false
     }
 
-    /// One training step's tensors, after the update and before the gradients
-    /// are cleared.
+    /// One training step's tensors, after the update, before the gradients are cleared.
     fn step(&mut self, _epoch: usize, _step: usize, _tensors: &TrainStep) {}
 }
 

@@ -1,12 +1,10 @@
 //! Which CPU kernels libtorch computes with, pinned so that every x86-64 machine
-//! with AVX2 prints the same bits (PyTorch's own, run the same way).
-//!
-//! libtorch picks two things by CPU: MKL's path for the small matrix products
-//! (with fused multiply-adds on recent Intel CPUs, without on others: the last
-//! bits differ) and ATen's vector width (for tanh, the normal draw, ...). Each
-//! reads a variable when first needed, so setting them before the first tensor
-//! operation pins them: `MKL_CBWR=COMPATIBLE` (MKL's reproducible, FMA-free path)
-//! and `ATEN_CPU_CAPABILITY=avx2`. A value already in the environment wins.
+//! with AVX2 prints the same bits (PyTorch's own, run the same way). libtorch
+//! picks two things by CPU: MKL's path for the small matrix products (with fused
+//! multiply-adds on recent Intel CPUs: other last bits) and ATen's vector width.
+//! Each reads a variable when first needed, so setting them before the first
+//! tensor operation pins them: `MKL_CBWR=COMPATIBLE` (MKL's reproducible, FMA-free
+//! path) and `ATEN_CPU_CAPABILITY=avx2`. A value already in the environment wins.
 
 use clap::ValueEnum;
 
