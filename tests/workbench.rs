@@ -116,6 +116,23 @@ fn the_default_trace_is_small_enough() {
 }
 
 #[test]
+fn a_trace_records_training_steps_only() {
+    // With no epoch trained, both sides' traces are a header and nothing else: the
+    // prediction pass is in the JSON record, not in the trace.
+    let dir = scratch();
+    let (rs, py) = (dir.path().join("rs.jsonl"), dir.path().join("py.jsonl"));
+    let out = sine_rnn(&["--epochs", "0", "--no-plot", "--trace", &path_str(&rs)], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = reference(&["--epochs", "0", "--no-plot", "--trace", &path_str(&py)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for path in [&rs, &py] {
+        let records = lines(path);
+        assert_eq!(records.len(), 1, "{}: {records:?}", path.display());
+        assert_eq!(records[0]["format"], "parity-trace/1");
+    }
+}
+
+#[test]
 fn the_harness_names_the_first_difference() {
     let out = Command::new(root().join("scripts/parity.sh"))
         .args([
