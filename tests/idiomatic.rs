@@ -36,3 +36,32 @@ fn idiomatic_and_port_logs_stay_close_and_are_not_identical() {
         assert!(r > 0.0, "seed {seed}: unexpectedly identical");
     }
 }
+
+/// examples/idiomatic.rs's step 3, `nn::Init::Randn` in a VarStore after the
+/// tutorial's seed, against the tutorial's `normal_` draw: the same numbers, scaled
+/// in float32 as `normal_` scales a tensor of 16 elements or more, so w1 (42 at
+/// hidden 6) starts bit-identical and w2 (6) within float32 rounding.
+#[test]
+fn the_nn_init_draw_is_the_tutorials_to_float32_rounding() {
+    use sine_rnn::steps::data::Config;
+    use sine_rnn::steps::model::Weights;
+    use sine_rnn::steps::train::to_vec;
+    use tch::{nn, Device};
+
+    let _g = common::seed_lock();
+    for seed in [0u64, 1, 2] {
+        let cfg = Config { seed, ..Config::default() };
+        let tutorial = Weights::init(&cfg, Device::Cpu);
+        tch::manual_seed(seed as i64);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let w1 = vs.root().var("w1", &[7, 6], nn::Init::Randn { mean: 0.0, stdev: 0.4 });
+        let w2 = vs.root().var("w2", &[6, 1], nn::Init::Randn { mean: 0.0, stdev: 0.3 });
+        assert_eq!((w1.size(), w2.size()), (vec![7, 6], vec![6, 1]));
+        assert_eq!(vs.trainable_variables().len(), 2, "w1 and w2 are the store's variables");
+        let bits = |t: &tch::Tensor| to_vec(t).iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&w1), bits(&tutorial.w1), "seed {seed}: w1 differs");
+        let (a, b) = (to_vec(&w2), to_vec(&tutorial.w2));
+        let rel = a.iter().zip(&b).map(|(x, y)| ((x - y) / y).abs()).fold(0f32, f32::max);
+        assert!(rel < 1e-6, "seed {seed}: w2 differs by {rel:e}");
+    }
+}

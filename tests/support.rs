@@ -142,4 +142,11 @@ fn kernel_notes_name_an_override_and_a_cpu_without_avx2() {
     let machine = kernels(CpuKernels::Machine, mkl(None, false));
     assert!(machine.notes(false).is_empty());
     assert_eq!(machine.describe(), "CPU kernels machine (MKL_CBWR unset, ATEN_CPU_CAPABILITY=avx2)");
+    // Nor when the user set a value, taken by libtorch or not: the header names it.
+    let bogus = kernels(CpuKernels::Machine, mkl(Some("bogus"), true));
+    assert!(bogus.notes(true).is_empty());
+    assert_eq!(
+        bogus.describe(),
+        "CPU kernels machine (MKL_CBWR=bogus from the environment, ATEN_CPU_CAPABILITY=avx2)"
+    );
 }
