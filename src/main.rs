@@ -82,7 +82,7 @@ fn run(args: &Args, kernels: &Kernels, device: Device) -> Result<u8> {
     }
 
     // Step 6 and the other outputs: all written aside, then put in place together.
-    outputs::write_all(args, &data, &trained, &generated, device, trace)?;
+    outputs::write_all(args, &data, &trained, &generated, device, stopped, trace)?;
     Ok(match stopped {
         Some(sig) => signals::exit_code(sig),
         None if trained.healthy() => EXIT_OK,

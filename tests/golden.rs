@@ -28,18 +28,9 @@ fn check(g: &Golden, backend: &str) {
 
 #[test]
 fn both_libtorch_backends_give_pytorchs_bits_on_every_golden_configuration() {
-    let all = golden::all();
-    // Two at a time: each run is mostly libtorch's start-up.
-    std::thread::scope(|s| {
-        for half in [0, 1] {
-            let all = &all;
-            s.spawn(move || {
-                for g in all.iter().skip(half).step_by(2) {
-                    check(g, "tch");
-                    check(g, "tch-manual");
-                }
-            });
-        }
+    golden::two_at_a_time(&golden::all(), |g| {
+        check(g, "tch");
+        check(g, "tch-manual");
     });
 }
 

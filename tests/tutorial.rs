@@ -37,34 +37,25 @@ fn require_python() {
 #[test]
 fn the_python_tutorial_prints_pytorchs_golden_stdout() {
     require_python();
-    let plain = golden::plain();
-    // Two at a time: each run is mostly Python importing torch.
-    std::thread::scope(|s| {
-        for half in [0, 1] {
-            let plain = &plain;
-            s.spawn(move || {
-                for g in plain.iter().skip(half).step_by(2) {
-                    let dir = scratch();
-                    let out = python()
-                        .arg(root().join("examples/tutorial.py"))
-                        .args(&g.flags)
-                        .args(["--plot", "t.png"])
-                        .current_dir(dir.path())
-                        .output()
-                        .expect("scripts/python runs");
-                    assert!(out.status.success(), "{}: {}", g.name, stderr(&out));
-                    assert!(
-                        out.stdout == g.stdout,
-                        "{} ({}): examples/tutorial.py's stdout differs from PyTorch's golden one:\n{}",
-                        g.name,
-                        g.flags.join(" "),
-                        stdout(&out)
-                    );
-                    let png = std::fs::read(dir.path().join("t.png")).expect("the plot is written");
-                    assert!(png.starts_with(b"\x89PNG"), "{}: the plot is no PNG", g.name);
-                }
-            });
-        }
+    golden::two_at_a_time(&golden::plain(), |g| {
+        let dir = scratch();
+        let out = python()
+            .arg(root().join("examples/tutorial.py"))
+            .args(&g.flags)
+            .args(["--plot", "t.png"])
+            .current_dir(dir.path())
+            .output()
+            .expect("scripts/python runs");
+        assert!(out.status.success(), "{}: {}", g.name, stderr(&out));
+        assert!(
+            out.stdout == g.stdout,
+            "{} ({}): examples/tutorial.py's stdout differs from PyTorch's golden one:\n{}",
+            g.name,
+            g.flags.join(" "),
+            stdout(&out)
+        );
+        let png = std::fs::read(dir.path().join("t.png")).expect("the plot is written");
+        assert!(png.starts_with(b"\x89PNG"), "{}: the plot is no PNG", g.name);
     });
 }
 

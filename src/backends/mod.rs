@@ -83,8 +83,7 @@ pub fn train_with(
         }
         Backend::Native => {
             let drawn = start(Device::Cpu);
-            let mut w =
-                NativeWeights { hidden: cfg.hidden_size, w1: to_vec(&drawn.w1), w2: to_vec(&drawn.w2) };
+            let mut w = NativeWeights { w1: to_vec(&drawn.w1), w2: to_vec(&drawn.w2) };
             let (x, y) = data.xy_values();
             let losses = native::train(cfg, x, y, &mut w, watch);
             let train_time = started.elapsed();

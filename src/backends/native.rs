@@ -14,7 +14,6 @@ use crate::steps::watch::Watch;
 /// Weights as plain row-major vectors: `w1` is `[H+1, H]`, `w2` is `[H, 1]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NativeWeights {
-    pub hidden: usize,
     pub w1: Vec<f32>,
     pub w2: Vec<f32>,
 }
@@ -26,7 +25,7 @@ pub fn train(cfg: &Config, x: &[f32], y: &[f32], w: &mut NativeWeights, mut watc
     let mut losses = Vec::with_capacity(cfg.epochs);
     for i in 0..cfg.epochs {
         let mut total_loss = 0f32;
-        let mut context = vec![0f32; w.hidden];
+        let mut context = vec![0f32; w.w2.len()];
         for (xj, yj) in x.iter().zip(y) {
             let step = forward(*xj, &context, &w.w1, &w.w2);
             total_loss += loss(&step, *yj);
@@ -45,11 +44,11 @@ pub fn train(cfg: &Config, x: &[f32], y: &[f32], w: &mut NativeWeights, mut watc
 
 /// The prediction pass from a zero context.
 pub fn predict(x: &[f32], w: &NativeWeights) -> Vec<f32> {
-    let mut context = vec![0f32; w.hidden];
-    let step = |xj: &f32| {
+    let mut context = vec![0f32; w.w2.len()];
+    let next = |xj: &f32| {
         let step = forward(*xj, &context, &w.w1, &w.w2);
         context = step.c;
         step.out
     };
-    x.iter().map(step).collect()
+    x.iter().map(next).collect()
 }

@@ -108,16 +108,19 @@ fn prediction_pass(data: &SineData, w: &Weights) -> (Vec<f32>, Tensor) {
 /// Closed-loop generation: after the prediction pass, feed the last real value in,
 /// then each prediction, for `steps` steps past the data (`t[n] + k * dt`).
 pub fn generate(data: &SineData, w: &Weights, steps: usize) -> Vec<f32> {
+    if steps == 0 {
+        return Vec::new();
+    }
     tch::no_grad(|| {
         let mut context = prediction_pass(data, w).1;
-        let n = data.y.size()[0];
-        let mut input = data.y.narrow(0, n - 1, 1); // the last real point
+        let mut input = data.y.narrow(0, -1, 1); // the last real point
         let mut next = || {
             let (pred, new_context) = forward(&input, &context, w);
-            (context, input) = (new_context, pred);
-            input.double_value(&[0, 0]) as f32
+            (context, input) = (new_context, pred.shallow_clone());
+            pred
         };
-        (0..steps).map(|_| next()).collect()
+        // Read from the device once, at the end.
+        to_vec(&Tensor::cat(&(0..steps).map(|_| next()).collect::<Vec<_>>(), 0))
     })
 }
 

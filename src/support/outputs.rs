@@ -53,6 +53,7 @@ pub fn write_all(
     trained: &Trained,
     generated: &[f32],
     device: Device,
+    stopped: Option<i32>,
     trace: Option<TraceWriter>,
 ) -> Result<()> {
     let mut staged: Vec<(&str, Staged)> = Vec::new();
@@ -69,7 +70,7 @@ pub fn write_all(
     }
     if let Some(path) = &args.json {
         let (backend, device) = (&args.backend.name(), &device::name(device));
-        let (config, interrupted_by) = (&args.config(), signals::received().map(signals::name));
+        let (config, interrupted_by) = (&args.config(), stopped.map(signals::name));
         let record = RunRecord { backend, config, device, data, trained, generated, interrupted_by };
         let text = serde_json::to_string_pretty(&record.to_json())? + "\n";
         staged.push(("the record", stage(path, text.as_bytes())?));

@@ -73,7 +73,8 @@ pub struct RunWatch {
     log: EpochLog<StdoutLock<'static>>,
     progress: ProgressBar,
     trace: Option<TraceWriter>,
-    cfg: Config,
+    epochs: usize,
+    points: usize,
     /// When the progress line last changed.
     shown: Instant,
 }
@@ -87,7 +88,8 @@ impl RunWatch {
             log: EpochLog::new(std::io::stdout().lock(), args.log_every),
             progress: progress_line(cfg.epochs, cfg.seq_length),
             trace,
-            cfg: cfg.clone(),
+            epochs: cfg.epochs,
+            points: cfg.seq_length,
             shown: Instant::now(),
         })
     }
@@ -106,11 +108,11 @@ impl Watch for &mut RunWatch {
         // One clock read an epoch between redraws, none where stderr is no terminal.
         if !self.progress.is_hidden() && self.shown.elapsed() >= TICK {
             self.shown = Instant::now();
-            self.progress.set_position(((epoch + 1) * self.cfg.seq_length) as u64);
+            self.progress.set_position(((epoch + 1) * self.points) as u64);
             // A few digits: the log has them all.
             let fixed = (1e-3..1e4).contains(&total.abs());
             let loss = if fixed { format!("{total:.6}") } else { format!("{total:.4e}") };
-            self.progress.set_message(format!("epoch {epoch}/{} loss {loss}", self.cfg.epochs));
+            self.progress.set_message(format!("epoch {epoch}/{} loss {loss}", self.epochs));
         }
         signals::received().map_or(ControlFlow::Continue(()), |_| ControlFlow::Break(()))
     }

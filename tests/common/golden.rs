@@ -111,3 +111,14 @@ pub fn bits(record: &serde_json::Value, key: &str) -> Vec<u32> {
 pub fn values(record: &serde_json::Value, key: &str) -> Vec<f32> {
     bits(record, key).into_iter().map(f32::from_bits).collect()
 }
+
+/// Runs `check` on every configuration, two at a time (each run is mostly the
+/// start-up of libtorch or of Python, so two share the machine well).
+pub fn two_at_a_time(configs: &[Golden], check: impl Fn(&Golden) + Sync) {
+    std::thread::scope(|s| {
+        for half in [0, 1] {
+            let check = &check;
+            s.spawn(move || configs.iter().skip(half).step_by(2).for_each(check));
+        }
+    });
+}
