@@ -21,9 +21,9 @@ use serde_json::json;
 use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
+use parity_trace::Tracer;
 use sine_rnn::steps::data::linspace;
 use sine_rnn::support::pyfmt::py_float;
-use sine_rnn::workbench::tracer::Tracer;
 
 /// The sine-wave RNN with tch's nn: an RNN, a linear layer and SGD.
 #[derive(Parser)]

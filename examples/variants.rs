@@ -16,12 +16,12 @@ use clap::{Parser, ValueEnum};
 use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
 
+use parity_trace::Tracer;
 use sine_rnn::steps::data::{linspace, sine_data, Config, SineData};
 use sine_rnn::steps::model::{forward, Weights};
 use sine_rnn::steps::watch::TrainStep;
 use sine_rnn::support::pyfmt::py_float;
 use sine_rnn::workbench::record::config_json;
-use sine_rnn::workbench::tracer::Tracer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Variant {

@@ -1,6 +1,6 @@
 """A tracer for any PyTorch program: named tensors at named positions, in the
 model-independent format parity-trace/1 that the Rust side writes with
-sine_rnn::workbench::tracer (docs/parity-workbench.md, "Port your own model").
+the Rust crate parity-trace, crates/parity-trace (docs/parity-workbench.md, "Port your own model").
 The standard library and torch only: copy this file next to your script, or put
 its directory on sys.path.
 

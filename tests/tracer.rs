@@ -1,4 +1,4 @@
-//! The two tracers of the format `parity-trace/1`: `sine_rnn::workbench::tracer`
+//! The two tracers of the format `parity-trace/1`: the `parity-trace` crate (`crates/parity-trace`)
 //! (Rust) and `scripts/parity_trace.py` (PyTorch). Each writes what the format says
 //! for a tensor worked out by hand, and both write the same record lines, byte for
 //! byte, for the same tensors: every dtype, float edge values (-0.0, infinities, NaNs
@@ -10,8 +10,8 @@ mod common;
 use std::process::Command;
 
 use common::{root, scratch, stderr};
+use parity_trace::Tracer;
 use serde_json::{json, Value};
-use sine_rnn::workbench::tracer::Tracer;
 use tch::{Kind, Tensor};
 
 /// Runs `code` with scripts/ on Python's path, in `dir`; fails naming the fix when

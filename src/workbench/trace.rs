@@ -1,5 +1,5 @@
 //! `--trace`: every traced training step, at `["train", epoch, step]`, with the
-//! nine tensors of a [`TrainStep`], written with [`crate::workbench::tracer`] into
+//! nine tensors of a [`TrainStep`], written with the `parity-trace` crate into
 //! a staged output as training goes, to compare step by step with PyTorch's
 //! (`scripts/reference.py --trace`, `scripts/parity.sh --trace` or `--compare`).
 
@@ -17,7 +17,7 @@ use crate::support::cli::Args;
 use crate::support::device;
 use crate::support::files::{self, Staged};
 use crate::workbench::record::config_json;
-use crate::workbench::tracer::Tracer;
+use parity_trace::Tracer;
 
 /// Writes the tutorial's trace as training goes.
 pub struct TraceWriter {

@@ -3,8 +3,8 @@
 //! from PyTorch (docs/parity-workbench.md, "Port your own model").
 //!
 //! ```no_run
-//! # fn main() -> anyhow::Result<()> {
-//! use sine_rnn::workbench::tracer::Tracer;
+//! # fn main() -> std::io::Result<()> {
+//! use parity_trace::Tracer;
 //! let file = std::io::BufWriter::new(std::fs::File::create("rust.jsonl")?);
 //! let mut trace = Tracer::new(file, "my-model", serde_json::json!({"seed": 0}))?;
 //! let x = tch::Tensor::from_slice(&[1.0f32, -2.0]);
@@ -23,7 +23,6 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use anyhow::{bail, Result};
 use serde::Serialize;
 use serde_json::{json, Value};
 use tch::{Kind, Tensor};
@@ -60,7 +59,7 @@ impl<W: Write> Tracer<W> {
             if tensors[..k].iter().any(|(other, _)| other == name) {
                 return Err(invalid(format!("tensor name {name:?} used twice in one record")));
             }
-            let (dtype, shape, bits) = encode(t).map_err(|e| invalid(format!("tensor {name:?}: {e:#}")))?;
+            let (dtype, shape, bits) = encode(t).map_err(|e| invalid(format!("tensor {name:?}: {e}")))?;
             let (sep, name, shape) = (if k == 0 { "" } else { "," }, json!(name), json!(shape));
             let _ = write!(line, r#"{sep}{name}:{{"dtype":"{dtype}","shape":{shape},"bits":"{bits}"}}"#);
         }
@@ -92,14 +91,14 @@ const DTYPES: [(Kind, &str); 10] = [
 /// dtype, shape and bits, from the raw bytes (`copy_data_u8` copies a CUDA tensor
 /// to the host, contiguous), so NaN payloads and -0.0 stay as they are; each
 /// element's little-endian bytes (the target is x86-64) are turned around.
-fn encode(t: &Tensor) -> Result<(&'static str, Vec<i64>, String)> {
-    let kind = t.f_kind()?;
+fn encode(t: &Tensor) -> Result<(&'static str, Vec<i64>, String), String> {
+    let kind = t.f_kind().map_err(|e| e.to_string())?;
     let Some(&(_, dtype)) = DTYPES.iter().find(|d| d.0 == kind) else {
-        bail!("dtype {kind:?} is not one the trace format has")
+        return Err(format!("dtype {kind:?} is not one the trace format has"));
     };
     let (width, numel) = (kind.elt_size_in_bytes(), t.numel());
     let mut bytes = vec![0u8; numel * width];
-    t.f_copy_data_u8(&mut bytes, numel)?;
+    t.f_copy_data_u8(&mut bytes, numel).map_err(|e| e.to_string())?;
     let mut bits = String::with_capacity(bytes.len() * 2);
     for byte in bytes.chunks_exact(width).flat_map(|element| element.iter().rev()) {
         let _ = write!(bits, "{byte:02x}");
