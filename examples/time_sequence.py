@@ -20,15 +20,6 @@ import math
 import os
 import sys
 
-os.environ.setdefault("MKL_CBWR", "COMPATIBLE")
-os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from torch import nn, optim  # noqa: E402
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
-from parity_trace import Tracer  # noqa: E402  (scripts/parity_trace.py)
-
 
 class Parser(argparse.ArgumentParser):
     """A usage error is one line and exit 2, as in the Rust port."""
@@ -77,6 +68,20 @@ parser.add_argument("--trace", help="write every evaluation and iteration here (
 parser.add_argument("--plot-dir", default=".", help="where each step's predict{step}_python.svg goes")
 parser.add_argument("--no-plot", action="store_true", help="draw nothing")
 args = parser.parse_args()
+if not args.no_plot and not os.path.isdir(args.plot_dir):
+    parser.error(f"--plot-dir {args.plot_dir}: not a directory")
+
+# The flags are read before torch loads (a mistake costs no import), and the CPU
+# kernels pinned before it: libtorch reads these when it first computes.
+os.environ.setdefault("MKL_CBWR", "COMPATIBLE")
+os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn, optim  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from parity_trace import Tracer  # noqa: E402  (scripts/parity_trace.py)
+
 if args.device == "cuda" and not torch.cuda.is_available():
     sys.stderr.write("time_sequence.py: error: --device cuda: no CUDA device here; use --device cpu\n")
     sys.exit(1)
@@ -203,7 +208,12 @@ for i in range(args.steps):
         for yi, color in zip(y, "rgb"):
             plt.plot(np.arange(known), yi[:known], color, linewidth=2.0)
             plt.plot(np.arange(known, known + future), yi[known:], color + ":", linewidth=2.0)
-        plt.savefig(os.path.join(args.plot_dir, f"predict{i}_python.svg"))
+        path = os.path.join(args.plot_dir, f"predict{i}_python.svg")
+        try:
+            plt.savefig(path)
+        except OSError as e:
+            sys.stderr.write(f"time_sequence.py: error: {path}: {e.strerror}\n")
+            sys.exit(1)
         plt.close()
 
 if trace:

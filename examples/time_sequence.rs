@@ -374,15 +374,21 @@ fn main() {
             std::env::set_var(name, value);
         }
     }
+    // A usage error is one line and exit 2, as argparse's exit code.
+    let usage = |line: &str| -> ! {
+        eprintln!("time_sequence: error: {line}");
+        std::process::exit(2)
+    };
     let args = Args::try_parse().unwrap_or_else(|e| {
         if !e.use_stderr() {
             e.exit(); // --help
         }
         let message = e.to_string();
-        let line = message.lines().next().unwrap_or_default().trim_start_matches("error: ");
-        eprintln!("time_sequence: error: {line}");
-        std::process::exit(2);
+        usage(message.lines().next().unwrap_or_default().trim_start_matches("error: "))
     });
+    if !args.no_plot && !args.plot_dir.is_dir() {
+        usage(&format!("--plot-dir {}: not a directory", args.plot_dir.display()));
+    }
     if let Err(e) = run(&args) {
         eprintln!("time_sequence: error: {e:#}");
         std::process::exit(1);

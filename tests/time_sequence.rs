@@ -1,0 +1,247 @@
+//! PyTorch's time-sequence prediction example and its port
+//! (examples/time_sequence.py, examples/time_sequence.rs): the port against
+//! PyTorch's goldens with no Python (stdout byte for byte, every traced float64
+//! bit for bit), the two sides live on a small configuration no golden has, a
+//! learning rate one ULP off located by the comparer, and bad flags refused alike.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{example, path_str, root, scratch, stderr, stdout};
+use sha2::{Digest, Sha256};
+
+const GOLDEN: &str = "tests/golden/time_sequence";
+
+/// The Rust port with `flags` on the CPU, drawing nothing, tracing into `dir`.
+fn rust(flags: &[&str], dir: &Path) -> Output {
+    Command::new(example("time_sequence"))
+        .args(flags)
+        .args(["--device", "cpu", "--no-plot", "--trace", "rust.jsonl"])
+        .current_dir(dir)
+        .output()
+        .expect("the example runs")
+}
+
+/// The PyTorch twin, likewise.
+fn python(flags: &[&str], dir: &Path) -> Output {
+    Command::new(root().join("scripts/python"))
+        .arg(root().join("examples/time_sequence.py"))
+        .args(flags)
+        .args(["--device", "cpu", "--no-plot", "--trace", "python.jsonl"])
+        .current_dir(dir)
+        .output()
+        .expect("scripts/python runs (scripts/fetch_libtorch.sh --python makes it)")
+}
+
+/// A trace's record lines: everything after the header, which names the program.
+fn records(trace: &str) -> Vec<&str> {
+    trace.lines().skip(1).collect()
+}
+
+/// The golden configurations: name, what is kept, flags.
+fn configs() -> Vec<(String, String, Vec<String>)> {
+    let text = std::fs::read_to_string(root().join(GOLDEN).join("configs.txt")).expect("configs.txt");
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let mut words = l.split_whitespace().map(String::from);
+            let (name, keep) = (words.next().expect("a name"), words.next().expect("trace or digest"));
+            (name, keep, words.collect())
+        })
+        .collect()
+}
+
+/// Runs the port on one golden configuration and holds it to PyTorch's stdout
+/// and trace; a difference names its first line and the command that names the value.
+fn check_golden(name: &str, keep: &str, flags: &[String]) {
+    let dir = scratch();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let out = rust(&flags, dir.path());
+    assert!(out.status.success(), "{name}: {}", stderr(&out));
+    let golden = |ext: &str| {
+        let path = root().join(GOLDEN).join(format!("{name}.{ext}"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let expected = golden("stdout");
+    assert!(!expected.is_empty(), "{name}.stdout is empty");
+    if let Some(k) = stdout(&out).lines().zip(expected.lines()).position(|(a, b)| a != b) {
+        panic!(
+            "{name}: stdout line {} is {:?}, PyTorch printed {:?}",
+            k + 1,
+            stdout(&out).lines().nth(k),
+            expected.lines().nth(k)
+        );
+    }
+    assert_eq!(stdout(&out), expected, "{name}: stdout differs in length");
+
+    let trace = std::fs::read_to_string(dir.path().join("rust.jsonl")).expect("the trace");
+    let ours = records(&trace);
+    let compare = format!("scripts/parity.sh --compare {GOLDEN}/{name}.jsonl rust.jsonl");
+    match keep {
+        "trace" => {
+            let golden = golden("jsonl");
+            let theirs = records(&golden);
+            if let Some(k) = ours.iter().zip(&theirs).position(|(a, b)| a != b) {
+                let at: serde_json::Value = serde_json::from_str(ours[k]).expect("a record");
+                panic!(
+                    "{name}: record {} (at {}) differs from PyTorch's; {compare} names the value",
+                    k + 1,
+                    at["at"]
+                );
+            }
+            assert_eq!(ours.len(), theirs.len(), "{name}: the number of records differs");
+        }
+        "digest" => {
+            let mut hash = Sha256::new();
+            for line in ours {
+                hash.update(line);
+                hash.update("\n");
+            }
+            let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(hex, golden("sha256").trim(), "{name}: the trace differs from PyTorch's");
+        }
+        other => panic!("configs.txt: {name}: keep is trace or digest, not {other}"),
+    }
+}
+
+#[test]
+fn the_port_matches_pytorchs_goldens_on_small_configurations() {
+    let small: Vec<_> = configs().into_iter().filter(|(_, keep, _)| keep == "trace").collect();
+    assert!(small.len() >= 4, "configs.txt has {} small configurations", small.len());
+    for (name, keep, flags) in small {
+        check_golden(&name, &keep, &flags);
+    }
+}
+
+/// The original's defaults, one L-BFGS step: about a minute on a 2-core VM.
+#[test]
+fn the_port_matches_pytorchs_golden_at_full_size() {
+    let full: Vec<_> = configs().into_iter().filter(|(_, keep, _)| keep == "digest").collect();
+    assert_eq!(full.len(), 1, "configs.txt has one full-size configuration");
+    for (name, keep, flags) in full {
+        check_golden(&name, &keep, &flags);
+    }
+}
+
+/// A configuration no golden has, run by both sides now.
+const LIVE: [&str; 16] = [
+    "--hidden",
+    "5",
+    "--sequences",
+    "6",
+    "--length",
+    "17",
+    "--period",
+    "6",
+    "--data-seed",
+    "11",
+    "--seed",
+    "3",
+    "--future",
+    "9",
+    "--steps",
+    "2",
+];
+
+#[test]
+fn both_sides_live_print_the_same_and_trace_the_same_bits() {
+    let dir = scratch();
+    let flags = [&LIVE[..], &["--lr", "0.9"]].concat();
+    let (r, p) = (rust(&flags, dir.path()), python(&flags, dir.path()));
+    assert!(r.status.success() && p.status.success(), "{}{}", stderr(&r), stderr(&p));
+    assert_eq!(stdout(&r), stdout(&p));
+    assert_eq!(stdout(&r).lines().filter(|l| l.starts_with("STEP: ")).count(), 2);
+    let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).expect("a trace");
+    let (rt, pt) = (read("rust.jsonl"), read("python.jsonl"));
+    assert!(records(&rt).len() > 40, "every evaluation and iteration is traced");
+    assert_eq!(records(&rt), records(&pt));
+    let cmp = Command::new(root().join("scripts/parity.sh"))
+        .args(["--compare", "python.jsonl", "rust.jsonl"])
+        .current_dir(dir.path())
+        .output()
+        .expect("parity.sh runs");
+    assert!(cmp.status.success(), "{}{}", stdout(&cmp), stderr(&cmp));
+    assert!(stdout(&cmp).starts_with("IDENTICAL"), "{}", stdout(&cmp));
+}
+
+#[test]
+fn a_learning_rate_one_ulp_off_is_found_at_the_first_iteration() {
+    let dir = scratch();
+    let off = f64::from_bits(0.8f64.to_bits() + 1).to_string();
+    let (r, p) = (rust(&[&LIVE[..], &["--lr", &off]].concat(), dir.path()), python(&LIVE, dir.path()));
+    assert!(r.status.success() && p.status.success(), "{}{}", stderr(&r), stderr(&p));
+    let cmp = Command::new(root().join("scripts/parity.sh"))
+        .args(["--compare", "python.jsonl", "rust.jsonl"])
+        .current_dir(dir.path())
+        .output()
+        .expect("parity.sh runs");
+    let report = stdout(&cmp);
+    assert_eq!(cmp.status.code(), Some(1), "{report}{}", stderr(&cmp));
+    assert!(report.contains(r#"first difference: at ["iter", 0, 0]: tensor step_size"#), "{report}");
+    assert!(report.contains("distance: 1 ULPs"), "{report}");
+    assert!(report.contains(r#"last position where everything agreed: ["eval", 0, 0]"#), "{report}");
+}
+
+#[test]
+fn bad_flags_are_one_line_and_exit_2_on_both_sides() {
+    let dir = scratch();
+    let cases: [&[&str]; 13] = [
+        &["--hidden", "0"],
+        &["--sequences", "3"],
+        &["--length", "1"],
+        &["--period", "0"],
+        &["--future", "-1"],
+        &["--steps", "-1"],
+        &["--lr", "nan"],
+        &["--lr", "inf"],
+        &["--seed", "4294967296"],
+        &["--data-seed", "-1"],
+        &["--device", "tpu"],
+        &["--no-such-flag"],
+        &["--plot-dir", "no/such/directory"],
+    ];
+    for flags in cases {
+        for (side, out) in [("rust", rust(flags, dir.path())), ("python", python(flags, dir.path()))] {
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{side} {flags:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "{side} {flags:?}: {err}");
+            assert!(err.contains("error:") && stdout(&out).is_empty(), "{side} {flags:?}: {err}");
+        }
+    }
+}
+
+/// The port uses the tracer as any other crate would: nothing of sine-rnn's, and
+/// the parity-trace crate resolves from outside this workspace by a path.
+#[test]
+fn the_port_depends_on_the_tracer_crate_only() {
+    for file in ["examples/time_sequence.rs", "examples/time_sequence/lbfgs.rs"] {
+        let text = std::fs::read_to_string(root().join(file)).expect(file);
+        assert!(text.contains("use ") && !text.contains("sine_rnn"), "{file} uses sine-rnn's internals");
+    }
+    let dir = scratch();
+    let manifest = format!(
+        "[package]\nname = \"my-port\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n\
+         parity-trace = {{ path = {:?} }}\n",
+        path_str(&root().join("crates/parity-trace"))
+    );
+    std::fs::write(dir.path().join("Cargo.toml"), manifest).expect("a manifest");
+    std::fs::create_dir(dir.path().join("src")).expect("src/");
+    std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").expect("main.rs");
+    std::fs::copy(root().join("Cargo.lock"), dir.path().join("Cargo.lock")).expect("the lock file");
+    let out = Command::new(env!("CARGO"))
+        .args(["tree", "--offline", "--depth", "2", "--edges", "normal", "--prefix", "depth"])
+        .current_dir(dir.path())
+        .output()
+        .expect("cargo runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tree = stdout(&out);
+    let direct: Vec<&str> = tree
+        .lines()
+        .filter_map(|l| l.strip_prefix('2'))
+        .map(|l| l.split_whitespace().next().unwrap_or(""))
+        .collect();
+    assert!(tree.lines().any(|l| l.starts_with("1parity-trace v")), "{tree}");
+    assert_eq!(direct, ["serde", "serde_json", "tch"], "parity-trace's own dependencies:\n{tree}");
+}
