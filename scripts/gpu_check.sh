@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # sine-rnn on a machine with an NVIDIA GPU: what the machine and libtorch see,
 # parity on CUDA (Rust vs Python on the same libtorch: identical expected), CUDA vs
-# CPU (within 1e-4 relative), and a CPU-vs-CUDA timing table. Exits non-zero on any
-# failure.
+# CPU (within 1e-4 relative), a CPU-vs-CUDA timing table, and the time-sequence
+# example's port against its PyTorch twin on CUDA. Exits non-zero on any failure.
 #
 #   scripts/gpu_check.sh
 # Environment: SINE_RNN_BIN (the binary; default: target/release/sine-rnn, else
@@ -74,6 +74,26 @@ echo "== peak memory of the default run"
 for device in cpu cuda; do
   /usr/bin/time -v "$bin" --device "$device" --no-plot 2>&1 >/dev/null | awk -v d="$device" '/Maximum resident/ {print d": "$6" kB"}' || true
 done
+
+echo "== time-sequence example on CUDA: Rust port vs PyTorch twin, then CUDA vs CPU"
+ts_bin=$root/target/release/examples/time_sequence
+ts_flags=(--hidden 8 --sequences 6 --length 40 --period 7 --future 20 --steps 2 --no-plot)
+if [ -x "$ts_bin" ]; then
+  ts=$(mktemp -d)
+  "$ts_bin" "${ts_flags[@]}" --device cuda --trace "$ts/rust-cuda.jsonl" > "$ts/rust-cuda.txt" || fail=1
+  "$py" examples/time_sequence.py "${ts_flags[@]}" --device cuda --trace "$ts/python-cuda.jsonl" > "$ts/python-cuda.txt" || fail=1
+  "$ts_bin" "${ts_flags[@]}" --device cpu --trace "$ts/rust-cpu.jsonl" > "$ts/rust-cpu.txt" || fail=1
+  cmp "$ts/rust-cuda.txt" "$ts/python-cuda.txt" && echo "stdout on CUDA: identical" || { echo "FAIL: stdout on CUDA differs"; fail=1; }
+  scripts/parity.sh --compare "$ts/python-cuda.jsonl" "$ts/rust-cuda.jsonl" --names python-cuda,rust-cuda \
+    > "$ts/same.txt" || fail=1
+  head -n 12 "$ts/same.txt"
+  echo "-- CUDA vs CPU (other kernels: where the two part, and by how much):"
+  scripts/parity.sh --compare "$ts/rust-cpu.jsonl" "$ts/rust-cuda.jsonl" --names cpu,cuda > "$ts/apart.txt" || true
+  head -n 12 "$ts/apart.txt"
+  rm -rf "$ts"
+else
+  echo "FAIL: $ts_bin is missing; run cargo build --release --example time_sequence"; fail=1
+fi
 
 if [ "$fail" -ne 0 ]; then echo "gpu_check: FAILED"; exit 1; fi
 echo "gpu_check: all checks passed"
