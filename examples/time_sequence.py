@@ -18,7 +18,12 @@ predict{step}_python.svg (the original draws predict{step}.pdf).
 import argparse
 import math
 import os
+import signal
 import sys
+
+# A reader that leaves (`| head`) or Ctrl-C ends the run quietly, as for a C program.
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class Parser(argparse.ArgumentParser):

@@ -226,3 +226,14 @@ fn a_missing_file_or_an_unclosed_block_is_reported() {
     assert_eq!(checked.lines, 1);
     assert_eq!(checked.problems, ["t.md:1: this code block is never closed"]);
 }
+
+#[test]
+fn every_quote_in_the_time_sequence_doc_is_still_in_its_file() {
+    let (root, name) = (common::root(), "docs/time-sequence.md");
+    let doc = std::fs::read_to_string(root.join(name)).unwrap_or_else(|e| panic!("reading {name}: {e}"));
+    let checked = check(name, &doc, root);
+    assert!(checked.problems.is_empty(), "update the doc to the code:\n{}", checked.problems.join("\n"));
+    for file in ["examples/time_sequence.py", "examples/time_sequence.rs"] {
+        assert!(checked.files.contains(file), "{name} never quotes {file}");
+    }
+}
