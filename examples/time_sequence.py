@@ -34,11 +34,12 @@ class Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def at_least(low):
+def count(low, high=None):
     def parse(text):
         value = int(text)
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, not {value}")
+        if value < low or (high is not None and value > high):
+            bounds = f"at least {low}" if high is None else f"in {low}..{high}"
+            raise argparse.ArgumentTypeError(f"must be {bounds}, not {value}")
         return value
     return parse
 
@@ -59,16 +60,18 @@ def seed(text):
 
 parser = Parser(description="PyTorch's time-sequence prediction example: two LSTM cells, L-BFGS, float64.",
                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-parser.add_argument("--steps", type=at_least(0), default=15, help="L-BFGS steps to run")
+parser.add_argument("--steps", type=count(0), default=15, help="L-BFGS steps to run")
 parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda", help="where to compute (the original's default)")
-parser.add_argument("--hidden", type=at_least(1), default=51, help="units in each LSTM cell")
-parser.add_argument("--sequences", type=at_least(4), default=100, help="sine waves (N); the first 3 are the test set")
-parser.add_argument("--length", type=at_least(2), default=1000, help="points per wave (L)")
-parser.add_argument("--period", type=at_least(1), default=20, help="T: a wave is sin(x / T), shifted by up to 4T")
+parser.add_argument("--hidden", type=count(1), default=51, help="units in each LSTM cell")
+parser.add_argument("--sequences", type=count(4), default=100, help="sine waves (N); the first 3 are the test set")
+parser.add_argument("--length", type=count(2), default=1000, help="points per wave (L)")
+parser.add_argument("--period", type=count(1, 100_000_000), default=20, help="T: a wave is sin(x / T), shifted by up to 4T")
 parser.add_argument("--data-seed", type=seed, default=2, help="numpy's seed for the shifts")
 parser.add_argument("--seed", type=seed, default=0, help="the seed for the initial weights")
-parser.add_argument("--future", type=at_least(0), default=1000, help="points to predict beyond each test wave")
+parser.add_argument("--future", type=count(0), default=1000, help="points to predict beyond each test wave")
 parser.add_argument("--lr", type=finite, default=0.8, help="L-BFGS's learning rate")
+parser.add_argument("--threads", type=count(1, 1024), help="libtorch's threads (default: its choice, the number of cores); "
+                    "large sums are split among them, so the bits depend on it")
 parser.add_argument("--trace", help="write every evaluation and iteration here (parity-trace/1)")
 parser.add_argument("--plot-dir", default=".", help="where each step's predict{step}_python.svg goes")
 parser.add_argument("--no-plot", action="store_true", help="draw nothing")
@@ -91,6 +94,8 @@ if args.device == "cuda" and not torch.cuda.is_available():
     sys.stderr.write("time_sequence.py: error: --device cuda: no CUDA device here; use --device cpu\n")
     sys.exit(1)
 device = torch.device(args.device)
+if args.threads:
+    torch.set_num_threads(args.threads)
 
 # generate_sine_wave.py: each wave is sin(x / T) on L integers, shifted by a
 # random integer in [-4T, 4T), drawn with numpy's legacy generator.
@@ -145,6 +150,7 @@ trace = None
 if args.trace:
     meta = {name: getattr(args, name) for name in
             ["steps", "device", "hidden", "sequences", "length", "period", "data_seed", "seed", "future", "lr"]}
+    meta["threads"] = torch.get_num_threads()
     meta["torch"] = torch.__version__
     try:
         trace = Tracer(args.trace, program="examples/time_sequence.py", meta=meta)

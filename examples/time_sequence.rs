@@ -64,6 +64,10 @@ struct Args {
     /// L-BFGS's learning rate
     #[arg(long, default_value_t = 0.8, value_parser = finite)]
     lr: f64,
+    /// libtorch's threads (default: libtorch's choice, the number of cores, as for
+    /// the original); large sums are split among them, so the bits depend on it
+    #[arg(long, value_parser = value_parser!(i32).range(1..=1024))]
+    threads: Option<i32>,
     /// Write every evaluation and iteration here (parity-trace/1)
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -275,6 +279,9 @@ fn plot(path: &Path, prediction: &[Vec<f64>], known: usize) -> Result<()> {
 
 fn run(args: &Args) -> Result<()> {
     let device = device(args.device)?;
+    if let Some(threads) = args.threads {
+        tch::set_num_threads(threads);
+    }
     let mut out = std::io::stdout().lock();
     let trace = match &args.trace {
         Some(path) => {
@@ -283,7 +290,7 @@ fn run(args: &Args) -> Result<()> {
                 "steps": args.steps, "device": if device == Device::Cpu { "cpu" } else { "cuda" },
                 "hidden": args.hidden, "sequences": args.sequences, "length": args.length,
                 "period": args.period, "data_seed": args.data_seed, "seed": args.seed,
-                "future": args.future, "lr": args.lr,
+                "future": args.future, "lr": args.lr, "threads": tch::get_num_threads(),
             });
             Some(Tracer::new(BufWriter::new(file), "examples/time_sequence.rs", meta)?)
         }

@@ -14,7 +14,7 @@ grep -v '^#' "$dir/configs.txt" | while read -r name keep flags; do
   if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
   echo "$name: $flags" >&2
   # shellcheck disable=SC2086  # the flags are words
-  "$root/scripts/python" "$root/examples/time_sequence.py" $flags --device cpu --no-plot \
+  "$root/scripts/python" "$root/examples/time_sequence.py" $flags --device cpu --no-plot --threads 2 \
     --trace "$tmp/trace.jsonl" > "$tmp/stdout"
   mv "$tmp/stdout" "$dir/$name.stdout"
   case $keep in
