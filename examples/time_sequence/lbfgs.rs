@@ -111,6 +111,7 @@ impl Lbfgs {
                         add_scaled_(&mut q, -al[i], &state.old_dirs[i])?;
                     }
                     let mut r = &q * state.h_diag;
+                    #[allow(clippy::needless_range_loop)] // indexed as lbfgs.py is, to read beside it
                     for i in 0..num_old {
                         let be_i = state.old_dirs[i].dot(&r).double_value(&[]) * state.ro[i];
                         add_scaled_(&mut r, al[i] - be_i, &state.old_stps[i])?;
