@@ -265,7 +265,14 @@ fn plot(path: &Path, prediction: &[Vec<f64>], known: usize) -> Result<()> {
         .x_label_area_size(70)
         .y_label_area_size(90)
         .build_cartesian_2d(0.0..points as f64, lo..hi)?;
-    chart.configure_mesh().x_desc("x").y_desc("y").label_style((font, 24)).draw()?;
+    chart
+        .configure_mesh()
+        .x_desc("x")
+        .y_desc("y")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .label_style((font, 24))
+        .axis_desc_style((font, 30))
+        .draw()?;
     for (wave, color) in prediction.iter().zip([RED, GREEN, BLUE]) {
         let style = color.stroke_width(3);
         let at = |(i, y): (usize, &f64)| (i as f64, *y);
