@@ -19,11 +19,11 @@ use clap::{value_parser, Parser};
 use tch::nn::{self, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
+use sine_rnn::pyfmt::py_float;
 use sine_rnn::steps::data::{sine_data, Config};
 use sine_rnn::steps::model::{forward, Weights};
 use sine_rnn::steps::train::loss;
-use sine_rnn::support::pyfmt::py_float;
-use sine_rnn::workbench::kernels::{self, CpuKernels};
+use sine_rnn::tool::kernels::{self, CpuKernels};
 
 /// The sine-wave Elman RNN with tch's VarStore, Init and Sgd.
 #[derive(Parser)]

@@ -44,8 +44,8 @@ fn idiomatic_and_port_logs_stay_close_and_are_not_identical() {
 #[test]
 fn the_nn_init_draw_is_the_tutorials_to_float32_rounding() {
     use sine_rnn::steps::data::Config;
+    use sine_rnn::steps::model::to_vec;
     use sine_rnn::steps::model::Weights;
-    use sine_rnn::steps::train::to_vec;
     use tch::{nn, Device};
 
     let _g = common::seed_lock();

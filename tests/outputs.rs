@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::{scratch, stderr, stdout, BIN};
-use sine_rnn::support::files::{check_output_path, check_outputs, stage};
+use sine_rnn::tool::files::{check_output_path, check_outputs, stage};
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     stage(path, bytes)?.commit().map(drop)

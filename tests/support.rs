@@ -6,8 +6,8 @@ mod common;
 use std::io::{self, Write};
 use std::sync::Mutex;
 
-use sine_rnn::support::process::describe_panic;
-use sine_rnn::support::watch::EpochLog;
+use sine_rnn::tool::process::describe_panic;
+use sine_rnn::tool::progress::EpochLog;
 use tch::{Kind, Tensor};
 
 #[test]
@@ -103,7 +103,7 @@ fn the_training_time_leaves_out_the_prediction_pass() {
 
 #[test]
 fn kernel_notes_name_an_override_and_a_cpu_without_avx2() {
-    use sine_rnn::workbench::kernels::{CpuKernels, Kernels, Setting};
+    use sine_rnn::tool::kernels::{CpuKernels, Kernels, Setting};
     let mkl = |value: Option<&str>, from_user: bool| Setting {
         name: "MKL_CBWR",
         portable: "COMPATIBLE",

@@ -7,19 +7,33 @@
 use std::sync::OnceLock;
 
 use anyhow::{bail, Result};
-use clap::ValueEnum;
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 use tch::Device;
 
-/// The `--device` flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// The `--device` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceChoice {
-    /// CUDA when a usable GPU is present, else the CPU
     Auto,
-    /// The CPU, without looking for a GPU
     Cpu,
-    /// The first CUDA GPU; an error when there is none
     Cuda,
+}
+
+impl DeviceChoice {
+    /// Each choice with what it means, for the command line's help.
+    pub const CHOICES: [(DeviceChoice, &'static str); 3] = [
+        (DeviceChoice::Auto, "CUDA when a usable GPU is present, else the CPU"),
+        (DeviceChoice::Cpu, "The CPU, without looking for a GPU"),
+        (DeviceChoice::Cuda, "The first CUDA GPU; an error when there is none"),
+    ];
+
+    /// The name `--device` takes.
+    pub const fn name(self) -> &'static str {
+        match self {
+            DeviceChoice::Auto => "auto",
+            DeviceChoice::Cpu => "cpu",
+            DeviceChoice::Cuda => "cuda",
+        }
+    }
 }
 
 /// Resolves `--device` to a tch device, loading CUDA support only when it can be used.
