@@ -65,7 +65,7 @@ struct Args {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    // The port's kernels, so that a difference is the variant's (src/workbench/kernels.rs).
+    // The port's kernels, so that a difference is the variant's (src/tool/kernels.rs).
     sine_rnn::tool::kernels::pin(sine_rnn::tool::kernels::CpuKernels::Portable);
     let v = args.variant;
     let cfg = Config { seed: args.seed, epochs: args.epochs, ..Config::default() };

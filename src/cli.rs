@@ -48,10 +48,10 @@ pub struct Args {
     #[arg(long, allow_negative_numbers = true, default_value_t = 6, value_parser = count(1, MAX_HIDDEN_SIZE))]
     pub hidden_size: usize,
     /// How to train the network
-    #[arg(long, default_value = "tch", value_parser = one_of(&Backend::CHOICES, Backend::name))]
+    #[arg(long, default_value = "tch", value_parser = one_of(&Backend::CHOICES))]
     pub backend: Backend,
     /// Where to run
-    #[arg(long, default_value = "auto", value_parser = one_of(&DeviceChoice::CHOICES, DeviceChoice::name))]
+    #[arg(long, default_value = "auto", value_parser = one_of(&DeviceChoice::CHOICES))]
     pub device: DeviceChoice,
     /// Scatter plot of actual vs predicted values (.png or .svg)
     #[arg(long, default_value = "sine_wave.png", value_parser = plot_path)]
@@ -84,7 +84,7 @@ pub struct Args {
     #[arg(long, allow_negative_numbers = true, value_name = "RANGE", requires = "trace", value_parser = epoch_range)]
     pub trace_epochs: Option<Range<usize>>,
     /// Which of libtorch's CPU kernels compute
-    #[arg(long, default_value = "portable", value_parser = one_of(&CpuKernels::CHOICES, CpuKernels::name))]
+    #[arg(long, default_value = "portable", value_parser = one_of(&CpuKernels::CHOICES))]
     pub cpu_kernels: CpuKernels,
 }
 
@@ -157,14 +157,13 @@ impl Args {
     }
 }
 
-/// A clap parser for a plain enum's `choices`, each with its help line, by name.
+/// A clap parser for one of a plain enum's `choices`: (value, name, help line).
 fn one_of<T: Copy + Send + Sync + 'static>(
-    choices: &'static [(T, &'static str)],
-    name: fn(T) -> &'static str,
+    choices: &'static [(T, &'static str, &'static str)],
 ) -> impl TypedValueParser<Value = T> {
-    let values = choices.iter().map(move |&(value, help)| PossibleValue::new(name(value)).help(help));
+    let values = choices.iter().map(|&(_, name, help)| PossibleValue::new(name).help(help));
     PossibleValuesParser::new(values).try_map(move |given: String| {
-        choices.iter().map(|c| c.0).find(|&value| name(value) == given).ok_or("not one of the choices")
+        choices.iter().find(|c| c.1 == given).map(|c| c.0).ok_or("not one of the choices")
     })
 }
 

@@ -26,14 +26,19 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Each backend with what it is, for the command line's help.
-    pub const CHOICES: [(Backend, &'static str); 3] = [
-        (Backend::Tch, "The tutorial on libtorch: tensors, autograd, `no_grad` updates"),
+    /// Each backend with its name and what it is, for the command line.
+    pub const CHOICES: [(Backend, &'static str, &'static str); 3] = [
+        (Backend::Tch, Backend::Tch.name(), "The tutorial on libtorch: tensors, autograd, `no_grad` updates"),
         (
             Backend::TchManual,
+            Backend::TchManual.name(),
             "The same libtorch ops with autograd off and the backward pass by hand (bit-identical)",
         ),
-        (Backend::Native, "The same algorithm in plain Rust `f32`, CPU only, from the same initial weights"),
+        (
+            Backend::Native,
+            Backend::Native.name(),
+            "The same algorithm in plain Rust `f32`, CPU only, from the same initial weights",
+        ),
     ];
 
     /// The name `--backend` takes, the logs and the JSON record use.

@@ -19,21 +19,12 @@ pub enum DeviceChoice {
 }
 
 impl DeviceChoice {
-    /// Each choice with what it means, for the command line's help.
-    pub const CHOICES: [(DeviceChoice, &'static str); 3] = [
-        (DeviceChoice::Auto, "CUDA when a usable GPU is present, else the CPU"),
-        (DeviceChoice::Cpu, "The CPU, without looking for a GPU"),
-        (DeviceChoice::Cuda, "The first CUDA GPU; an error when there is none"),
+    /// Each choice with the name `--device` takes and what it means.
+    pub const CHOICES: [(DeviceChoice, &'static str, &'static str); 3] = [
+        (DeviceChoice::Auto, "auto", "CUDA when a usable GPU is present, else the CPU"),
+        (DeviceChoice::Cpu, "cpu", "The CPU, without looking for a GPU"),
+        (DeviceChoice::Cuda, "cuda", "The first CUDA GPU; an error when there is none"),
     ];
-
-    /// The name `--device` takes.
-    pub const fn name(self) -> &'static str {
-        match self {
-            DeviceChoice::Auto => "auto",
-            DeviceChoice::Cpu => "cpu",
-            DeviceChoice::Cuda => "cuda",
-        }
-    }
 }
 
 /// Resolves `--device` to a tch device, loading CUDA support only when it can be used.

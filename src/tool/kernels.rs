@@ -14,19 +14,19 @@ pub enum CpuKernels {
 }
 
 impl CpuKernels {
-    /// Each choice with what it means, for the command line's help.
-    pub const CHOICES: [(CpuKernels, &'static str); 2] = [
-        (CpuKernels::Portable, "The same kernels on every x86-64 CPU with AVX2: the same bits everywhere"),
-        (CpuKernels::Machine, "libtorch's own choice for this CPU, as a plain `python` run makes it"),
+    /// Each choice with the name `--cpu-kernels` takes and what it means.
+    pub const CHOICES: [(CpuKernels, &'static str, &'static str); 2] = [
+        (
+            CpuKernels::Portable,
+            "portable",
+            "The same kernels on every x86-64 CPU with AVX2: the same bits everywhere",
+        ),
+        (
+            CpuKernels::Machine,
+            "machine",
+            "libtorch's own choice for this CPU, as a plain `python` run makes it",
+        ),
     ];
-
-    /// The name `--cpu-kernels` takes.
-    pub const fn name(self) -> &'static str {
-        match self {
-            CpuKernels::Portable => "portable",
-            CpuKernels::Machine => "machine",
-        }
-    }
 }
 
 /// The variables and their portable values.
