@@ -2,7 +2,8 @@
 //! (SIGTERM, SIGHUP, ...) stops training after the current epoch and writes the
 //! outputs for the weights reached, with the record marked; a second one, or one
 //! at any other moment, ends the run at once. No signal, SIGKILL included, leaves
-//! a temporary file.
+//! a temporary file. Every stop signal is named; SIGXFSZ is not one (a file-size
+//! limit is a write error instead).
 
 mod common;
 
