@@ -45,7 +45,7 @@ fn main() {
     // libtorch by themselves. LD_LIBRARY_PATH, when set, is still searched first.
     println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
     // libtorch_cuda is deliberately not a link dependency (the linker's default
-    // --as-needed drops it): src/support/device.rs loads it at run time, and only where an
+    // --as-needed drops it): src/tool/device.rs loads it at run time, and only where an
     // NVIDIA driver is present, so CPU-only machines never map the CUDA stack.
     println!("cargo:rustc-env=SINE_RNN_LIBTORCH_VERSION={}", found.version.as_deref().unwrap_or("unknown"));
 }

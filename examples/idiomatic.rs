@@ -6,6 +6,10 @@
 //!
 //!     cargo run --release --example idiomatic -- --seed 1
 //!
+//! It takes the tutorial's flags, `--plot` included, and draws the binary's picture
+//! with the library's plot (`sine_wave_idiomatic.png` unless told otherwise), but
+//! has none of the binary's checks of the path, outputs staged or signal handling.
+//!
 //! It prints the tutorial's log, and not PyTorch's digits, for two reasons
 //! (docs/teaching.md, "The idiomatic tch way"):
 //! - `nn::Init::Randn { mean, stdev }` is `randn() * stdev + mean` in float32;
@@ -14,16 +18,19 @@
 //! - SGD updates with `w.add_(grad, alpha = -lr)`, one rounding, where the
 //!   tutorial's `w -= lr * grad` rounds twice.
 
-use anyhow::Result;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
 use clap::{value_parser, Parser};
 use tch::nn::{self, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
+use sine_rnn::pyfmt::py_float;
 use sine_rnn::steps::data::{sine_data, Config};
 use sine_rnn::steps::model::{forward, Weights};
-use sine_rnn::steps::train::loss;
-use sine_rnn::support::pyfmt::py_float;
-use sine_rnn::workbench::kernels::{self, CpuKernels};
+use sine_rnn::steps::plot;
+use sine_rnn::steps::train::{loss, predict};
+use sine_rnn::tool::kernels::{self, CpuKernels};
 
 /// The sine-wave Elman RNN with tch's VarStore, Init and Sgd.
 #[derive(Parser)]
@@ -43,6 +50,18 @@ struct Args {
     /// Hidden (context) units
     #[arg(long, default_value_t = 6, value_parser = value_parser!(u64).range(1..=4096))]
     hidden_size: u64,
+    /// Where the scatter plot goes (.png or .svg)
+    #[arg(long, default_value = "sine_wave_idiomatic.png", value_parser = plot_path)]
+    plot: PathBuf,
+}
+
+/// A name ending in `.png` or `.svg`, the formats the plot is drawn in.
+fn plot_path(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    match plot::is_svg(&path) {
+        Some(_) => Ok(path),
+        None => Err("the plot path must end in .png or .svg".into()),
+    }
 }
 
 fn main() -> Result<()> {
@@ -79,5 +98,11 @@ fn main() -> Result<()> {
             println!("Epoch: {i} loss {}", py_float(total_loss.double_value(&[])));
         }
     }
+
+    // Step 5's prediction pass and step 6's plot, the library's.
+    let predictions = predict(&data, &w);
+    let bytes = plot::render(&args.plot, &data, &predictions, &[])?;
+    std::fs::write(&args.plot, bytes).with_context(|| format!("cannot write {}", args.plot.display()))?;
+    eprintln!("wrote {}", args.plot.display());
     Ok(())
 }

@@ -22,8 +22,8 @@ use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
 use parity_trace::Tracer;
+use sine_rnn::pyfmt::py_float;
 use sine_rnn::steps::data::linspace;
-use sine_rnn::support::pyfmt::py_float;
 
 /// The sine-wave RNN with tch's nn: an RNN, a linear layer and SGD.
 #[derive(Parser)]

@@ -28,7 +28,7 @@ parser.add_argument("--epochs", type=int, default=300, help="passes over the seq
 parser.add_argument("--lr", type=float, default=0.1, help="learning rate of the update")
 parser.add_argument("--seq-length", type=int, default=20, help="points to learn (the data has one more)")
 parser.add_argument("--hidden-size", type=int, default=6, help="size of the context; the input has one more")
-parser.add_argument("--plot", default="sine_wave_py.png", help="where the scatter plot goes")
+parser.add_argument("--plot", default="sine_wave_tutorial_python.png", help="where the scatter plot goes")
 args = parser.parse_args()
 
 

@@ -6,6 +6,10 @@
 //!     cargo run --release --example tutorial
 //!     cargo run --release --example tutorial -- --seed 3 --hidden-size 8
 //!
+//! The lesson is `Args`, `forward`, `main` and `plot`; what a program needs besides
+//! (Python's float format, a font, a check of the plot's path, room for the
+//! legend) comes after them, in one marked section.
+//!
 //! It stands alone: copied into a crate of its own, it builds with these
 //! dependencies, `LIBTORCH` pointing at a libtorch 2.13.0 (as tch 0.26 requires),
 //! and runs with `LD_LIBRARY_PATH=$LIBTORCH/lib`:
@@ -22,7 +26,7 @@
 // Step 1: imports. `torch` is `tch`, `pylab` is `plotters`, numpy is plain Rust.
 use std::path::{Path, PathBuf};
 
-use anyhow::{ensure, Result};
+use anyhow::Result;
 use clap::{value_parser, Parser};
 use plotters::prelude::*;
 use tch::{kind::FLOAT_CPU, Kind, Tensor};
@@ -47,7 +51,7 @@ struct Args {
     #[arg(long, default_value_t = 6, value_parser = value_parser!(u64).range(1..=4096))]
     hidden_size: u64,
     /// Where the scatter plot goes (SVG)
-    #[arg(long, default_value = "sine_wave.svg")]
+    #[arg(long, default_value = "sine_wave_tutorial.svg", value_parser = svg_path)]
     plot: PathBuf,
 }
 
@@ -59,6 +63,8 @@ fn forward(input: &Tensor, context_state: &Tensor, w1: &Tensor, w2: &Tensor) -> 
     (out, context_state)
 }
 
+// `Result` is anyhow's: any error converts into it, `?` returns it early, and
+// `main` returning one prints it and exits with status 1.
 fn main() -> Result<()> {
     // Step 1, continued: pin the CPU kernels, before the first tensor operation,
     // which is when libtorch reads these two variables. Each processor's own
@@ -70,11 +76,11 @@ fn main() -> Result<()> {
         }
     }
 
-    // Step 2: hyper-parameters. What cannot work is refused now, not after training.
+    // Step 2: hyper-parameters. A bad flag is one line and exit status 2, now.
     let args = Args::parse();
-    check_plot_path(&args.plot)?;
 
-    // Step 2, continued: the data.
+    // Step 2, continued: the data. libtorch's sizes and indices are C++ `int64_t`,
+    // so tch takes them as `i64`: hence `as i64`.
     let (input_size, hidden_size, output_size) = (args.hidden_size as i64 + 1, args.hidden_size as i64, 1);
     let (epochs, seq_length, lr) = (args.epochs, args.seq_length as usize, args.lr);
     // np.linspace(2, 10, seq_length + 1) with numpy's arithmetic: i * step + start,
@@ -83,6 +89,9 @@ fn main() -> Result<()> {
     let mut time_steps: Vec<f64> = (0..=seq_length).map(|i| i as f64 * step + 2.0).collect();
     time_steps[seq_length] = 10.0;
     let data: Vec<f32> = time_steps.iter().map(|t| t.sin() as f32).collect();
+    // A `Tensor` is a handle to libtorch's tensor, as a Python name is: `narrow`,
+    // `reshape` and `shallow_clone` give other handles to the same storage, and only
+    // `copy()` copies the values. It is not `Clone`, so no copy is ever implicit.
     let x = Tensor::from_slice(&data[..seq_length]).reshape([-1, 1]);
     let y = Tensor::from_slice(&data[1..]).reshape([-1, 1]);
 
@@ -108,6 +117,9 @@ fn main() -> Result<()> {
             // epoch ends; the detached loss adds the same float32 value without it.
             total_loss += loss.detach();
             loss.backward();
+            // The closure borrows w1 and w2 mutably while it runs. In `w1 -= w1.grad() * lr`
+            // the right side is done first: `grad()` borrows w1 only to return a new
+            // handle, so that borrow has ended when `-=` takes w1 to change it in place.
             tch::no_grad(|| {
                 w1 -= w1.grad() * lr;
                 w2 -= w2.grad() * lr;
@@ -138,51 +150,17 @@ fn main() -> Result<()> {
     plot(&args.plot, &time_steps, &data[..seq_length], &predictions)
 }
 
-/// The plot is written after training, so a path it cannot be written to is
-/// refused before: a FIFO or a device would block or swallow the write, a missing
-/// or read-only directory would fail it. (Links are followed to a regular file
-/// only; `sine-rnn` takes more.)
-fn check_plot_path(path: &Path) -> Result<()> {
-    let name = path.display();
-    let text = path.to_string_lossy();
-    ensure!(
-        !text.ends_with('/') && !text.ends_with("/."),
-        "--plot {name}: names a directory; give a file name"
-    );
-    ensure!(
-        path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg")),
-        "--plot {name}: the plot is written as SVG, so its name must end in .svg"
-    );
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    ensure!(dir.is_dir(), "--plot {name}: cannot find the directory {}", dir.display());
-    ensure!(
-        !dir.metadata().is_ok_and(|m| m.permissions().readonly()),
-        "--plot {name}: the directory {} is read-only",
-        dir.display()
-    );
-    ensure!(
-        path.is_file() || path.symlink_metadata().is_err(),
-        "--plot {name}: exists and is not a regular file (nor a link to one)"
-    );
-    Ok(())
-}
-
 /// Step 6: `pl.scatter(time_steps[:-1], x, s=90, label="Actual")`,
 /// `pl.scatter(time_steps[1:], predictions, label="Predicted")`, `pl.legend()`.
 fn plot(path: &Path, time_steps: &[f64], actual: &[f32], predictions: &[f64]) -> Result<()> {
-    // plotters measures text with a real font; this one is compiled in.
-    let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+    embed_font();
     let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
     root.fill(&WHITE)?;
-    // The data's range, with room above it for the legend, so it hides no point.
-    let values =
-        actual.iter().map(|v| *v as f64).chain(predictions.iter().copied()).filter(|v| v.is_finite());
-    let (lo, hi) = values.fold((-1.0f64, 1.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let mut chart = ChartBuilder::on(&root)
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(50)
-        .build_cartesian_2d(1.5..10.5, lo - 0.1..hi + 0.4 * (hi - lo))?;
+        .build_cartesian_2d(1.5..10.5, value_range(actual, predictions))?;
     chart.configure_mesh().x_desc("t").y_desc("sin(t)").draw()?;
     // matplotlib's first two colours; s=90 and the default size as radii in pixels.
     let (blue, orange) = (RGBColor(0x1f, 0x77, 0xb4), RGBColor(0xff, 0x7f, 0x0e));
@@ -204,6 +182,10 @@ fn plot(path: &Path, time_steps: &[f64], actual: &[f32], predictions: &[f64]) ->
     Ok(())
 }
 
+// ---------------------------------------------------------------------------
+// Not the lesson: what the program needs around it.
+// ---------------------------------------------------------------------------
+
 /// Python prints a float as its `repr`, which Rust's `{}` lays out otherwise: the
 /// fewest digits that read back as `x` (as Rust's `{:e}`), but a tie rounded half
 /// to even (`{:.*e}`), where Rust's shortest rounds up; positional for exponents
@@ -222,5 +204,39 @@ fn py_repr(x: f64) -> String {
         format!("{x:.*}", (digits as i32 - 1 - exp).max(1) as usize)
     } else {
         format!("{mantissa}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+    }
+}
+
+/// plotters measures text with a real font; this one is compiled in.
+fn embed_font() {
+    let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+}
+
+/// The values' range, with room above for the legend, so that it hides no point.
+fn value_range(actual: &[f32], predictions: &[f64]) -> std::ops::Range<f64> {
+    let values =
+        actual.iter().map(|v| *v as f64).chain(predictions.iter().copied()).filter(|v| v.is_finite());
+    let (lo, hi) = values.fold((-1.0f64, 1.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    lo - 0.1..hi + 0.4 * (hi - lo)
+}
+
+/// `--plot`, checked before training, as clap checks the numbers: a name ending in
+/// `.svg`, in a directory that exists and is writable, and no FIFO (whose write
+/// would wait for a reader) nor directory in its place.
+fn svg_path(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if s.ends_with('/') || s.ends_with("/.") {
+        Err("names a directory; give a file name".into())
+    } else if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg")) {
+        Err("the plot is written as SVG, so its name must end in .svg".into())
+    } else if !dir.is_dir() {
+        Err(format!("cannot find the directory {}", dir.display()))
+    } else if dir.metadata().is_ok_and(|m| m.permissions().readonly()) {
+        Err(format!("the directory {} is read-only", dir.display()))
+    } else if !(path.is_file() || path.symlink_metadata().is_err()) {
+        Err("exists and is not a regular file (nor a link to one)".into())
+    } else {
+        Ok(path)
     }
 }

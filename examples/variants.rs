@@ -17,10 +17,10 @@ use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
 
 use parity_trace::Tracer;
+use sine_rnn::pyfmt::py_float;
 use sine_rnn::steps::data::{linspace, sine_data, Config, SineData};
 use sine_rnn::steps::model::{forward, Weights};
 use sine_rnn::steps::watch::TrainStep;
-use sine_rnn::support::pyfmt::py_float;
 use sine_rnn::workbench::record::config_json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -65,8 +65,8 @@ struct Args {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    // The port's kernels, so that a difference is the variant's (src/workbench/kernels.rs).
-    sine_rnn::workbench::kernels::pin(sine_rnn::workbench::kernels::CpuKernels::Portable);
+    // The port's kernels, so that a difference is the variant's (src/tool/kernels.rs).
+    sine_rnn::tool::kernels::pin(sine_rnn::tool::kernels::CpuKernels::Portable);
     let v = args.variant;
     let cfg = Config { seed: args.seed, epochs: args.epochs, ..Config::default() };
     let data = data(&cfg, v);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use sine_rnn::support::files::{create, stage};
+use sine_rnn::tool::files::{create, stage};
 use std::io::Write;
 
 /// Stages `bytes` for `path` and puts them in place.

@@ -6,8 +6,8 @@ mod common;
 use common::golden;
 use sine_rnn::backends::grad;
 use sine_rnn::steps::data::{sine_data, Config};
-use sine_rnn::steps::model::{forward, Weights};
-use sine_rnn::steps::train::{loss, to_vec};
+use sine_rnn::steps::model::{forward, to_vec, Weights};
+use sine_rnn::steps::train::loss;
 use tch::{Device, Kind, Tensor};
 
 /// ‖a − b‖ / ‖b‖ (0 when both are 0).

@@ -22,9 +22,15 @@ fn idiomatic_and_port_logs_stay_close_and_are_not_identical() {
     for seed in ["0", "1", "2"] {
         let port = sine_rnn(&["--seed", seed, "--no-plot"], dir.path());
         assert!(port.status.success(), "{}", stderr(&port));
-        let idio =
-            Command::new(example("idiomatic")).args(["--seed", seed]).output().expect("the example runs");
+        let idio = Command::new(example("idiomatic"))
+            .args(["--seed", seed])
+            .current_dir(dir.path())
+            .output()
+            .expect("the example runs");
         assert!(idio.status.success(), "{}", stderr(&idio));
+        // Its plot, under the name its flag's default gives.
+        let png = std::fs::read(dir.path().join("sine_wave_idiomatic.png")).expect("the plot is written");
+        assert!(png.starts_with(b"\x89PNG"), "seed {seed}: the plot is no PNG");
         let (port, idio) = (losses(&stdout(&port)), losses(&stdout(&idio)));
         assert_eq!(port.len(), 30, "seed {seed}: the tutorial's 30 log lines");
         let epochs = |log: &[(usize, f64)]| log.iter().map(|p| p.0).collect::<Vec<_>>();
@@ -44,8 +50,8 @@ fn idiomatic_and_port_logs_stay_close_and_are_not_identical() {
 #[test]
 fn the_nn_init_draw_is_the_tutorials_to_float32_rounding() {
     use sine_rnn::steps::data::Config;
+    use sine_rnn::steps::model::to_vec;
     use sine_rnn::steps::model::Weights;
-    use sine_rnn::steps::train::to_vec;
     use tch::{nn, Device};
 
     let _g = common::seed_lock();
@@ -64,4 +70,22 @@ fn the_nn_init_draw_is_the_tutorials_to_float32_rounding() {
         let rel = a.iter().zip(&b).map(|(x, y)| ((x - y) / y).abs()).fold(0f32, f32::max);
         assert!(rel < 1e-6, "seed {seed}: w2 differs by {rel:e}");
     }
+}
+
+#[test]
+fn the_idiomatic_plot_is_written_in_the_format_its_name_says() {
+    let dir = scratch();
+    let run = |plot: &str| {
+        Command::new(example("idiomatic"))
+            .args(["--epochs", "1", "--plot", plot])
+            .current_dir(dir.path())
+            .output()
+            .expect("the example runs")
+    };
+    assert!(run("w.svg").status.success());
+    assert!(std::fs::read_to_string(dir.path().join("w.svg")).expect("the plot").starts_with("<svg"));
+    let refused = run("w.jpg");
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("the plot path must end in .png or .svg"), "{}", stderr(&refused));
+    assert!(!dir.path().join("w.jpg").exists());
 }

@@ -6,8 +6,8 @@ mod common;
 
 use sine_rnn::steps::data::times_after;
 use sine_rnn::steps::data::{linspace, sine_data, Config};
-use sine_rnn::steps::model::{forward, Weights};
-use sine_rnn::steps::train::{generate, loss, predict, to_vec, train};
+use sine_rnn::steps::model::{forward, to_vec, Weights};
+use sine_rnn::steps::train::{generate, loss, predict, train};
 use tch::{Device, Kind, Tensor};
 
 #[test]

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::{scratch, stderr, stdout, BIN};
-use sine_rnn::support::files::{check_output_path, check_outputs, stage};
+use sine_rnn::tool::files::{check_output_path, check_outputs, stage};
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     stage(path, bytes)?.commit().map(drop)
@@ -333,4 +333,29 @@ fn a_record_on_stdout_whose_reader_goes_away_is_no_error() {
     let out = Command::new("bash").args(["-c", &script]).current_dir(dir.path()).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "Epoch: 0 loss 2.853710651397705\n");
+}
+
+#[test]
+fn a_name_the_file_system_refuses_is_refused_before_training_for_every_output() {
+    let dir = scratch();
+    let d = dir.path();
+    // One component over NAME_MAX (255 bytes on Linux file systems), and a path
+    // over PATH_MAX (4,096 bytes) whose every component is short.
+    let long = format!("{}.svg", "x".repeat(300));
+    let deep = format!("{}w.svg", "./".repeat(2100));
+    for flag in ["--plot", "--loss-plot", "--json", "--save-weights", "--trace"] {
+        for name in [&long, &deep] {
+            let out = common::sine_rnn(&[flag, name.as_str(), "--epochs", "3000"], d);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+            assert!(out.stdout.is_empty(), "{flag}: trained before refusing");
+            assert_eq!(err.lines().count(), 1, "{flag}: {err}");
+            assert!(err.starts_with(&format!("sine-rnn: error: {flag}: ")), "{flag}: {err}");
+            assert!(err.contains("File name too long"), "{flag}: {err}");
+        }
+    }
+    assert_eq!(std::fs::read_dir(d).unwrap().count(), 0, "nothing created");
+    // A name the file system takes passes the check and is not left behind.
+    assert_eq!(check_output_path(&d.join("new.json")), Ok(()));
+    assert_eq!(std::fs::read_dir(d).unwrap().count(), 0, "the tried name is gone");
 }

@@ -4,10 +4,10 @@
 mod common;
 
 use proptest::prelude::*;
+use sine_rnn::pyfmt::py_float;
 use sine_rnn::steps::data::{sine_data, Config};
 use sine_rnn::steps::model::Weights;
 use sine_rnn::steps::train::{diverged_at, predict, train};
-use sine_rnn::support::pyfmt::py_float;
 use tch::Device;
 
 fn configs() -> impl Strategy<Value = Config> {

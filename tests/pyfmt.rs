@@ -2,7 +2,7 @@
 
 mod common;
 
-use sine_rnn::support::pyfmt::py_float;
+use sine_rnn::pyfmt::py_float;
 
 #[test]
 fn formats_floats_exactly_like_python_repr() {
@@ -71,7 +71,7 @@ fn hex(bytes: [u8; 8]) -> String {
 
 #[test]
 fn the_learning_rate_hint_reads_as_a_person_writes_it() {
-    use sine_rnn::support::pyfmt::readable_tenth;
+    use sine_rnn::pyfmt::readable_tenth;
     assert_eq!(py_float(1e30 / 10.0), "1.0000000000000001e+29", "why the hint is not a division");
     for (lr, hint) in [(1e30, "1e+29"), (4.0, "0.4"), (0.1, "0.01"), (0.3, "0.03"), (2.5e-7, "2.5e-08")] {
         assert_eq!(readable_tenth(lr), hint, "lr {lr}");

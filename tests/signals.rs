@@ -2,7 +2,8 @@
 //! (SIGTERM, SIGHUP, ...) stops training after the current epoch and writes the
 //! outputs for the weights reached, with the record marked; a second one, or one
 //! at any other moment, ends the run at once. No signal, SIGKILL included, leaves
-//! a temporary file.
+//! a temporary file. Every stop signal is named; SIGXFSZ is not one (a file-size
+//! limit is a write error instead).
 
 mod common;
 
@@ -119,6 +120,38 @@ fn sigterm_does_the_same_with_143() {
 #[test]
 fn sighup_does_the_same_with_129() {
     stops_after_the_epoch(libc::SIGHUP, "SIGHUP", 129);
+}
+
+#[test]
+fn signals_without_a_name_in_signal_hook_are_named_in_the_record() {
+    let rt = libc::SIGRTMIN() + 3;
+    for (sig, name) in [(libc::SIGPWR, "SIGPWR"), (libc::SIGSTKFLT, "SIGSTKFLT"), (rt, "SIGRTMIN+3")] {
+        stops_after_the_epoch(sig, name, 128 + sig);
+    }
+}
+
+#[test]
+fn every_stop_signal_has_a_name_of_its_own() {
+    use sine_rnn::tool::signals::{name, stop_signals};
+    let names: Vec<String> = stop_signals().into_iter().map(name).collect();
+    assert!(names.iter().all(|n| n.starts_with("SIG")), "{names:?}");
+    let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
+    assert_eq!(distinct.len(), names.len(), "{names:?}");
+    assert_eq!(name(libc::SIGRTMAX()), format!("SIGRTMIN+{}", libc::SIGRTMAX() - libc::SIGRTMIN()));
+}
+
+#[test]
+fn sigxfsz_is_not_a_stop_signal_a_run_goes_on() {
+    // The kernel's answer to a write past `ulimit -f`; ignored so that the write
+    // fails with an error naming the file (outputs.rs), and so is one sent by kill.
+    let dir = scratch();
+    let (child, stdout) = start(&["--epochs", "1000", "--json", "r.json"], dir.path());
+    kill(&child, libc::SIGXFSZ);
+    let (got, _, rest, err) = finish(child, stdout, Duration::from_secs(120));
+    assert_eq!(got, Some(0), "{err}");
+    assert!(rest.lines().last().is_some_and(|l| l.starts_with("Epoch: 990 loss ")), "{rest}");
+    assert_eq!(read_json(&dir.path().join("r.json"))["interrupted"], false);
+    assert!(!sine_rnn::tool::signals::stop_signals().contains(&libc::SIGXFSZ));
 }
 
 #[test]

@@ -1,13 +1,14 @@
-//! The support modules in-process: the stdout epoch log and the one-line panic
-//! reports.
+//! The tool's parts: the stdout epoch log, the one-line panic reports, error
+//! lines and weights headers of any size.
 
 mod common;
 
 use std::io::{self, Write};
+use std::process::Command;
 use std::sync::Mutex;
 
-use sine_rnn::support::process::describe_panic;
-use sine_rnn::support::watch::EpochLog;
+use sine_rnn::tool::process::describe_panic;
+use sine_rnn::tool::progress::EpochLog;
 use tch::{Kind, Tensor};
 
 #[test]
@@ -103,7 +104,7 @@ fn the_training_time_leaves_out_the_prediction_pass() {
 
 #[test]
 fn kernel_notes_name_an_override_and_a_cpu_without_avx2() {
-    use sine_rnn::workbench::kernels::{CpuKernels, Kernels, Setting};
+    use sine_rnn::tool::kernels::{CpuKernels, Kernels, Setting};
     let mkl = |value: Option<&str>, from_user: bool| Setting {
         name: "MKL_CBWR",
         portable: "COMPATIBLE",
@@ -149,4 +150,49 @@ fn kernel_notes_name_an_override_and_a_cpu_without_avx2() {
         bogus.describe(),
         "CPU kernels machine (MKL_CBWR=bogus from the environment, ATEN_CPU_CAPABILITY=avx2)"
     );
+}
+
+/// A weights file whose header is `header`, with no tensor data.
+fn weights_with_header(path: &std::path::Path, header: &[u8]) {
+    let bytes = [&(header.len() as u64).to_le_bytes()[..], header].concat();
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn an_error_quoting_a_huge_header_string_is_one_short_line() {
+    let dir = common::scratch();
+    let huge = "A".repeat(20 << 20);
+    let header = format!(r#"{{"w1":{{"dtype":"{huge}","shape":[7,6],"data_offsets":[0,168]}}}}"#);
+    weights_with_header(&dir.path().join("w.st"), header.as_bytes());
+    let out = common::sine_rnn(&["--init-weights", "w.st", "--no-plot"], dir.path());
+    let err = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{}", &err[..err.len().min(300)]);
+    assert_eq!(err.lines().count(), 1);
+    assert!(err.len() < 1200, "an error line of {} bytes", err.len());
+    assert!(err.starts_with("sine-rnn: error: --init-weights: w.st is not a safetensors file ("), "{err}");
+    assert!(err.contains("characters cut") && err.ends_with(" (see sine-rnn --help)\n"), "{err}");
+}
+
+#[test]
+fn a_huge_header_of_any_shape_is_read_in_little_more_memory_than_its_size() {
+    let dir = common::scratch();
+    // 90 MB each, under safetensors' 100 MB limit: an array of 45 million zeros
+    // (once 1.6 GB in memory), and an object of a million small entries.
+    let array = format!("[{}0]", "0,".repeat(45_000_000));
+    weights_with_header(&dir.path().join("array.st"), array.as_bytes());
+    drop(array);
+    let entry = |k: usize| format!(r#""t{k}":{{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#);
+    let object = format!("{{{}}}", (0..1_300_000).map(entry).collect::<Vec<_>>().join(","));
+    weights_with_header(&dir.path().join("object.st"), object.as_bytes());
+    drop(object);
+    for name in ["array.st", "object.st"] {
+        // 1 GB of address space, libtorch's included (a run needs under 600 MB).
+        let script = format!("ulimit -v 1000000; exec \"$0\" --init-weights {name} --no-plot");
+        let out =
+            Command::new("sh").args(["-c", &script, common::BIN]).current_dir(dir.path()).output().unwrap();
+        let err = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", &err[..err.len().min(500)]);
+        assert_eq!(err.lines().count(), 1, "{name}");
+        assert!(err.contains(&format!("{name} is not a safetensors file (")), "{name}: {err}");
+    }
 }

@@ -13,39 +13,54 @@ use std::time::{Duration, Instant};
 use tch::Device;
 
 use crate::steps::data::{Config, SineData};
-use crate::steps::model::Weights;
-use crate::steps::train::{self, predict, to_vec};
+use crate::steps::model::{WeightValues, Weights};
+use crate::steps::train::{self, predict};
 use crate::steps::watch::Watch;
-use crate::workbench::weights::WeightValues;
-use native::NativeWeights;
 
-/// The `--backend` flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// The `--backend` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
-    /// The tutorial on libtorch: tensors, autograd, `no_grad` updates
     Tch,
-    /// The same libtorch ops with autograd off and the backward pass by hand (bit-identical)
     TchManual,
-    /// The same algorithm in plain Rust `f32`, CPU only, from the same initial weights
     Native,
 }
 
 impl Backend {
-    /// The name `--backend` takes (`tch-manual`), for logs and the JSON record.
-    pub fn name(self) -> String {
-        clap::ValueEnum::to_possible_value(&self).map_or_else(String::new, |v| v.get_name().to_owned())
+    /// Each backend with its name and what it is, for the command line.
+    pub const CHOICES: [(Backend, &'static str, &'static str); 3] = [
+        (Backend::Tch, Backend::Tch.name(), "The tutorial on libtorch: tensors, autograd, `no_grad` updates"),
+        (
+            Backend::TchManual,
+            Backend::TchManual.name(),
+            "The same libtorch ops with autograd off and the backward pass by hand (bit-identical)",
+        ),
+        (
+            Backend::Native,
+            Backend::Native.name(),
+            "The same algorithm in plain Rust `f32`, CPU only, from the same initial weights",
+        ),
+    ];
+
+    /// The name `--backend` takes, the logs and the JSON record use.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Backend::Tch => "tch",
+            Backend::TchManual => "tch-manual",
+            Backend::Native => "native",
+        }
     }
 }
 
-/// What a run leaves, whichever backend ran it: plain values for the outputs.
-#[derive(Debug, Clone, PartialEq)]
+/// What a run leaves, whichever backend ran it.
+#[derive(Debug)]
 pub struct Trained {
     /// Every epoch's total loss, and the prediction pass's guess for each `y[j]`.
     pub losses: Vec<f32>,
     pub predictions: Vec<f32>,
-    /// Final weights, row-major: `w1` is `[hidden + 1, hidden]`, `w2` is `[hidden, 1]`.
-    pub w1: Vec<f32>,
-    pub w2: Vec<f32>,
+    /// The final weights as tensors on the run's device, which `--generate` goes on
+    /// from (the native backend's on the CPU), and their values, read once.
+    pub weights: Weights,
+    pub values: WeightValues,
     /// The training loop alone: no start-up, no prediction pass, no output.
     pub train_time: Duration,
 }
@@ -68,11 +83,11 @@ pub fn train_with(
     watch: impl Watch,
 ) -> Trained {
     let start = |device| match init {
-        Some(given) => Weights::from_vecs(&given.w1, &given.w2, cfg.hidden_size, device),
+        Some(given) => Weights::from_values(given, device),
         None => Weights::init(cfg, device),
     };
     let started = Instant::now();
-    let (losses, w) = match backend {
+    let (losses, weights) = match backend {
         Backend::Tch => {
             let mut w = start(device);
             (train::train(cfg, data, &mut w, watch), w)
@@ -82,16 +97,16 @@ pub fn train_with(
             (manual::train(cfg, data, &mut w, watch), w)
         }
         Backend::Native => {
-            let drawn = start(Device::Cpu);
-            let mut w = NativeWeights { w1: to_vec(&drawn.w1), w2: to_vec(&drawn.w2) };
+            let mut values = start(Device::Cpu).values();
             let (x, y) = data.xy_values();
-            let losses = native::train(cfg, x, y, &mut w, watch);
+            let losses = native::train(cfg, x, y, &mut values, watch);
             let train_time = started.elapsed();
-            let predictions = native::predict(x, &w);
-            return Trained { losses, predictions, w1: w.w1, w2: w.w2, train_time };
+            let predictions = native::predict(x, &values);
+            let weights = Weights::from_values(&values, Device::Cpu);
+            return Trained { losses, predictions, weights, values, train_time };
         }
     };
     let train_time = started.elapsed();
-    let predictions = predict(data, &w);
-    Trained { losses, predictions, w1: to_vec(&w.w1), w2: to_vec(&w.w2), train_time }
+    let predictions = predict(data, &weights);
+    Trained { losses, predictions, values: weights.values(), weights, train_time }
 }

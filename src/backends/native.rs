@@ -9,17 +9,11 @@
 
 use crate::backends::grad::{forward, gradients, loss};
 use crate::steps::data::Config;
+use crate::steps::model::WeightValues;
 use crate::steps::watch::Watch;
 
-/// Weights as plain row-major vectors: `w1` is `[H+1, H]`, `w2` is `[H, 1]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NativeWeights {
-    pub w1: Vec<f32>,
-    pub w2: Vec<f32>,
-}
-
 /// Step 5 without libtorch; the context goes on as a plain value (nothing to detach).
-pub fn train(cfg: &Config, x: &[f32], y: &[f32], w: &mut NativeWeights, mut watch: impl Watch) -> Vec<f32> {
+pub fn train(cfg: &Config, x: &[f32], y: &[f32], w: &mut WeightValues, mut watch: impl Watch) -> Vec<f32> {
     // libtorch multiplies a float32 gradient by the learning rate as a float32.
     let lr = cfg.lr as f32;
     let mut losses = Vec::with_capacity(cfg.epochs);
@@ -43,7 +37,7 @@ pub fn train(cfg: &Config, x: &[f32], y: &[f32], w: &mut NativeWeights, mut watc
 }
 
 /// The prediction pass from a zero context.
-pub fn predict(x: &[f32], w: &NativeWeights) -> Vec<f32> {
+pub fn predict(x: &[f32], w: &WeightValues) -> Vec<f32> {
     let mut context = vec![0f32; w.w2.len()];
     let next = |xj: &f32| {
         let step = forward(*xj, &context, &w.w1, &w.w2);

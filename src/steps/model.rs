@@ -31,13 +31,18 @@ impl Weights {
     }
 
     /// Weights on `device` from row-major float32 values (as the record holds them).
-    pub fn from_vecs(w1: &[f32], w2: &[f32], hidden: usize, device: Device) -> Weights {
-        let h = hidden as i64;
+    pub fn from_values(values: &WeightValues, device: Device) -> Weights {
+        let h = values.w2.len() as i64;
         Weights::from_cpu(
-            Tensor::from_slice(w1).reshape([h + 1, h]),
-            Tensor::from_slice(w2).reshape([h, 1]),
+            Tensor::from_slice(&values.w1).reshape([h + 1, h]),
+            Tensor::from_slice(&values.w2).reshape([h, 1]),
             device,
         )
+    }
+
+    /// The values, read back to the host.
+    pub fn values(&self) -> WeightValues {
+        WeightValues { w1: to_vec(&self.w1), w2: to_vec(&self.w2) }
     }
 
     /// Moves CPU weights to `device` and marks them as leaves that collect gradients.
@@ -47,6 +52,21 @@ impl Weights {
             w2: w2.to_device(device).set_requires_grad(true),
         }
     }
+}
+
+/// The two matrices as plain row-major float32 values: what files, the record and
+/// the native backend hold. `w1` is `[hidden + 1, hidden]`, `w2` is `[hidden, 1]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightValues {
+    pub w1: Vec<f32>,
+    pub w2: Vec<f32>,
+}
+
+/// The values of a float32 tensor, in row-major order, on the host.
+pub fn to_vec(t: &Tensor) -> Vec<f32> {
+    let flat = t.detach().to_device(Device::Cpu).reshape([-1]);
+    // A float32 tensor always converts; anything else is a bug of ours, not input.
+    Vec::<f32>::try_from(&flat).unwrap_or_else(|e| panic!("reading a {:?} tensor as f32: {e}", flat.kind()))
 }
 
 /// Step 4, one time step of the Elman network:

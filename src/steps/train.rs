@@ -4,7 +4,7 @@
 use tch::{Kind, Tensor};
 
 use crate::steps::data::{Config, SineData};
-use crate::steps::model::{forward, Weights};
+use crate::steps::model::{forward, to_vec, Weights};
 use crate::steps::watch::{TrainStep, Watch};
 
 /// Trains `w` in place and returns every epoch's total loss (fewer than
@@ -122,11 +122,4 @@ pub fn generate(data: &SineData, w: &Weights, steps: usize) -> Vec<f32> {
         // Read from the device once, at the end.
         to_vec(&Tensor::cat(&(0..steps).map(|_| next()).collect::<Vec<_>>(), 0))
     })
-}
-
-/// The values of a float32 tensor, in row-major order, on the host.
-pub fn to_vec(t: &Tensor) -> Vec<f32> {
-    let flat = t.detach().to_device(tch::Device::Cpu).reshape([-1]);
-    // A float32 tensor always converts; anything else is a bug of ours, not input.
-    Vec::<f32>::try_from(&flat).unwrap_or_else(|e| panic!("reading a {:?} tensor as f32: {e}", flat.kind()))
 }

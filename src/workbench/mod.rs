@@ -1,9 +1,9 @@
-//! The parity workbench (docs/parity-workbench.md): what keeps a run's bits
-//! PyTorch's on any machine ([`kernels`]), and the files that compare the two and
-//! carry a run across ([`record`], [`trace`], the `parity-trace` crate for any model,
-//! [`weights`]), as `scripts/reference.py` writes and reads them too.
+//! The parity workbench (docs/parity-workbench.md): the files that compare a run
+//! with PyTorch's and carry weights across ([`record`] for `--json`, [`train_trace`]
+//! for `--trace` with the `parity-trace` crate, [`weights`] for safetensors), as
+//! `scripts/reference.py` writes and reads them too. Formats only: where the bytes
+//! go is the tool's business.
 
-pub mod kernels;
 pub mod record;
-pub mod trace;
+pub mod train_trace;
 pub mod weights;

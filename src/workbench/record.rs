@@ -6,12 +6,19 @@ use serde_json::{json, Value};
 use crate::backends::Trained;
 use crate::steps::data::{Config, SineData};
 
-/// One run of `sine-rnn`.
-pub struct RunRecord<'a> {
+/// What computed a run, as the record and the trace header name it.
+#[derive(Clone, Copy)]
+pub struct RunInfo<'a> {
     /// `--backend`'s name (`tch`, `tch-manual`, `native`).
     pub backend: &'a str,
     pub config: &'a Config,
+    /// `cpu` or `cuda:0`.
     pub device: &'a str,
+}
+
+/// One run of `sine-rnn`, as `--json` writes it.
+pub struct RunRecord<'a> {
+    pub info: RunInfo<'a>,
     pub data: &'a SineData,
     pub trained: &'a Trained,
     /// The closed-loop continuation (`--generate`), empty without it.
@@ -22,26 +29,26 @@ pub struct RunRecord<'a> {
 
 impl RunRecord<'_> {
     pub fn to_json(&self) -> Value {
-        let c = self.config;
+        let RunInfo { backend, config: c, device } = self.info;
         let (i, h, o) = (c.input_size(), c.hidden_size, Config::OUTPUT_SIZE);
-        let t = self.trained;
+        let (t, w) = (self.trained, &self.trained.values);
         json!({
             "format": "sine-rnn-run/1",
             "program": "sine-rnn",
-            "backend": self.backend,
+            "backend": backend,
             "config": config_json(c),
             // Stopped by a signal: the record is for the weights reached then.
             "interrupted": self.interrupted_by.is_some(),
             "signal": self.interrupted_by,
             "epochs_completed": t.losses.len(),
             "libtorch_version": crate::LIBTORCH_VERSION,
-            "device": self.device,
+            "device": device,
             "time_steps": self.data.time_steps,
             "data": f32_array(&self.data.values, &[self.data.values.len()]),
             "epoch_losses": f32_array(&t.losses, &[t.losses.len()]),
             "predictions": f32_array(&t.predictions, &[t.predictions.len()]),
-            "w1": f32_array(&t.w1, &[i, h]),
-            "w2": f32_array(&t.w2, &[h, o]),
+            "w1": f32_array(&w.w1, &[i, h]),
+            "w2": f32_array(&w.w2, &[h, o]),
             "generated": f32_array(self.generated, &[self.generated.len()]),
         })
     }

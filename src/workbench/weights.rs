@@ -8,18 +8,16 @@ use std::io::Read;
 use std::path::Path;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
 
-/// The two weight matrices as row-major float32 values.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WeightValues {
-    pub w1: Vec<f32>,
-    pub w2: Vec<f32>,
-}
+use crate::pyfmt::py_float;
+use crate::steps::model::WeightValues;
 
-/// The file's bytes for weights of a network with `hidden` context units.
-pub fn to_safetensors(w1: &[f32], w2: &[f32], hidden: usize) -> anyhow::Result<Vec<u8>> {
+/// The file's bytes for these weights.
+pub fn to_safetensors(weights: &WeightValues) -> anyhow::Result<Vec<u8>> {
     let bytes = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-    let (b1, b2) = (bytes(w1), bytes(w2));
+    let (b1, b2, hidden) = (bytes(&weights.w1), bytes(&weights.w2), weights.w2.len());
     let views = [
         ("w1", TensorView::new(Dtype::F32, vec![hidden + 1, hidden], &b1)?),
         ("w2", TensorView::new(Dtype::F32, vec![hidden, 1], &b2)?),
@@ -43,6 +41,11 @@ pub fn read(path: &Path, hidden: usize) -> Result<WeightValues, String> {
         _ => format!("cannot read {name} ({e})"),
     };
     let bytes = read_bounded(path).map_err(cannot)?;
+    // safetensors builds the header in memory whole, at several times its size for
+    // some shapes (a long array): first it must be an object of tensors.
+    if let Some(Err(e)) = header_of(&bytes).map(data_end) {
+        return Err(format!("{name} is not a safetensors file ({e})"));
+    }
     let file =
         SafeTensors::deserialize(&bytes).map_err(|e| format!("{name} is not a safetensors file ({e})"))?;
     let tensor = |key: &str, shape: [usize; 2]| -> Result<Vec<f32>, String> {
@@ -65,7 +68,7 @@ pub fn read(path: &Path, hidden: usize) -> Result<WeightValues, String> {
         let values: Vec<f32> =
             t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         if let Some(k) = values.iter().position(|v| !v.is_finite()) {
-            let value = crate::support::pyfmt::py_float(values[k].into());
+            let value = py_float(values[k].into());
             return Err(format!("{name}: '{key}' holds {value} at index {k}; weights must be finite"));
         }
         Ok(values)
@@ -78,6 +81,9 @@ pub fn read(path: &Path, hidden: usize) -> Result<WeightValues, String> {
 /// largest hidden size.
 const MAX_HEADER: u64 = 100_000_000;
 const MAX_DATA: u64 = 256 << 20;
+/// The most entries a header may list: safetensors holds each in memory at many
+/// times its size (a million small ones took more than 1 GB).
+const MAX_TENSORS: usize = 1000;
 
 /// A safetensors file's bytes, read no further than its header says (and a byte
 /// more, for the parser to see a file that runs on): a length that cannot be right
@@ -95,12 +101,11 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     if header_len > MAX_HEADER || (meta.is_file() && 8 + header_len > meta.len()) {
         return Ok(bytes);
     }
+    bytes.reserve_exact(header_len as usize);
     let mut reader = reader.into_inner().take(header_len);
     reader.read_to_end(&mut bytes)?;
-    let header = serde_json::from_slice::<serde_json::Value>(&bytes[8..]).unwrap_or_default();
-    let ends =
-        header.as_object().into_iter().flat_map(|h| h.values()).filter_map(|t| t["data_offsets"][1].as_u64());
-    let data_len = ends.max().unwrap_or(0);
+    // A header the parser will refuse reads no data: 0 bytes.
+    let data_len = header_of(&bytes).map_or(Ok(0), data_end).unwrap_or(0);
     if data_len > MAX_DATA {
         return Err(std::io::Error::other(format!(
             "its header describes {data_len} bytes of tensors, more than the {MAX_DATA} a weights file may hold"
@@ -108,4 +113,44 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     }
     reader.into_inner().take(data_len + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+/// The header of a safetensors file's bytes, when they hold all of it.
+fn header_of(bytes: &[u8]) -> Option<&[u8]> {
+    let len = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
+    bytes.get(8..usize::try_from(len).ok()?.checked_add(8)?)
+}
+
+/// Where the tensor data a header describes ends (the largest `data_offsets` end),
+/// read entry by entry without building the header in memory: whatever the header
+/// holds, this costs no more than its bytes. Refuses what is not an object of at
+/// most [`MAX_TENSORS`] entries.
+fn data_end(header: &[u8]) -> serde_json::Result<u64> {
+    #[derive(Deserialize)]
+    struct Entry {
+        data_offsets: Option<(u64, u64)>,
+    }
+    struct LargestEnd;
+    impl<'de> Visitor<'de> for LargestEnd {
+        type Value = u64;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a safetensors header (a JSON object)")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<u64, M::Error> {
+            let mut end = 0;
+            for listed in 1.. {
+                let Some(key) = map.next_key::<std::borrow::Cow<str>>()? else { break };
+                if listed > MAX_TENSORS {
+                    let why = format!("its header lists more than {MAX_TENSORS} tensors; weights are two");
+                    return Err(serde::de::Error::custom(why));
+                }
+                match key.as_ref() {
+                    "__metadata__" => drop(map.next_value::<IgnoredAny>()?),
+                    _ => end = end.max(map.next_value::<Entry>()?.data_offsets.map_or(0, |o| o.1)),
+                }
+            }
+            Ok(end)
+        }
+    }
+    serde_json::Deserializer::from_slice(header).deserialize_map(LargestEnd)
 }

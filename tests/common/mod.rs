@@ -84,5 +84,5 @@ pub fn temporary_files(dir: &Path) -> Vec<String> {
 /// Whether this machine has a GPU the binary can use, as the binary itself decides.
 #[allow(dead_code)]
 pub fn gpu() -> bool {
-    sine_rnn::support::device::cuda_available()
+    sine_rnn::tool::device::cuda_available()
 }

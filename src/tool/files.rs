@@ -199,7 +199,8 @@ pub fn parent_dir(path: &Path) -> &Path {
 
 /// Whether an output can be written without harm: `-`, an existing FIFO or
 /// character device we may write to, or a file (through any symlinks) in an
-/// existing directory where we can make files, and not read-only. A name ending in
+/// existing directory where we can make files, not read-only, under a name its
+/// file system takes (tried, for one not there yet). A name ending in
 /// `/` or `/.` is refused: `Path` would drop it and name the file before it.
 pub fn check_output_path(path: &Path) -> Result<(), String> {
     let (shown, bytes) = (path.display(), path.as_os_str().as_bytes());
@@ -243,7 +244,24 @@ pub fn check_output_path(path: &Path) -> Result<(), String> {
         return Err(format!("{shown} is read-only; make it writable (chmod u+w) or choose another name"));
     }
     // The only sure test of a directory (permissions, read-only mounts) is to try.
-    file_aside(dir).map(drop).map_err(|e| format!("cannot write in {} ({})", dir.display(), e.kind()))
+    file_aside(dir).map(drop).map_err(|e| format!("cannot write in {} ({})", dir.display(), e.kind()))?;
+    // And of a name (too long, characters the file system refuses): one not there
+    // yet is made, then removed, so the commit will not be refused.
+    match std::fs::symlink_metadata(&real) {
+        Ok(_) => Ok(()),
+        Err(_) => try_name(&real).map_err(|e| format!("cannot create {} ({e})", real.display())),
+    }
+}
+
+/// Creates `path` as a new empty file and removes it, with no signal's exit between.
+fn try_name(path: &Path) -> std::io::Result<()> {
+    let _guard = commit_lock();
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+        Ok(file) => drop(file),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    std::fs::remove_file(path)
 }
 
 /// Checks every output, given as (flag, path): each by [`check_output_path`], and

@@ -4,6 +4,12 @@
 //! at once with 128 + the signal's number; staged outputs have no name until
 //! committed (files.rs), so that leaves no file. A thread of their own takes the
 //! signals (signal-hook), so the training loop only reads an atomic per epoch.
+//!
+//! One signal that ends a process by default is not heard: SIGXFSZ, which the
+//! kernel sends to a process that writes past the file-size limit (`ulimit -f`).
+//! It is ignored, for the whole run, so that such a write fails instead, and the
+//! failure is one line naming the file (exit 1); a SIGXFSZ sent by `kill` is
+//! therefore ignored too.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -14,12 +20,12 @@ use signal_hook::consts::{
 };
 use signal_hook::iterator::Signals;
 
-use crate::support::files;
-use crate::support::process;
+use crate::tool::files;
+use crate::tool::process;
 
 /// Every catchable signal whose default ends the process, but those a fault
-/// raises (SIGSEGV, SIGBUS, ...).
-fn stop_signals() -> Vec<i32> {
+/// raises (SIGSEGV, SIGBUS, ...) and SIGXFSZ (see above).
+pub fn stop_signals() -> Vec<i32> {
     let named = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU];
     let linux =
         [libc::SIGPWR, libc::SIGIO, libc::SIGSTKFLT].into_iter().chain(libc::SIGRTMIN()..=libc::SIGRTMAX());
@@ -30,8 +36,7 @@ fn stop_signals() -> Vec<i32> {
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 static TRAINING: AtomicBool = AtomicBool::new(false);
 
-/// Starts listening, and turns a file-size limit (`ulimit -f`, SIGXFSZ) into a
-/// reported write error instead of a silent death.
+/// Starts listening, and ignores SIGXFSZ (see above).
 pub fn install() -> Result<()> {
     // SAFETY: setting a signal's disposition to "ignore" runs no code of ours.
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
@@ -49,7 +54,7 @@ pub fn install() -> Result<()> {
                 let what = match first {
                     Err(earlier) if earlier == sig => format!("{} again", name(sig)),
                     Err(earlier) => format!("{} after {}", name(sig), name(earlier)),
-                    Ok(_) => name(sig).to_string(),
+                    Ok(_) => name(sig),
                 };
                 // On a terminal, past the progress line (or the ^C the terminal echoed).
                 let fresh_line = if std::io::stderr().is_terminal() { "\n" } else { "" };
@@ -80,7 +85,16 @@ pub fn exit_code(sig: i32) -> u8 {
     (128 + sig).clamp(0, 255) as u8
 }
 
-/// The signal's name, for messages and the JSON record.
-pub fn name(sig: i32) -> &'static str {
-    signal_hook::low_level::signal_name(sig).unwrap_or("a signal")
+/// The signal's name, for messages and the JSON record: `SIGINT`, `SIGPWR`, and the
+/// real-time signals as `SIGRTMIN+3` (as the C library numbers them); never nameless.
+pub fn name(sig: i32) -> String {
+    let linux = [(libc::SIGPWR, "SIGPWR"), (libc::SIGSTKFLT, "SIGSTKFLT"), (libc::SIGIO, "SIGIO")];
+    match signal_hook::low_level::signal_name(sig).or_else(|| linux.iter().find(|s| s.0 == sig).map(|s| s.1))
+    {
+        Some(known) => known.to_string(),
+        None if (libc::SIGRTMIN()..=libc::SIGRTMAX()).contains(&sig) => {
+            format!("SIGRTMIN+{}", sig - libc::SIGRTMIN())
+        }
+        None => format!("signal {sig}"),
+    }
 }

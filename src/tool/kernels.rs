@@ -6,15 +6,27 @@
 //! tensor operation pins them: `MKL_CBWR=COMPATIBLE` (MKL's reproducible, FMA-free
 //! path) and `ATEN_CPU_CAPABILITY=avx2`. A value already in the environment wins.
 
-use clap::ValueEnum;
-
-/// The `--cpu-kernels` flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// The `--cpu-kernels` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CpuKernels {
-    /// The same kernels on every x86-64 CPU with AVX2: the same bits everywhere
     Portable,
-    /// libtorch's own choice for this CPU, as a plain `python` run makes it
     Machine,
+}
+
+impl CpuKernels {
+    /// Each choice with the name `--cpu-kernels` takes and what it means.
+    pub const CHOICES: [(CpuKernels, &'static str, &'static str); 2] = [
+        (
+            CpuKernels::Portable,
+            "portable",
+            "The same kernels on every x86-64 CPU with AVX2: the same bits everywhere",
+        ),
+        (
+            CpuKernels::Machine,
+            "machine",
+            "libtorch's own choice for this CPU, as a plain `python` run makes it",
+        ),
+    ];
 }
 
 /// The variables and their portable values.

@@ -1,19 +1,23 @@
-//! The flags, their limits, and the checks made before training, so that every
-//! mistake ends in one line and exit code 2 before a run is spent on it.
+//! The command line: the flags, their limits, and the checks made before training,
+//! so that every mistake ends in one line and exit code 2 before a run is spent on
+//! it. It is converted here, once, into the plain [`Options`] the run reads: no
+//! other module knows clap.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use clap::builder::RangedI64ValueParser;
+use clap::builder::{PossibleValue, PossibleValuesParser, RangedI64ValueParser, TypedValueParser};
 use clap::Parser;
 
 use crate::backends::Backend;
 use crate::steps::data::Config;
 use crate::steps::plot::is_svg;
-use crate::support::device::DeviceChoice;
-use crate::support::files::{check_outputs, same_file, STDOUT};
-use crate::workbench::kernels::CpuKernels;
-use crate::workbench::weights::{self, WeightValues};
+use crate::tool::device::DeviceChoice;
+use crate::tool::files::{check_outputs, same_file, STDOUT};
+use crate::tool::kernels::CpuKernels;
+use crate::tool::options::Options;
+use crate::tool::process::{self, EXIT_USAGE};
+use crate::workbench::weights;
 
 /// The largest sizes taken, as by scripts/reference.py (w1 is 64 MiB at 4096).
 pub const MAX_HIDDEN_SIZE: usize = 4096;
@@ -44,10 +48,10 @@ pub struct Args {
     #[arg(long, allow_negative_numbers = true, default_value_t = 6, value_parser = count(1, MAX_HIDDEN_SIZE))]
     pub hidden_size: usize,
     /// How to train the network
-    #[arg(long, value_enum, default_value_t = Backend::Tch)]
+    #[arg(long, default_value = "tch", value_parser = one_of(&Backend::CHOICES))]
     pub backend: Backend,
     /// Where to run
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    #[arg(long, default_value = "auto", value_parser = one_of(&DeviceChoice::CHOICES))]
     pub device: DeviceChoice,
     /// Scatter plot of actual vs predicted values (.png or .svg)
     #[arg(long, default_value = "sine_wave.png", value_parser = plot_path)]
@@ -80,36 +84,27 @@ pub struct Args {
     #[arg(long, allow_negative_numbers = true, value_name = "RANGE", requires = "trace", value_parser = epoch_range)]
     pub trace_epochs: Option<Range<usize>>,
     /// Which of libtorch's CPU kernels compute
-    #[arg(long, value_enum, default_value_t = CpuKernels::Portable)]
+    #[arg(long, default_value = "portable", value_parser = one_of(&CpuKernels::CHOICES))]
     pub cpu_kernels: CpuKernels,
-    /// The `--init-weights` file's values, read and checked by `parse_or_exit`.
-    #[arg(skip)]
-    pub init: Option<WeightValues>,
+}
+
+/// The process's flags as [`Options`], checked, and `--init-weights` read. On a
+/// mistake, one line on stderr and exit 2; `--help` and `--version` print and exit 0.
+pub fn parse_or_exit() -> Options {
+    let args = Args::try_parse().unwrap_or_else(|e| {
+        use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
+        if matches!(e.kind(), DisplayHelp | DisplayVersion) {
+            e.exit();
+        }
+        usage_error(&one_line(&e.to_string()))
+    });
+    args.into_options().unwrap_or_else(|why| usage_error(&why))
 }
 
 impl Args {
-    /// The process's flags, checked, and `--init-weights` read. On a mistake, one
-    /// line on stderr and exit 2; `--help` and `--version` print and exit 0.
-    pub fn parse_or_exit() -> Args {
-        let mut args = Args::try_parse().unwrap_or_else(|e| {
-            use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
-            if matches!(e.kind(), DisplayHelp | DisplayVersion) {
-                e.exit();
-            }
-            usage_error(&one_line(&e.to_string()))
-        });
-        let read = |path: &PathBuf| {
-            weights::read(path, args.hidden_size).map_err(|e| format!("--init-weights: {e}"))
-        };
-        match args.check().and_then(|()| args.init_weights.as_ref().map(read).transpose()) {
-            Ok(init) => args.init = init,
-            Err(why) => usage_error(&why),
-        }
-        args
-    }
-
-    /// What needs more than one flag, or the file system.
-    pub fn check(&self) -> Result<(), String> {
+    /// The options, once every check that needs more than one flag, or the file
+    /// system, has passed, and `--init-weights` is read.
+    pub fn into_options(self) -> Result<Options, String> {
         if self.backend == Backend::Native && self.device == DeviceChoice::Cuda {
             return Err("--backend native runs on the CPU only; use --device cpu or auto".into());
         }
@@ -129,40 +124,47 @@ impl Args {
             };
             return Err(format!("--trace-epochs: the range starts at epoch {start}, but this run {trained}"));
         }
-        let outputs = self.outputs();
+        let (seed, epochs, lr) = (self.seed, self.epochs, self.lr);
+        let mut opts = Options {
+            config: Config { seed, epochs, lr, seq_length: self.seq_length, hidden_size: self.hidden_size },
+            backend: self.backend,
+            device: if self.backend == Backend::Native { DeviceChoice::Cpu } else { self.device },
+            cpu_kernels: self.cpu_kernels,
+            init: None,
+            generate: self.generate,
+            log_every: self.log_every,
+            plot: (!self.no_plot).then_some(self.plot),
+            loss_plot: self.loss_plot,
+            json: self.json,
+            save_weights: self.save_weights,
+            trace: self.trace,
+            trace_epochs: self.trace_epochs.unwrap_or(0..usize::MAX),
+        };
+        let outputs = opts.outputs();
         check_outputs(&outputs)?;
+        let Some(input) = self.init_weights else { return Ok(opts) };
         // The weights are read before anything is written: an output over them would
         // destroy them. --save-weights may update them in place.
-        let Some(input) = self.init_weights.as_ref().filter(|p| p.exists()) else { return Ok(()) };
         let why = "is the --init-weights file, which this run reads; give the output another name";
-        match outputs.iter().find(|(flag, path)| *flag != "--save-weights" && same_file(input, path)) {
-            Some((flag, path)) => Err(format!("{flag}: {} {why}", path.display())),
-            None => Ok(()),
+        let over = outputs.iter().find(|(flag, path)| *flag != "--save-weights" && same_file(&input, path));
+        if let (true, Some((flag, path))) = (input.exists(), over) {
+            return Err(format!("{flag}: {} {why}", path.display()));
         }
+        let values =
+            weights::read(&input, opts.config.hidden_size).map_err(|e| format!("--init-weights: {e}"))?;
+        opts.init = Some((input, values));
+        Ok(opts)
     }
+}
 
-    /// Every file the run will write, with the flag that named it.
-    pub fn outputs(&self) -> Vec<(&'static str, &Path)> {
-        let plot = (!self.no_plot).then_some(&self.plot);
-        let all =
-            [("--plot", plot), ("--loss-plot", self.loss_plot.as_ref()), ("--json", self.json.as_ref())];
-        let more = [("--save-weights", self.save_weights.as_ref()), ("--trace", self.trace.as_ref())];
-        all.into_iter().chain(more).filter_map(|(flag, path)| Some((flag, path?.as_path()))).collect()
-    }
-
-    /// Where to run: `--device`, but the native backend is CPU-only.
-    pub fn device_choice(&self) -> DeviceChoice {
-        match self.backend {
-            Backend::Native => DeviceChoice::Cpu,
-            _ => self.device,
-        }
-    }
-
-    /// The tutorial's hyper-parameters, as chosen.
-    pub fn config(&self) -> Config {
-        let (seed, epochs, lr) = (self.seed, self.epochs, self.lr);
-        Config { seed, epochs, lr, seq_length: self.seq_length, hidden_size: self.hidden_size }
-    }
+/// A clap parser for one of a plain enum's `choices`: (value, name, help line).
+fn one_of<T: Copy + Send + Sync + 'static>(
+    choices: &'static [(T, &'static str, &'static str)],
+) -> impl TypedValueParser<Value = T> {
+    let values = choices.iter().map(|&(_, name, help)| PossibleValue::new(name).help(help));
+    PossibleValuesParser::new(values).try_map(move |given: String| {
+        choices.iter().find(|c| c.1 == given).map(|c| c.0).ok_or("not one of the choices")
+    })
 }
 
 /// clap's message on one line, without the usage block ("…not provided:" and
@@ -244,6 +246,6 @@ fn epoch_range(s: &str) -> Result<Range<usize>, String> {
 
 /// Prints one line and exits with the usage-error code.
 pub fn usage_error(message: &str) -> ! {
-    crate::note!("sine-rnn: error: {message} (see sine-rnn --help)");
-    std::process::exit(2);
+    process::error_line(message, " (see sine-rnn --help)");
+    process::exit_now(EXIT_USAGE)
 }

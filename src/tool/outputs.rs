@@ -2,32 +2,28 @@
 //! staged first and put in place together.
 
 use anyhow::Result;
-use tch::Device;
 
 use crate::backends::Trained;
 use crate::note;
-use crate::steps::data::{Config, SineData};
+use crate::pyfmt::{py_float, readable_tenth};
+use crate::steps::data::Config;
 use crate::steps::plot;
 use crate::steps::train::diverged_at;
-use crate::support::cli::Args;
-use crate::support::device;
-use crate::support::files::{self, stage, Staged};
-use crate::support::pyfmt::{py_float, readable_tenth};
-use crate::support::signals;
+use crate::tool::files::{self, stage, Staged};
+use crate::tool::options::Options;
+use crate::tool::progress::Trace;
 use crate::workbench::record::RunRecord;
-use crate::workbench::trace::TraceWriter;
 use crate::workbench::weights;
 
 /// Says on stderr where a signal stopped training, how long it took, and whether
 /// it diverged (a run that did still printed what Python prints).
-pub fn tell(cfg: &Config, trained: &Trained, stopped: Option<i32>) {
+pub fn tell(cfg: &Config, trained: &Trained, stopped_by: Option<&str>) {
     let epochs = trained.losses.len();
-    if let Some(sig) = stopped {
+    if let Some(sig) = stopped_by {
         let when = match epochs {
             0 => "before the first epoch".to_string(),
             n => format!("after epoch {} of {}", n - 1, cfg.epochs),
         };
-        let sig = signals::name(sig);
         note!("sine-rnn: {sig}: stopped {when}; writing the outputs for the weights reached");
     }
     let (secs, points) = (trained.train_time.as_secs_f64(), cfg.seq_length);
@@ -47,40 +43,30 @@ pub fn tell(cfg: &Config, trained: &Trained, stopped: Option<i32>) {
 /// Writes every output aside (the trace, the weights, the JSON record, and step
 /// 6's plots, which only a healthy run draws), then puts them all in place and
 /// says where each went.
-pub fn write_all(
-    args: &Args,
-    data: &SineData,
-    trained: &Trained,
-    generated: &[f32],
-    device: Device,
-    stopped: Option<i32>,
-    trace: Option<TraceWriter>,
-) -> Result<()> {
+pub fn write_all(opts: &Options, run: &RunRecord, trace: Option<Trace>) -> Result<()> {
+    let trained = run.trained;
     let mut staged: Vec<(&str, Staged)> = Vec::new();
     if let Some(trace) = trace {
         staged.push(("the trace", trace.finish()?));
     }
-    if let Some(path) = &args.save_weights {
-        if trained.w1.iter().chain(&trained.w2).all(|v| v.is_finite()) {
-            let bytes = weights::to_safetensors(&trained.w1, &trained.w2, args.hidden_size)?;
-            staged.push(("the weights", stage(path, &bytes)?));
+    if let Some(path) = &opts.save_weights {
+        let w = &trained.values;
+        if w.w1.iter().chain(&w.w2).all(|v| v.is_finite()) {
+            staged.push(("the weights", stage(path, &weights::to_safetensors(w)?)?));
         } else {
             note!("sine-rnn: the weights are not finite; not saved to {}", path.display());
         }
     }
-    if let Some(path) = &args.json {
-        let (backend, device) = (&args.backend.name(), &device::name(device));
-        let (config, interrupted_by) = (&args.config(), stopped.map(signals::name));
-        let record = RunRecord { backend, config, device, data, trained, generated, interrupted_by };
-        let text = serde_json::to_string_pretty(&record.to_json())? + "\n";
+    if let Some(path) = &opts.json {
+        let text = serde_json::to_string_pretty(&run.to_json())? + "\n";
         staged.push(("the record", stage(path, text.as_bytes())?));
     }
-    if trained.healthy() && !args.no_plot {
+    if let (true, Some(path)) = (trained.healthy(), &opts.plot) {
         // Step 6: the plot, with the continuation if there is one.
-        let bytes = plot::render(&args.plot, data, &trained.predictions, generated)?;
-        staged.push(("the plot", stage(&args.plot, &bytes)?));
+        let bytes = plot::render(path, run.data, &trained.predictions, run.generated)?;
+        staged.push(("the plot", stage(path, &bytes)?));
     }
-    if let (true, Some(path)) = (trained.healthy(), &args.loss_plot) {
+    if let (true, Some(path)) = (trained.healthy(), &opts.loss_plot) {
         staged.push(("the loss plot", stage(path, &plot::render_losses(path, &trained.losses)?)?));
     }
     for (what, path) in files::commit_all(staged)? {

@@ -23,9 +23,34 @@ macro_rules! note {
     }};
 }
 
+/// The most characters of a message an error line shows: one that quotes what a
+/// file holds (a weights header's 98 MB string) is cut in the middle, keeping its
+/// start and its end, where the reason usually is.
+pub const MAX_MESSAGE: usize = 1000;
+
+/// The one way an error is told: `sine-rnn: error: {message}{tail}` on one line of
+/// stderr, the message cut to [`MAX_MESSAGE`] characters and its control characters
+/// escaped, so no error, whatever it quotes, is more than a line.
+pub fn error_line(message: &str, tail: &str) {
+    let count = message.chars().count();
+    let keep =
+        |c: &(usize, char)| count <= MAX_MESSAGE || c.0 < MAX_MESSAGE / 2 || c.0 >= count - MAX_MESSAGE / 2;
+    let mut shown = String::new();
+    for (k, c) in message.chars().enumerate().filter(keep) {
+        if k == count - MAX_MESSAGE / 2 && count > MAX_MESSAGE {
+            shown += &format!(" […{} characters cut…] ", count - MAX_MESSAGE);
+        }
+        match c.is_control() {
+            true => shown.extend(c.escape_default()),
+            false => shown.push(c),
+        }
+    }
+    crate::note!("sine-rnn: error: {shown}{tail}");
+}
+
 /// Reports every panic in one line on stderr (see [`describe_panic`]).
 pub fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| crate::note!("sine-rnn: error: {}", describe_panic(info))));
+    std::panic::set_hook(Box::new(|info| error_line(&describe_panic(info), "")));
 }
 
 /// tch turns a libtorch exception (CUDA out of memory, say) into a panic that

@@ -7,19 +7,24 @@
 use std::sync::OnceLock;
 
 use anyhow::{bail, Result};
-use clap::ValueEnum;
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 use tch::Device;
 
-/// The `--device` flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// The `--device` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceChoice {
-    /// CUDA when a usable GPU is present, else the CPU
     Auto,
-    /// The CPU, without looking for a GPU
     Cpu,
-    /// The first CUDA GPU; an error when there is none
     Cuda,
+}
+
+impl DeviceChoice {
+    /// Each choice with the name `--device` takes and what it means.
+    pub const CHOICES: [(DeviceChoice, &'static str, &'static str); 3] = [
+        (DeviceChoice::Auto, "auto", "CUDA when a usable GPU is present, else the CPU"),
+        (DeviceChoice::Cpu, "cpu", "The CPU, without looking for a GPU"),
+        (DeviceChoice::Cuda, "cuda", "The first CUDA GPU; an error when there is none"),
+    ];
 }
 
 /// Resolves `--device` to a tch device, loading CUDA support only when it can be used.

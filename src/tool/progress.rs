@@ -1,20 +1,45 @@
-//! What the binary does beside training: the tutorial's log on stdout, the
-//! progress line on stderr, `--trace`, and a stop when a signal asked for one.
+//! What the tool does while training runs, through the [`Watch`] the training
+//! loops call: the tutorial's log on stdout, the progress line on stderr,
+//! `--trace`, and a stop when a signal asked for one.
 
-use std::io::{ErrorKind, StdoutLock, Write};
+use std::io::{BufWriter, ErrorKind, StdoutLock, Write};
 use std::ops::ControlFlow;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
-use tch::Device;
 
-use crate::steps::data::Config;
+use crate::pyfmt::py_float;
 use crate::steps::watch::{TrainStep, Watch};
-use crate::support::cli::Args;
-use crate::support::pyfmt::py_float;
-use crate::support::signals;
-use crate::workbench::trace::TraceWriter;
+use crate::tool::files::{self, Staged};
+use crate::tool::options::Options;
+use crate::tool::signals;
+use crate::workbench::record::RunInfo;
+use crate::workbench::train_trace::TrainTrace;
+
+/// `--trace`'s file, staged as it is written, and its path for messages.
+pub struct Trace {
+    trace: TrainTrace<BufWriter<Staged>>,
+    path: String,
+}
+
+impl Trace {
+    fn start(path: &Path, opts: &Options, info: RunInfo) -> Result<Trace> {
+        let shown = path.display().to_string();
+        let init = opts.init.as_ref().map_or("seed".into(), |(p, _)| p.display().to_string());
+        let out = BufWriter::with_capacity(1 << 16, files::create(path)?);
+        let trace = TrainTrace::start(out, info, &init, opts.trace_epochs.clone())
+            .with_context(|| format!("cannot write the trace {shown}"))?;
+        Ok(Trace { trace, path: shown })
+    }
+
+    /// Ends the trace: everything written, ready to be put in place.
+    pub fn finish(self) -> Result<Staged> {
+        let staged = self.trace.finish().and_then(|out| out.into_inner().map_err(|e| e.into_error()));
+        staged.with_context(|| format!("cannot write the trace {}", self.path))
+    }
+}
 
 /// The tutorial's stdout: `Epoch: {i} loss {total}` every `every`-th epoch, the
 /// loss as Python prints it. A reader that goes away (`| head -3`) had what it
@@ -72,7 +97,7 @@ fn progress_line(epochs: usize, points: usize) -> ProgressBar {
 pub struct RunWatch {
     log: EpochLog<StdoutLock<'static>>,
     progress: ProgressBar,
-    trace: Option<TraceWriter>,
+    trace: Option<Trace>,
     epochs: usize,
     points: usize,
     /// When the progress line last changed.
@@ -81,11 +106,11 @@ pub struct RunWatch {
 
 impl RunWatch {
     /// The log on stdout, the progress line, and `--trace`'s file with its header.
-    pub fn start(args: &Args, cfg: &Config, device: Device) -> Result<RunWatch> {
-        let trace =
-            args.trace.as_ref().map(|path| TraceWriter::for_run(path, args, cfg, device)).transpose()?;
+    pub fn start(opts: &Options, info: RunInfo) -> Result<RunWatch> {
+        let cfg = &opts.config;
+        let trace = opts.trace.as_deref().map(|path| Trace::start(path, opts, info)).transpose()?;
         Ok(RunWatch {
-            log: EpochLog::new(std::io::stdout().lock(), args.log_every),
+            log: EpochLog::new(std::io::stdout().lock(), opts.log_every),
             progress: progress_line(cfg.epochs, cfg.seq_length),
             trace,
             epochs: cfg.epochs,
@@ -95,7 +120,7 @@ impl RunWatch {
     }
 
     /// Clears the progress line and flushes the log; returns the trace, unfinished.
-    pub fn finish(self) -> Result<Option<TraceWriter>> {
+    pub fn finish(self) -> Result<Option<Trace>> {
         self.progress.finish_and_clear();
         self.log.finish()?;
         Ok(self.trace)
@@ -118,12 +143,12 @@ impl Watch for &mut RunWatch {
     }
 
     fn traces(&self, epoch: usize) -> bool {
-        self.trace.as_ref().is_some_and(|t| t.traces(epoch))
+        self.trace.as_ref().is_some_and(|t| t.trace.traces(epoch))
     }
 
     fn step(&mut self, epoch: usize, step: usize, tensors: &TrainStep) {
         if let Some(trace) = &mut self.trace {
-            trace.record(epoch, step, tensors);
+            trace.trace.record(epoch, step, tensors);
         }
     }
 }
