@@ -6,8 +6,8 @@
 
 The format and this report are described in docs/parity-workbench.md ("The trace
 format" and "Comparing any two traces"). Both files are read one line at a time,
-side by side, so a trace of any length is compared in constant memory (beyond the
-per-tensor summary). Only the Python standard library is used: any Python 3.6 or
+side by side, and a line is at most LINE_LIMIT bytes, so memory stays small
+whatever the input. Only the Python standard library is used: any Python 3.6 or
 later runs it, with or without PyTorch.
 
 Exit codes: 0 IDENTICAL, 1 DIFFERENT, 2 cannot compare (an unreadable file, a
@@ -16,12 +16,24 @@ malformed line, a usage error); the first line of the output is the verdict.
 
 import json
 import math
+import os
 import re
+import select
+import stat
 import struct
 import sys
 
+from guard import Failure, run
+
 FORMAT = "parity-trace/1"
 USAGE = "usage: scripts/parity.sh --compare A.jsonl B.jsonl [--names A,B]"
+# The longest line read (a record of about 8 million float32 values): memory is
+# bounded by a few times this, per side.
+LINE_LIMIT = 64 << 20
+# How long a FIFO, a terminal or a device may take to give its first byte (or its end).
+WAIT = 10
+# Differing values are unpacked this many elements at a time.
+CHUNK = 1 << 16
 
 # dtype -> (hex digits per element, kind). The bits of an element are an unsigned
 # integer of 4 x digits bits, written most significant digit first.
@@ -49,16 +61,45 @@ AROUND = 5
 LIST_LIMIT = 20
 
 
-class CannotCompare(Exception):
-    """An unreadable file, a malformed line or a usage error: exit 2."""
+def cannot(message):
+    """A file or usage problem: `cannot compare: <message>`, exit 2."""
+    return Failure(message, 2)
+
+
+def open_input(path):
+    """`path` opened for reading, never waiting on it for good: a FIFO with no
+    writer, a terminal or a device must give its first byte (or its end) within
+    WAIT seconds."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as e:
+        raise cannot("{}: cannot read: {}".format(path, e.strerror))
+    mode = os.fstat(fd).st_mode
+    problem = "Is a directory" if stat.S_ISDIR(mode) else None
+    if not problem and not stat.S_ISREG(mode) and not select.select([fd], [], [], WAIT)[0]:
+        problem = "nothing came in {} s (a FIFO with no writer?)".format(WAIT)
+    if problem:
+        os.close(fd)
+        raise cannot("{}: cannot read: {}".format(path, problem))
+    os.set_blocking(fd, True)
+    return open(fd, "rb")
+
+
+def read_line(file, path, number):
+    """The next line (bytes, without its newline), or None at the end; one longer
+    than LINE_LIMIT is refused rather than read."""
+    try:
+        raw = file.readline(LINE_LIMIT + 1)
+    except OSError as e:
+        raise cannot("{}:{}: cannot read: {}".format(path, number, e.strerror))
+    if len(raw) > LINE_LIMIT and not raw.endswith(b"\n"):
+        raise cannot("{}:{}: the line is longer than {} bytes, the most a line may be".format(
+            path, number, LINE_LIMIT))
+    return (raw[:-1] if raw.endswith(b"\n") else raw) if raw else None
 
 
 class DuplicateKey(ValueError):
     pass
-
-
-def where(path, line, message):
-    return CannotCompare("{}:{}: {}".format(path, line, message) if line else "{}: {}".format(path, message))
 
 
 def no_duplicates(pairs):
@@ -108,29 +149,20 @@ class Trace:
         self.path = path
         self.line = 0
         self.records = 0
-        try:
-            self.file = open(path, "rb")
-        except OSError as e:
-            raise where(path, 0, "cannot read: {}".format(e.strerror or e))
-        self.lines = iter(self.file)
+        self.file = open_input(path)
         header = self._next_object()
         if header is None:
-            raise where(path, 1, "empty file: line 1 must be the header {\"format\": \"parity-trace/1\", ...}")
+            raise self._error("empty file: line 1 must be the header {\"format\": \"parity-trace/1\", ...}")
         self._check_header(header)
 
     def _error(self, message):
-        return where(self.path, self.line, message)
+        return cannot("{}:{}: {}".format(self.path, max(self.line, 1), message))
 
     def _next_object(self):
-        try:
-            raw = next(self.lines, None)
-        except OSError as e:
-            raise where(self.path, self.line + 1, "cannot read: {}".format(e.strerror or e))
+        raw = read_line(self.file, self.path, self.line + 1)
         if raw is None:
             return None
         self.line += 1
-        if raw.endswith(b"\n"):
-            raw = raw[:-1]
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -239,9 +271,6 @@ class Trace:
             bad = next(i for i in range(0, len(bits), 2) if bits[i:i + 2] not in ("00", "01"))
             raise self._error("{}: a bool element is 00 or 01, element {} is {}".format(label, bad // 2, bits[bad:bad + 2]))
 
-    def close(self):
-        self.file.close()
-
 
 # --- elements --------------------------------------------------------------------
 
@@ -266,8 +295,16 @@ def value(dtype, u):
     return u
 
 
-def show_value(v):
-    return repr(v)
+def differing(bits_a, bits_b, digits):
+    """(flat index, bits A, bits B) of each element that differs, unpacking CHUNK
+    elements at a time, and only the chunks that differ."""
+    step = CHUNK * digits
+    for lo in range(0, len(bits_a), step):
+        ca, cb = bits_a[lo:lo + step], bits_b[lo:lo + step]
+        if ca != cb:
+            for k, (x, y) in enumerate(zip(unsigned(ca, digits), unsigned(cb, digits))):
+                if x != y:
+                    yield lo // digits + k, x, y
 
 
 def ordered(u, width):
@@ -449,13 +486,10 @@ class Comparison:
         digits, kind = DTYPES[dtype]
         st.kinds.add(kind)
         st.differing_records += 1
-        ua, ub = unsigned(bits_a, digits), unsigned(bits_b, digits)
         first = None
-        for k, (x, y) in enumerate(zip(ua, ub)):
-            if x == y:
-                continue
+        for lo, x, y in differing(bits_a, bits_b, digits):
             if first is None:
-                first = k
+                first = lo
             e = Element(dtype, x, y)
             st.differing_elements += 1
             if e.nan:
@@ -468,14 +502,18 @@ class Comparison:
             if e.rel > st.max_rel:
                 st.max_rel = e.rel
         if self.first_value is None:
-            self.report_first_value(name, at, dtype, shape, ua, ub, first)
+            self.report_first_value(name, at, dtype, shape, bits_a, bits_b, first)
         if self.first is None:
             self.first = "at {}: tensor {}: a value differs, at flat index {}".format(
                 show_position(at), show_name(name), first)
 
-    def report_first_value(self, name, at, dtype, shape, ua, ub, k):
-        e = Element(dtype, ua[k], ub[k])
+    def report_first_value(self, name, at, dtype, shape, bits_a, bits_b, k):
         digits, kind = DTYPES[dtype]
+        n = len(bits_a) // digits
+        lo, hi = max(0, k - AROUND), min(n, k + AROUND + 1)
+        # Only the elements shown are unpacked: ua[i - lo] is element i.
+        ua, ub = (unsigned(bits[lo * digits:hi * digits], digits) for bits in (bits_a, bits_b))
+        e = Element(dtype, ua[k - lo], ub[k - lo])
         index, rest = [], k
         for d in reversed(shape):
             index.append(rest % d)
@@ -483,8 +521,8 @@ class Comparison:
         index.reverse()
         lines = ["first value that differs: at {}, tensor {}, flat index {}, index {} (shape {}, {})".format(
             show_position(at), show_name(name), k, show_shape(index), show_shape(shape), dtype)]
-        for side, u, v in ((0, ua[k], e.a), (1, ub[k], e.b)):
-            lines.append("{} {} (bits {:0{}x})".format(self.label(side), show_value(v), u, digits))
+        for side, u, v in ((0, ua[k - lo], e.a), (1, ub[k - lo], e.b)):
+            lines.append("{} {} (bits {:0{}x})".format(self.label(side), repr(v), u, digits))
         if e.nan:
             lines.append("distance: none, a NaN against other bits (NaN mismatch)")
         elif kind == "float":
@@ -494,14 +532,12 @@ class Comparison:
             lines.append("distance: {} (integer difference)".format(e.distance))
         if e.rel is not None:
             lines.append("relative difference: {}".format(show_rel(e.rel)))
-        lo, hi = max(0, k - AROUND), min(len(ua), k + AROUND + 1)
         for side, u in ((0, ua), (1, ub)):
             other = ub if side == 0 else ua
-            items = ["{}{}".format("*" if u[i] != other[i] else "", show_value(value(dtype, u[i])))
-                     for i in range(lo, hi)]
+            items = ["{}{}".format("*" if x != y else "", repr(value(dtype, x))) for x, y in zip(u, other)]
             lines.append("{} {}[{}..{}]: {}{}{}".format(self.label(side), show_name(name), lo, hi - 1,
                                                        "..., " if lo else "", ", ".join(items),
-                                                       ", ..." if hi < len(u) else ""))
+                                                       ", ..." if hi < n else ""))
         self.first_value = lines
 
     def label(self, side):
@@ -597,7 +633,7 @@ def limited(entries):
 # --- the command line ----------------------------------------------------------------
 
 def parse_args(argv):
-    files, names = [], None
+    files, names = [], ("A", "B")
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -605,81 +641,46 @@ def parse_args(argv):
             return None, None
         if arg == "--compare":
             if len(argv) - i - 1 < 2:
-                raise CannotCompare("--compare takes two trace files; " + USAGE)
+                raise cannot("--compare takes two trace files; " + USAGE)
             files.extend(argv[i + 1:i + 3])
             i += 3
             continue
         if arg == "--names" or arg.startswith("--names="):
             if arg == "--names":
                 if i + 1 >= len(argv):
-                    raise CannotCompare("--names takes two names, as --names A,B")
+                    raise cannot("--names takes two names, as --names A,B")
                 value, i = argv[i + 1], i + 2
             else:
                 value, i = arg[len("--names="):], i + 1
             parts = value.split(",")
             if len(parts) != 2 or not all(p.strip() for p in parts) or parts[0] == parts[1]:
-                raise CannotCompare("--names {}: two different, non-empty names separated by one comma, "
-                                    "as --names Rust,PyTorch".format(json.dumps(value)))
+                raise cannot("--names {}: two different, non-empty names separated by one comma, "
+                             "as --names Rust,PyTorch".format(json.dumps(value)))
             names = (parts[0], parts[1])
             continue
         if arg.startswith("-") and arg != "-":
-            raise CannotCompare("{}: not an option of --compare; {}".format(arg, USAGE))
+            raise cannot("{}: not an option of --compare; {}".format(arg, USAGE))
         files.append(arg)
         i += 1
     if len(files) != 2:
-        raise CannotCompare("two trace files are needed, {} given; {}".format(len(files), USAGE))
-    return files, names or ("A", "B")
+        raise cannot("two trace files are needed, {} given; {}".format(len(files), USAGE))
+    return files, names
 
 
-def main(argv):
-    try:
-        files, names = parse_args(argv)
-        if files is None:
-            print(__doc__.strip())
-            return 0
-        a = Trace(files[0])
-        b = Trace(files[1])
-        comparison = Comparison(a, b, names)
-        comparison.run()
-        a.close()
-        b.close()
-    except CannotCompare as e:
-        print("cannot compare: {}".format(e))
-        return 2
-    except MemoryError:
-        print("cannot compare: out of memory")
-        return 2
-    report = comparison.report()
-    sys.stdout.write("\n".join(report) + "\n")
+def main():
+    files, names = parse_args(sys.argv[1:])
+    if files is None:
+        print(__doc__.strip())
+        return 0
+    comparison = Comparison(Trace(files[0]), Trace(files[1]), names)
+    comparison.run()
+    print("\n".join(comparison.report()))
     return 0 if comparison.identical() else 1
 
 
-def run():
+if __name__ == "__main__":
     try:
         sys.stdout.reconfigure(errors="backslashreplace")
     except (AttributeError, ValueError):
         pass
-    try:
-        code = main(sys.argv[1:])
-        sys.stdout.flush()
-    except KeyboardInterrupt:
-        code = 130
-    except BrokenPipeError:
-        code = 1
-    except Exception as e:  # a bug of the comparer: still one line, never a traceback
-        print("cannot compare: internal error: {}: {}".format(type(e).__name__, e))
-        code = 2
-    try:
-        sys.stdout.flush()
-    except (BrokenPipeError, OSError):
-        # Nothing more can be written (the reader went away); leave quietly.
-        try:
-            import os
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except OSError:
-            pass
-    sys.exit(code)
-
-
-if __name__ == "__main__":
-    run()
+    run(main, lambda line: print("cannot compare: " + line), code=2)
