@@ -21,13 +21,16 @@ import json
 import math
 import os
 import shlex
+import shutil
 import struct
 import subprocess
 import sys
 import tempfile
 
-# Beside this file: the reader of parity-trace/1 (this file has a compare() of its own).
-from compare import CannotCompare as MalformedTrace, Trace as TraceReader
+# Beside this file: the reader of parity-trace/1 (this file has a compare() of its own),
+# and the one way out.
+from compare import LINE_LIMIT, Trace as TraceReader, open_input, read_line
+from guard import Failure, Parser, run as guarded
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -72,8 +75,9 @@ def f32_step(x, n):
     return struct.unpack("<f", struct.pack("<I", bits + n))[0]
 
 
-class CannotCompare(Exception):
-    """A side ran but gave nothing comparable, or the configuration is unusable."""
+def cannot(reason):
+    """Nothing could be compared: `cannot compare: <reason>`, exit 2."""
+    return Failure(reason, 2)
 
 
 REQUIRED_KEYS = ("data", "epoch_losses", "predictions", "w1", "w2")
@@ -82,7 +86,7 @@ REQUIRED_KEYS = ("data", "epoch_losses", "predictions", "w1", "w2")
 def run(who, cmd, json_path, trace_path=None, trace_epochs=None):
     if trace_path:
         cmd = cmd + ["--trace", trace_path] + (["--trace-epochs", trace_epochs] if trace_epochs else [])
-    proc = subprocess.run(cmd + ["--no-plot", "--json", json_path], capture_output=True, cwd=ROOT)
+    proc = subprocess.run(cmd + ["--no-plot", "--json", json_path], capture_output=True)
     record = None
     if os.path.exists(json_path):
         try:
@@ -92,7 +96,7 @@ def run(who, cmd, json_path, trace_path=None, trace_epochs=None):
                 if not (isinstance(record.get(key), dict) and "shape" in record[key] and "bits" in record[key]):
                     raise ValueError("no float32 array '{}'".format(key))
         except (ValueError, AttributeError, UnicodeDecodeError) as e:
-            raise CannotCompare("the {} side wrote a record that is not a sine-rnn record ({})".format(who, e))
+            raise cannot("the {} side wrote a record that is not a sine-rnn record ({})".format(who, e))
     return proc, record
 
 
@@ -105,27 +109,18 @@ def trace_lines(path):
     read and checked by scripts/compare.py's reader of parity-trace/1, one at a
     time, as {"phase", "epoch", "step", name: [the float32 bit patterns, 8 hex
     digits each]}."""
-    try:
-        trace = TraceReader(path)
-    except MalformedTrace as e:
-        raise ValueError(str(e))
-    try:
-        while True:
-            try:
-                record = trace.next()
-            except MalformedTrace as e:
-                raise ValueError(str(e))
-            if record is None:
-                return
-            _, (phase, epoch, step), tensors = record
-            step_line = {"phase": phase, "epoch": epoch, "step": step}
-            for name, t in tensors.items():
-                if t["dtype"] != "float32":
-                    raise ValueError("{}: {} is {}, not float32".format(path, name, t["dtype"]))
-                step_line[name] = [t["bits"][k:k + 8] for k in range(0, len(t["bits"]), 8)]
-            yield step_line
-    finally:
-        trace.close()
+    trace = TraceReader(path)
+    while True:
+        record = trace.next()
+        if record is None:
+            return
+        _, (phase, epoch, step), tensors = record
+        step_line = {"phase": phase, "epoch": epoch, "step": step}
+        for name, t in tensors.items():
+            if t["dtype"] != "float32":
+                raise ValueError("{}: {} is {}, not float32".format(path, name, t["dtype"]))
+            step_line[name] = [t["bits"][k:k + 8] for k in range(0, len(t["bits"]), 8)]
+        yield step_line
 
 
 def where(line):
@@ -175,12 +170,6 @@ def first_difference(left_path, right_path, names=("Python", "Rust")):
                                                                  "none (they differ from the first traced step)"),
             ]
         last_agreed = a
-
-
-def cannot_compare(reason):
-    print("cannot compare: " + reason)
-    sys.stdout.flush()
-    return 2
 
 
 def compare(py, rs, tolerance, show_every, names=("Python", "Rust")):
@@ -235,6 +224,8 @@ def compare(py, rs, tolerance, show_every, names=("Python", "Rust")):
 # The kernel settings --recorded tries, with the CPU features each needs (the
 # names /proc/cpuinfo gives them). MKL_CBWR picks MKL's code path (COMPATIBLE:
 # no FMA; AVX2, AVX512, AVX512_E1: with), ATEN_CPU_CAPABILITY ATen's vector width.
+# MKL runs its own AVX2 and AVX-512 paths on Intel processors only: elsewhere it
+# falls back, silently, to the portable digits.
 MKL_BRANCHES = (("COMPATIBLE", ()), ("AVX2", ("avx2", "fma")),
                 ("AVX512", ("avx512f", "avx512bw", "avx512dq", "avx512vl")),
                 ("AVX512_E1", ("avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vnni")))
@@ -243,109 +234,130 @@ ATEN_CAPABILITIES = (("avx2", ("avx2", "fma")), ("avx512", ("avx512f", "avx512bw
 PORTABLE = (("MKL_CBWR", "COMPATIBLE"), ("ATEN_CPU_CAPABILITY", "avx2"))
 
 
-def cpu_flags():
+def cpu():
+    """This CPU's vendor and feature flags, from /proc/cpuinfo."""
+    fields = {}
     try:
         with open("/proc/cpuinfo") as f:
-            return set(next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), []))
+            for line in f:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
-        return set()
+        pass
+    return fields.get("vendor_id", "unknown"), set(fields.get("flags", "").split())
+
+
+def settings(vendor, flags):
+    """The settings --recorded can run here (the portable one first), and why each
+    other one cannot really run on this CPU."""
+    runnable, untried = [], []
+    for mkl, mkl_needs in MKL_BRANCHES:
+        for aten, aten_needs in ATEN_CAPABILITIES:
+            setting = (("MKL_CBWR", mkl), ("ATEN_CPU_CAPABILITY", aten))
+            missing = sorted(set(mkl_needs + aten_needs) - flags)
+            if setting == PORTABLE:
+                runnable.insert(0, setting)  # always run: the binary's own default
+            elif missing:
+                untried.append("{} (needs {})".format(words(setting), ", ".join(missing)))
+            elif mkl != "COMPATIBLE" and vendor != "GenuineIntel":
+                untried.append("{} (needs an Intel CPU: MKL runs its {} path on Intel processors only, and this "
+                               "one is {})".format(words(setting), mkl, vendor))
+            else:
+                runnable.append(setting)
+    return runnable, untried
+
+
+def words(setting):
+    return " ".join("{}={}".format(name, value) for name, value in setting)
 
 
 def log_lines(text):
-    """The tutorial's log lines of a stdout, with their line numbers (from 1),
-    without the spaces a terminal or an editor may have added at their ends."""
-    return [(n, line.rstrip()) for n, line in enumerate(text.splitlines(), 1) if line.startswith("Epoch: ")]
+    """The tutorial's log lines of a stdout, with their line numbers (from 1): only
+    complete lines (a log cut mid-line loses its last, partial one), without a
+    byte-order mark or the spaces a terminal or an editor may have added."""
+    lines = text.split("\n")[:-1]  # what follows the last newline is not a complete line
+    return [(n, line.rstrip()) for n, line in enumerate(lines, 1) if line.startswith("Epoch: ")]
 
 
 def log_difference(recorded, rust_stdout):
     """None when the recorded log lines are Rust's first lines (a log cut short
-    still counts), else `line N: recorded … rust …`."""
+    still counts), else (line number, `line N: recorded … rust …`)."""
     rust = [line for _, line in log_lines(rust_stdout)]
     for k, (n, line) in enumerate(recorded):
         if k >= len(rust) or rust[k] != line:
-            return "line {}: recorded {!r} rust {!r}".format(n, line, rust[k] if k < len(rust) else "(no more lines)")
+            return k, "line {}: recorded {!r} rust {!r}".format(n, line, rust[k] if k < len(rust) else "(no more lines)")
     return None
 
 
-def settings_words(settings):
-    return " ".join("{}={}".format(name, value) for name, value in settings)
+def read_log(path):
+    """The log's text: at most LINE_LIMIT bytes (a log of 1,000,000 epochs is 60 MB)."""
+    with open_input(path) as f:
+        data = f.read(LINE_LIMIT + 1)
+    if len(data) > LINE_LIMIT:
+        raise cannot("{} is larger than {} bytes; give the log itself".format(path, LINE_LIMIT))
+    return data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
 
 
-def check_recorded(args, binary):
+def check_recorded(args, binary, config):
     """--recorded: a PyTorch stdout recorded anywhere against the Rust run of one
     configuration, under the portable kernels and then each setting this CPU can run."""
-    if not args.config or len(args.config) != 1 or args.seeds:
-        return cannot_compare("--recorded needs exactly one --config \"FLAGS\", the flags the log was recorded with")
     ignored = [flag for flag, given in (("--device", args.device != "cpu"), ("--baseline", args.baseline != "python"),
                                         ("--tolerance", args.tolerance != 0), ("--rust-flags", args.rust_flags),
                                         ("--perturb-lr-ulps", args.perturb_lr_ulps), ("--trace", args.trace),
                                         ("--trace-epochs", args.trace_epochs)) if given]
     if ignored:
-        return cannot_compare("--recorded compares a log on this CPU with the flags of --config alone; "
-                              "leave out {}".format(", ".join(ignored)))
-    try:
-        with open(args.recorded, "rb") as f:
-            text = f.read(64 << 20)  # a log of 10,000,000 epochs is 600 MB; none worth comparing is this long
-            if f.read(1):
-                return cannot_compare("{} is larger than 64 MiB; give the log itself".format(args.recorded))
-        recorded = log_lines(text.decode("utf-8", errors="replace"))
-    except OSError as e:
-        return cannot_compare("cannot read {}: {}".format(args.recorded, e.strerror))
+        raise cannot("--recorded compares a log on this CPU with the flags of --config alone; "
+                     "leave out {}".format(", ".join(ignored)))
+    recorded = log_lines(read_log(args.recorded))
     if not recorded:
-        return cannot_compare("{} holds no `Epoch: <i> loss <total>` line".format(args.recorded))
-    try:
-        flags = shlex.split(args.config[0])
-    except ValueError as e:
-        return cannot_compare("--config {!r}: {}".format(args.config[0], e))
+        raise cannot("{} holds no complete `Epoch: <i> loss <total>` line".format(args.recorded))
+    flags = shlex.split(config)
     if any(f == "--cpu-kernels" or f.startswith("--cpu-kernels=") for f in flags):
-        return cannot_compare("--recorded chooses the CPU kernels itself; leave --cpu-kernels out of --config")
+        raise cannot("--recorded chooses the CPU kernels itself; leave --cpu-kernels out of --config")
     # The log's own flags, and what the comparison needs that they lack.
     flags += ([] if any(f == "--device" or f.startswith("--device=") for f in flags) else ["--device", "cpu"])
     flags += ([] if "--no-plot" in flags else ["--no-plot"])
 
-    def rust(settings):
+    def rust(setting):
         env = {k: v for k, v in os.environ.items() if k not in dict(PORTABLE)}
-        env.update(settings)
-        with tempfile.TemporaryDirectory(prefix="sine-rnn-recorded-") as tmp:
-            return subprocess.run([binary] + flags, capture_output=True, env=env, cwd=tmp)
+        env.update(setting)
+        return subprocess.run([binary] + flags, capture_output=True, env=env).stdout.decode(errors="replace")
 
-    command = " ".join(shlex.quote(f) for f in ["sine-rnn"] + flags)
-    proc = rust(())
-    if proc.returncode == 2 or proc.returncode >= 128:
-        why = (proc.stderr.decode(errors="replace").strip().splitlines() or ["exit {}".format(proc.returncode)])[-1]
-        return cannot_compare("sine-rnn did not run with --config {!r}: {}".format(args.config[0], why))
-    rust_lines = len(log_lines(proc.stdout.decode(errors="replace")))
+    first = subprocess.run([binary] + flags, capture_output=True)
+    if first.returncode == 2 or first.returncode >= 128:
+        why = (first.stderr.decode(errors="replace").strip().splitlines() or ["exit {}".format(first.returncode)])[-1]
+        raise cannot("sine-rnn did not run with --config {!r}: {}".format(config, why))
+    command = " ".join(shlex.quote(f) for f in [binary] + flags)
+    rust_lines = len(log_lines(first.stdout.decode(errors="replace")))
     if rust_lines > len(recorded):
         print("note: the log ends after {} of the run's {} lines; those are compared".format(len(recorded), rust_lines))
-    portable = log_difference(recorded, proc.stdout.decode(errors="replace"))
-    if portable is None:
+    portable, *others = settings(*cpu())[0]
+    difference = log_difference(recorded, rust(portable))
+    if difference is None:
         print("reproduced as is, with the portable kernels ({}): {} log lines identical".format(
-            settings_words(PORTABLE), len(recorded)))
+            words(PORTABLE), len(recorded)))
         print("  env -u MKL_CBWR -u ATEN_CPU_CAPABILITY {}".format(command))
         return 0
-    print("not reproduced with the portable kernels ({}): first difference at {}".format(
-        settings_words(PORTABLE), portable))
-    flags_here, untried, reproduced = cpu_flags(), [], []
-    for mkl, mkl_needs in MKL_BRANCHES:
-        for aten, aten_needs in ATEN_CAPABILITIES:
-            settings = (("MKL_CBWR", mkl), ("ATEN_CPU_CAPABILITY", aten))
-            if settings == PORTABLE:
-                continue
-            missing = sorted(set(mkl_needs + aten_needs) - flags_here)
-            if missing:
-                untried.append("{} (needs {})".format(settings_words(settings), ", ".join(missing)))
-            elif log_difference(recorded, rust(settings).stdout.decode(errors="replace")) is None:
-                reproduced.append(settings)
+    reproduced = [setting for setting in others if log_difference(recorded, rust(setting)) is None]
     if reproduced:
         # Several settings can compute alike for this network; each of them is named.
-        print("reproduced with: {}".format(settings_words(reproduced[0])))
-        print("  {} {}".format(settings_words(reproduced[0]), command))
+        print("not reproduced with the portable kernels ({}): first difference at {}".format(
+            words(PORTABLE), difference[1]))
+        print("reproduced with: {}".format(words(reproduced[0])))
+        print("  {} {}".format(words(reproduced[0]), command))
         for other in reproduced[1:]:
-            print("also reproduced with: {}".format(settings_words(other)))
+            print("also reproduced with: {}".format(words(other)))
         return 1
-    print("not reproduced: first difference at {}".format(portable))
+    print("not reproduced: first difference at {} (with the portable kernels, and no other setting this CPU "
+          "can run reproduces it)".format(difference[1]))
+    untried = settings(*cpu())[1]
     if untried:
         print("  could not try on this CPU: {}".format("; ".join(untried)))
+    if any("Intel" in why for why in untried):
+        print("  a log recorded with an Intel CPU's own MKL path needs an Intel CPU to reproduce")
+    if difference[0] == 0:
+        print("  the first line already differs: were the flags of --config {!r} the ones the log was "
+              "recorded with?".format(config))
     return 1
 
 
@@ -370,7 +382,7 @@ def positive_int(s):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--binary", default=None, help="the sine-rnn binary (default: target/release/sine-rnn, "
                    "else sine-rnn on PATH)")
     p.add_argument("--python", default=sys.executable, help="the Python that runs scripts/reference.py")
@@ -403,16 +415,28 @@ def main():
     binary = args.binary or os.path.join(ROOT, "target", "release", "sine-rnn")
     if args.binary is None and not os.path.exists(binary):
         binary = "sine-rnn"
-    if os.sep in binary:
-        binary = os.path.abspath(binary)  # the sides run from the repository's root
+    # Absolute, so that a command printed runs as printed, from anywhere.
+    binary = os.path.abspath(binary) if os.sep in binary else shutil.which(binary) or binary
     # Each side must be able to run at all, or there is nothing to compare.
     try:
         subprocess.run([binary, "--version"], capture_output=True, check=True)
     except (OSError, subprocess.CalledProcessError) as e:
-        return cannot_compare("the Rust binary {} does not run ({}); build it with cargo build --release".format(
+        raise cannot("the Rust binary {} does not run ({}); build it with cargo build --release".format(
             binary, getattr(e, "strerror", None) or e))
+    # Relative paths in a configuration are the caller's: each side runs in this directory.
+    configs = list(args.config or [])
+    if any(not c.strip() for c in configs):
+        raise cannot("--config: an empty configuration; give flags such as \"--seed 3\" (the tutorial's own is "
+                     "\"--seed 0\")")
+    for flag, value in [("--config", c) for c in configs] + [("--rust-flags", args.rust_flags)]:
+        try:
+            shlex.split(value)
+        except ValueError as e:
+            raise cannot("{} {}: {}".format(flag, json.dumps(value), e))
     if args.recorded is not None:
-        return check_recorded(args, binary)
+        if len(configs) != 1 or args.seeds:
+            raise cannot("--recorded needs exactly one --config \"FLAGS\", the flags the log was recorded with")
+        return check_recorded(args, binary, configs[0])
     if args.baseline == "python":
         try:
             probe = subprocess.run([args.python, "-c", "import torch, numpy, safetensors"], capture_output=True)
@@ -421,30 +445,16 @@ def main():
         except OSError as e:
             failed, last = True, e.strerror
         if failed:
-            return cannot_compare("the Python reference cannot run with {} ({}); run scripts/fetch_libtorch.sh "
-                                  "--python".format(args.python, last))
-
+            raise cannot("the Python reference cannot run with {} ({}); run scripts/fetch_libtorch.sh "
+                         "--python".format(args.python, last))
     if args.trace_epochs is not None and not args.trace:
-        p.error("--trace-epochs needs --trace")
-    configs = list(args.config or [])
-    if any(not c.strip() for c in configs):
-        p.error("--config: an empty configuration; give flags such as \"--seed 3\" (the tutorial's own is \"--seed 0\")")
+        raise cannot("--trace-epochs needs --trace")
     if args.seeds is not None:
         seeds = [s.strip() for s in args.seeds.split(",") if s.strip()]
         if not seeds:
-            p.error("--seeds: no seed in '{}'; give seeds such as 0,1,2".format(args.seeds))
+            raise cannot("--seeds: no seed in '{}'; give seeds such as 0,1,2".format(args.seeds))
         configs += ["--seed {}".format(s) for s in seeds]
-    if not configs:
-        configs = default_configs()
-    for flag, value in [("--config", c) for c in configs] + [("--rust-flags", args.rust_flags)]:
-        try:
-            shlex.split(value)
-        except ValueError as e:
-            return cannot_compare("{} {!r}: {}".format(flag, value, e))
-    try:
-        return compare_all(args, binary, configs)
-    except CannotCompare as e:
-        return cannot_compare(str(e))
+    return compare_all(args, binary, configs or default_configs())
 
 
 def compare_all(args, binary, configs):
@@ -459,7 +469,7 @@ def compare_all(args, binary, configs):
                     lr = float(flags[flags.index("--lr") + 1]) if "--lr" in flags else 0.1
                     bumped = repr(f32_step(lr, args.perturb_lr_ulps))
                 except (IndexError, ValueError, OverflowError, struct.error):
-                    raise CannotCompare("--perturb-lr-ulps {0}: the configuration {1!r} has no --lr that can be moved "
+                    raise cannot("--perturb-lr-ulps {0}: the configuration {1!r} has no --lr that can be moved "
                                         "{0} float32 ULPs".format(args.perturb_lr_ulps, config))
                 if "--lr" in rust_flags:
                     rust_flags[rust_flags.index("--lr") + 1] = bumped
@@ -489,12 +499,12 @@ def compare_all(args, binary, configs):
                 break
             produced = [who for who, (proc, rec) in zip(names, (left, right)) if proc.returncode == 0 and rec is None]
             if produced:
-                raise CannotCompare("the {} side ran but wrote no record (is {!r} a training run?)".format(
+                raise cannot("the {} side ran but wrote no record (is {!r} a training run?)".format(
                     produced[0], config))
             try:
                 verdict, problems = compare(left, right, args.tolerance, max(args.every, 1), names)
             except (TypeError, ValueError, AttributeError, KeyError) as e:
-                raise CannotCompare("a record is not a sine-rnn record ({}: {})".format(type(e).__name__, e))
+                raise cannot("a record is not a sine-rnn record ({}: {})".format(type(e).__name__, e))
             for problem in problems:
                 print("  note: " + problem)
             # With --trace the traces are compared always: equal records do not make
@@ -502,11 +512,11 @@ def compare_all(args, binary, configs):
             if args.trace:
                 missing = [who for who, t in zip(names, traces) if not os.path.exists(t)]
                 if missing:
-                    raise CannotCompare("the {} side wrote no trace".format(missing[0]))
+                    raise cannot("the {} side wrote no trace".format(missing[0]))
                 try:
                     report = first_difference(traces[0], traces[1], names)
                 except (ValueError, KeyError, TypeError, AttributeError) as e:
-                    raise CannotCompare("a trace is not a sine-rnn trace ({})".format(e))
+                    raise cannot("a trace is not a sine-rnn trace ({})".format(e))
                 if report and verdict == "IDENTICAL":
                     verdict = "DIFFERENT"
                 for line in report or ["  no difference in the traced steps" +
@@ -522,11 +532,11 @@ def compare_all(args, binary, configs):
         print("  {:<14} {}".format(verdict, config))
     if any(v == "CANNOT COMPARE" for _, v in verdicts):
         untried = len(configs) - len(verdicts)
-        return cannot_compare("{} of {} configurations could not run on both sides{}".format(
+        raise cannot("{} of {} configurations could not run on both sides{}".format(
             sum(v == "CANNOT COMPARE" for _, v in verdicts), len(configs),
             "; the other {} were not tried".format(untried) if untried else ""))
     return 1 if any(v == "DIFFERENT" for _, v in verdicts) else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    guarded(main, lambda line: print("cannot compare: " + line), code=2)

@@ -24,6 +24,7 @@ import json
 import math
 import os
 import re
+import stat
 import struct
 import sys
 import tempfile
@@ -274,9 +275,15 @@ def read_weights(path, hidden):
 
     if path == "":
         raise usage("--init-weights: the path is empty")
-    if os.path.isdir(path):
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise usage("--init-weights: {} does not exist".format(path))
+    except OSError as e:
+        raise usage("--init-weights: cannot read {} ({})".format(path, e.strerror))
+    if stat.S_ISDIR(mode):
         raise usage("--init-weights: {} is a directory, not a safetensors file".format(path))
-    if os.path.exists(path) and not os.path.isfile(path):
+    if not stat.S_ISREG(mode):  # a FIFO would wait for a writer, a device never end
         raise usage("--init-weights: {} is not a regular file (a FIFO or a device), so not a safetensors "
                     "file".format(path))
     try:
