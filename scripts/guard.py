@@ -91,7 +91,10 @@ def run(main, report, code=1):
             os.fstat(fd)
         except OSError:  # started with the descriptor closed (`>&-`): as /dev/null
             _null(fd)
-    sys.stdout = _Stdout(sys.stdout or open(1, "w", closefd=False))
+    stdout = sys.stdout or open(1, "w", closefd=False)
+    if hasattr(stdout, "reconfigure"):  # Python 3.7+: each line as soon as it is printed, as the binary does
+        stdout.reconfigure(line_buffering=True)
+    sys.stdout = _Stdout(stdout)
     sys.stderr = sys.stderr or open(2, "w", closefd=False)
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(signum, _stop)
