@@ -19,9 +19,11 @@ import os
 import sys
 
 # Pin the CPU kernels before torch is imported: libtorch reads these when it first
-# computes, and each processor's own kernels round the last bits their own way.
-os.environ.setdefault("MKL_CBWR", "COMPATIBLE")
-os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
+# computes, and each processor's own kernels round the last bits their own way. A
+# value set by the user wins, if it is text (torch cannot even report another).
+for name, value in [("MKL_CBWR", "COMPATIBLE"), ("ATEN_CPU_CAPABILITY", "avx2")]:
+    if not os.environ.setdefault(name, value).isascii():
+        sys.exit(f"rnn_nn.py: error: {name} is not ASCII text; unset it or set it to {value}")
 import numpy as np
 import torch
 from safetensors import SafetensorError
