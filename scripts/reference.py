@@ -199,7 +199,7 @@ def train(args, device, outputs):
                 generated.append(pred.cpu().numpy().ravel()[0])
                 input = pred
     steps = max(epochs * seq_length, 1)
-    print("reference.py: trained {} epochs x {} points in {:.6f} s ({:.2f} us per step)".format(
+    say("trained {} epochs x {} points in {:.6f} s ({:.2f} us per step)".format(
         epochs, seq_length, train_secs, 1e6 * train_secs / steps))
 
     if trace:
