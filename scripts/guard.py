@@ -1,8 +1,8 @@
-"""How compare.py, parity.py and reference.py end: every failure is one line, never
-a traceback. Ctrl-C, SIGTERM, SIGHUP and SIGQUIT end a run with 128 + the signal's number; a
-reader of stdout that goes away is no error (the rest of stdout is dropped, as the
-binary drops it); a stdout that cannot be written (a full disk) is. The standard
-library only, so that compare.py keeps needing nothing else.
+"""How compare.py, parity.py and reference.py read their flags and end: every failure
+is one line, never a traceback. Ctrl-C, SIGTERM, SIGHUP and SIGQUIT end a run with
+128 + the signal's number; a reader of stdout that goes away is no error (the rest
+of stdout is dropped, as the binary drops it); a stdout that cannot be written (a
+full disk) is. The standard library only, so that compare.py needs nothing else.
 """
 
 import argparse
@@ -12,23 +12,16 @@ import sys
 
 
 class Failure(Exception):
-    """A failure the user can act on: the message is the whole line, `code` the exit code."""
+    """A failure the user can act on: the message is the whole line, `code` the exit
+    code (None: the program's own failure code)."""
 
     def __init__(self, message, code=1):
         super().__init__(message)
         self.code = code
 
 
-class _StdoutFailed(Failure):
-    """stdout cannot be written: told on stderr, with the program's own failure code."""
-
-
 class Stopped(BaseException):
     """SIGTERM, SIGHUP or SIGQUIT: raised where the program is, so that its clean-up runs."""
-
-    def __init__(self, signum):
-        super().__init__(signum)
-        self.signum = signum
 
 
 class Parser(argparse.ArgumentParser):
@@ -43,7 +36,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def _null(fd):
-    """Points `fd` at /dev/null (the reader went away, or the descriptor was closed)."""
+    """Points `fd` at /dev/null (its reader went away, or it was closed)."""
     null = os.open(os.devnull, os.O_RDWR)
     if null != fd:
         os.dup2(null, fd)
@@ -51,9 +44,9 @@ def _null(fd):
 
 
 class _Stdout:
-    """sys.stdout, but a write to a reader that went away drops the rest of stdout,
-    and any other failure to write it is a Failure (stdout is dropped too, so that
-    the interpreter's own flush at exit finds nothing to say)."""
+    """sys.stdout, but a reader that went away drops the rest of stdout, and any
+    other failure to write it is a Failure (stdout is dropped then too, so that the
+    interpreter's own flush at exit finds nothing to say)."""
 
     def __init__(self, stream):
         self._stream = stream
@@ -61,11 +54,10 @@ class _Stdout:
     def _guarded(self, call, *args):
         try:
             return call(*args)
-        except BrokenPipeError:
-            _null(1)
         except OSError as e:
             _null(1)
-            raise _StdoutFailed("writing to stdout: {}".format(e.strerror or e), None)
+            if not isinstance(e, BrokenPipeError):
+                raise Failure("writing to stdout: {}".format(e.strerror or e), None)
 
     def write(self, text):
         self._guarded(self._stream.write, text)
@@ -98,27 +90,25 @@ def run(main, report, code=1):
     sys.stderr = sys.stderr or open(2, "w", closefd=False)
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(signum, _stop)
+    status, line = 0, None
     try:
         status = main()
         sys.stdout.flush()
     except Failure as e:
         status, line = code if e.code is None else e.code, str(e)
-    except KeyboardInterrupt:
-        status, line = 128 + signal.SIGINT, "stopped by SIGINT"
-    except Stopped as e:
-        status, line = 128 + e.signum, "stopped by {}".format(signal.Signals(e.signum).name)
+    except (KeyboardInterrupt, Stopped) as e:
+        signum = e.args[0] if isinstance(e, Stopped) else signal.SIGINT
+        status, line = 128 + signum, "stopped by {}".format(signal.Signals(signum).name)
     except OSError as e:
         status, line = code, "{}{}".format(e.strerror or e, ": {}".format(e.filename) if e.filename else "")
     except MemoryError:
         status, line = code, "out of memory"
     except Exception as e:  # a bug: still one line
         status, line = code, "internal error: {}: {} (please report it)".format(type(e).__name__, e)
-    else:
-        line = None
     if line is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            if isinstance(sys.stdout, _Stdout) and os.path.samestat(os.fstat(1), os.stat(os.devnull)):
+            if os.path.samestat(os.fstat(1), os.stat(os.devnull)):
                 sys.stdout = sys.stderr  # stdout went away: the line goes where it can be seen
             report(line)
             sys.stdout.flush()

@@ -3,17 +3,16 @@
 compares them: stdout byte for byte, exit codes, and every float32 they report
 (each epoch's loss, the predictions, the final w1 and w2) bit for bit.
 
-Prints, per configuration, a side-by-side table of the logged epochs (Python loss,
-Rust loss, difference in ULPs), the largest differences, and a verdict:
+Prints, per configuration, the logged epochs side by side (both losses and the ULPs
+between them), the largest difference per array, and a verdict:
   IDENTICAL  same stdout, same exit code, every float32 bit-identical;
   WITHIN     not identical, but every value within --tolerance (relative);
   DIFFERENT  anything else.
 Exits 1 if any configuration is DIFFERENT, 2 when a side cannot run at all
-("cannot compare: <reason>"). With --trace, both sides also record every step
-and, for each configuration that is not IDENTICAL, the report names the first
-float32 that differs:
-  first difference: epoch <E>, step <J>, <tensor>[<flat index>]: python <value> rust <value> (<n> ULPs)
-Use it through scripts/parity.sh.
+("cannot compare: <reason>"). With --trace both sides also trace every step, and
+the traces are compared by scripts/compare.py: its report, from `first difference:`
+on, names the earliest value that differs. --recorded compares a log recorded
+elsewhere instead. Use it through scripts/parity.sh; docs/parity-workbench.md.
 """
 
 import argparse
@@ -27,45 +26,34 @@ import subprocess
 import sys
 import tempfile
 
-# Beside this file: the reader of parity-trace/1 (this file has a compare() of its own),
-# and the one way out.
-from compare import LINE_LIMIT, Trace as TraceReader, open_input, read_line
-from guard import Failure, Parser, run as guarded
+# Beside this file: the reader and comparer of parity-trace/1, and the one way out.
+from compare import LINE_LIMIT, Comparison, Element, Trace, open_input
+from guard import Failure, Parser, run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The configurations the tests cover, shared with tests/parity.rs.
 CONFIG_FILE = os.path.join(ROOT, "tests", "parity_configs.txt")
+# The float32 arrays of a sine-rnn-run/1 record that are compared.
+ARRAYS = ("data", "epoch_losses", "predictions", "w1", "w2")
 
 
-def default_configs():
-    with open(CONFIG_FILE) as f:
-        return [line.strip() for line in f if line.strip() and not line.startswith("#")]
+def cannot(reason):
+    """Nothing could be compared: `cannot compare: <reason>`, exit 2."""
+    return Failure(reason, 2)
 
 
-def f32_ordered(bits):
-    """Maps float32 bit patterns onto integers in the order of the floats, so the
-    difference of two of them counts the representable floats in between (ULPs)."""
-    return bits if bits < 0x80000000 else 0x80000000 - bits
+def f32(bits):
+    return struct.unpack("<f", struct.pack("<I", int(bits, 16)))[0]
 
 
-def ulps(a_bits, b_bits):
-    a, b = int(a_bits, 16), int(b_bits, 16)
-    if a == b:
-        return 0
-    fa, fb = (struct.unpack("<f", struct.pack("<I", x))[0] for x in (a, b))
-    if math.isnan(fa) or math.isnan(fb):
-        return math.inf
-    return abs(f32_ordered(a) - f32_ordered(b))
-
-
-def rel_diff(a_bits, b_bits):
-    fa, fb = (struct.unpack("<f", struct.pack("<I", int(x, 16)))[0] for x in (a_bits, b_bits))
-    if a_bits == b_bits or fa == fb:
-        return 0.0
-    if not (math.isfinite(fa) and math.isfinite(fb)):
-        return math.inf
-    return abs(fa - fb) / max(abs(fa), abs(fb), 1e-30)
+def distance(a_bits, b_bits):
+    """(ULPs, relative difference) between two float32 bit patterns, as the
+    comparer counts them; a NaN against other bits is infinitely far."""
+    if a_bits == b_bits:
+        return 0, 0.0
+    e = Element("float32", int(a_bits, 16), int(b_bits, 16))
+    return (math.inf, math.inf) if e.nan else (e.distance, e.rel)
 
 
 def f32_step(x, n):
@@ -75,15 +63,8 @@ def f32_step(x, n):
     return struct.unpack("<f", struct.pack("<I", bits + n))[0]
 
 
-def cannot(reason):
-    """Nothing could be compared: `cannot compare: <reason>`, exit 2."""
-    return Failure(reason, 2)
-
-
-REQUIRED_KEYS = ("data", "epoch_losses", "predictions", "w1", "w2")
-
-
-def run(who, cmd, json_path, trace_path=None, trace_epochs=None):
+def run_side(who, cmd, json_path, trace_path=None, trace_epochs=None):
+    """Runs one side; (the process, its JSON record or None)."""
     if trace_path:
         cmd = cmd + ["--trace", trace_path] + (["--trace-epochs", trace_epochs] if trace_epochs else [])
     proc = subprocess.run(cmd + ["--no-plot", "--json", json_path], capture_output=True)
@@ -92,7 +73,7 @@ def run(who, cmd, json_path, trace_path=None, trace_epochs=None):
         try:
             with open(json_path) as f:
                 record = json.load(f)
-            for key in REQUIRED_KEYS:
+            for key in ARRAYS:
                 if not (isinstance(record.get(key), dict) and "shape" in record[key] and "bits" in record[key]):
                     raise ValueError("no float32 array '{}'".format(key))
         except (ValueError, AttributeError, UnicodeDecodeError) as e:
@@ -100,80 +81,9 @@ def run(who, cmd, json_path, trace_path=None, trace_epochs=None):
     return proc, record
 
 
-def bits_to_float(b):
-    return struct.unpack("<f", struct.pack("<I", int(b, 16)))[0]
-
-
-def trace_lines(path):
-    """The steps of the tutorial's trace (scripts/reference.py or sine-rnn --trace),
-    read and checked by scripts/compare.py's reader of parity-trace/1, one at a
-    time, as {"phase", "epoch", "step", name: [the float32 bit patterns, 8 hex
-    digits each]}."""
-    trace = TraceReader(path)
-    while True:
-        record = trace.next()
-        if record is None:
-            return
-        _, (phase, epoch, step), tensors = record
-        step_line = {"phase": phase, "epoch": epoch, "step": step}
-        for name, t in tensors.items():
-            if t["dtype"] != "float32":
-                raise ValueError("{}: {} is {}, not float32".format(path, name, t["dtype"]))
-            step_line[name] = [t["bits"][k:k + 8] for k in range(0, len(t["bits"]), 8)]
-        yield step_line
-
-
-def where(line):
-    return "epoch {}, step {}".format(line["epoch"], line["step"])
-
-
-def first_difference(left_path, right_path, names=("Python", "Rust")):
-    """Walks two traces in step and reports the first float32 that differs: the
-    step, the tensor, the index, both values, the ULPs between them, then both
-    sides of that tensor and the last step where everything agreed. Returns the
-    report's lines (empty when the traces agree everywhere)."""
-    last_agreed = None
-    left, right = trace_lines(left_path), trace_lines(right_path)
-    a_name, b_name = (n.lower() for n in names)
-    while True:
-        a, b = next(left, None), next(right, None)
-        if a is None and b is None:
-            return []
-        if a is None or b is None:
-            short, other = (names[0], b) if a is None else (names[1], a)
-            return ["first difference: the {} trace ends before {}".format(short, where(other))]
-        if (a["phase"], a["epoch"], a["step"]) != (b["phase"], b["epoch"], b["step"]):
-            return ["first difference: the traces cover other steps ({} against {})".format(where(a), where(b))]
-        for name in [k for k in a if k not in ("phase", "epoch", "step")]:
-            pa, pb = a[name], b.get(name, [])
-            if pa == pb:
-                continue
-            k = next((k for k, (x, y) in enumerate(zip(pa, pb)) if x != y), min(len(pa), len(pb)))
-            if k >= min(len(pa), len(pb)):
-                head = "first difference: epoch {}, step {}, {}: {} values in {}, {} in {}".format(
-                    a["epoch"], a["step"], name, len(pa), a_name, len(pb), b_name)
-            else:
-                head = "first difference: epoch {}, step {}, {}[{}]: {} {} {} {} ({} ULPs)".format(
-                    a["epoch"], a["step"], name, k, a_name, repr(bits_to_float(pa[k])), b_name,
-                    repr(bits_to_float(pb[k])), ulps(pa[k], pb[k]))
-            def show(v, k=k):
-                """Up to 11 values around index k, the differing one marked with *."""
-                lo, hi = max(0, k - 5), min(len(v), k + 6)
-                items = ["{}{}".format("*" if i == k else "", repr(bits_to_float(v[i]))) for i in range(lo, hi)]
-                return "[{}{}{}] (indices {}..{})".format("…, " if lo else "", ", ".join(items),
-                                                          ", …" if hi < len(v) else "", lo, hi - 1)
-            return [
-                head,
-                "  {} at {}, {}: {}".format(name, where(a), names[0], show(pa)),
-                "  {} at {}, {}: {}".format(name, where(b), " " * (len(names[0]) - len(names[1])) + names[1], show(pb)),
-                "  last step where everything agreed: {}".format(where(last_agreed) if last_agreed else
-                                                                 "none (they differ from the first traced step)"),
-            ]
-        last_agreed = a
-
-
-def compare(py, rs, tolerance, show_every, names=("Python", "Rust")):
-    (pproc, prec), (rproc, rrec) = py, rs
+def compare(left, right, tolerance, show_every, names):
+    """The verdict on two sides' runs, and the notes that explain it."""
+    (pproc, prec), (rproc, rrec) = left, right
     problems = []
     if prec is None or rrec is None:
         for who, proc, rec in ((names[0], pproc, prec), (names[1], rproc, rrec)):
@@ -181,42 +91,36 @@ def compare(py, rs, tolerance, show_every, names=("Python", "Rust")):
                 problems.append("{} wrote no JSON (exit {}): {}".format(
                     who, proc.returncode, proc.stderr.decode(errors="replace").strip()[-400:]))
         return "DIFFERENT", problems
-    same_stdout = pproc.stdout == rproc.stdout
-    if not same_stdout:
+    if pproc.stdout != rproc.stdout:
         problems.append("stdout differs")
     if pproc.returncode != rproc.returncode:
         problems.append("exit codes differ: {} {}, {} {}".format(names[0], pproc.returncode, names[1], rproc.returncode))
 
-    print("  {:>6}  {:>24}  {:>24}  {:>6}".format("epoch", names[0] + " loss", names[1] + " loss", "ULPs"))
-    pl, rl = prec["epoch_losses"], rrec["epoch_losses"]
-    for i, (pb, rb) in enumerate(zip(pl["bits"], rl["bits"])):
+    row = "  {:>6}  {:>24}  {:>24}  {:>6}"
+    print(row.format("epoch", names[0] + " loss", names[1] + " loss", "ULPs"))
+    for i, (pb, rb) in enumerate(zip(prec["epoch_losses"]["bits"], rrec["epoch_losses"]["bits"])):
         if i % show_every == 0:
-            pv, rv = (repr(struct.unpack("<f", struct.pack("<I", int(b, 16)))[0]) for b in (pb, rb))
-            print("  {:>6}  {:>24}  {:>24}  {:>6}".format(i, pv, rv, ulps(pb, rb)))
+            print(row.format(i, repr(f32(pb)), repr(f32(rb)), distance(pb, rb)[0]))
 
-    worst_rel = 0.0
-    identical = same_stdout and pproc.returncode == rproc.returncode
-    keys = ["data", "epoch_losses", "predictions", "w1", "w2"]
+    worst_rel, identical = 0.0, not problems
+    keys = list(ARRAYS)
     if prec.get("generated", {}).get("bits") or rrec.get("generated", {}).get("bits"):
         keys.append("generated")  # --generate: the closed-loop continuation
     for key in keys:
         pa, ra = prec[key], rrec[key]
         if pa["shape"] != ra["shape"]:
             problems.append("{}: shapes differ, {} {} {} {}".format(key, names[0], pa["shape"], names[1], ra["shape"]))
-            identical = False
-            worst_rel = math.inf
+            identical, worst_rel = False, math.inf
             continue
-        u = max((ulps(a, b) for a, b in zip(pa["bits"], ra["bits"])), default=0)
-        r = max((rel_diff(a, b) for a, b in zip(pa["bits"], ra["bits"])), default=0.0)
+        pairs = [distance(a, b) for a, b in zip(pa["bits"], ra["bits"])]
+        u, r = max((d[0] for d in pairs), default=0), max((d[1] for d in pairs), default=0.0)
         worst_rel = max(worst_rel, r)
-        if u:
-            identical = False
+        identical = identical and not u
         print("  {:<13} max difference {:>5} ULPs ({:.3g} relative) over {} values".format(
             key + ":", u, r, len(pa["bits"])))
-    if identical and not problems:
+    if identical:
         return "IDENTICAL", problems
-    if worst_rel <= tolerance and not any(p.startswith("exit") or " wrote no JSON" in p for p in problems) \
-            and tolerance > 0:
+    if 0 < tolerance and worst_rel <= tolerance and not any(p.startswith("exit") for p in problems):
         return "WITHIN", problems
     return "DIFFERENT", problems
 
@@ -315,8 +219,8 @@ def check_recorded(args, binary, config):
     if any(f == "--cpu-kernels" or f.startswith("--cpu-kernels=") for f in flags):
         raise cannot("--recorded chooses the CPU kernels itself; leave --cpu-kernels out of --config")
     # The log's own flags, and what the comparison needs that they lack.
-    flags += ([] if any(f == "--device" or f.startswith("--device=") for f in flags) else ["--device", "cpu"])
-    flags += ([] if "--no-plot" in flags else ["--no-plot"])
+    flags += [] if any(f == "--device" or f.startswith("--device=") for f in flags) else ["--device", "cpu"]
+    flags += [] if "--no-plot" in flags else ["--no-plot"]
 
     def rust(setting):
         env = {k: v for k, v in os.environ.items() if k not in dict(PORTABLE)}
@@ -331,7 +235,7 @@ def check_recorded(args, binary, config):
     rust_lines = len(log_lines(first.stdout.decode(errors="replace")))
     if rust_lines > len(recorded):
         print("note: the log ends after {} of the run's {} lines; those are compared".format(len(recorded), rust_lines))
-    portable, *others = settings(*cpu())[0]
+    (portable, *others), untried = settings(*cpu())
     difference = log_difference(recorded, rust(portable))
     if difference is None:
         print("reproduced as is, with the portable kernels ({}): {} log lines identical".format(
@@ -350,7 +254,6 @@ def check_recorded(args, binary, config):
         return 1
     print("not reproduced: first difference at {} (with the portable kernels, and no other setting this CPU "
           "can run reproduces it)".format(difference[1]))
-    untried = settings(*cpu())[1]
     if untried:
         print("  could not try on this CPU: {}".format("; ".join(untried)))
     if any("Intel" in why for why in untried):
@@ -361,55 +264,45 @@ def check_recorded(args, binary, config):
     return 1
 
 
-def tolerance(s):
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a number such as 1e-4, not '{}'".format(s))
-    if not (math.isfinite(v) and v >= 0):
-        raise argparse.ArgumentTypeError("the tolerance must be a finite number >= 0, not '{}'".format(s))
-    return v
-
-
-def positive_int(s):
-    try:
-        v = int(s)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError("expected a whole number >= 1, not '{}'".format(s))
-    return v
+def number(kind, check, rule):
+    """An argparse type: kind(text), refused unless check(value) holds."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not check(value):
+            raise argparse.ArgumentTypeError("{}, not '{}'".format(rule, text))
+        return value
+    return parse
 
 
 def main():
     p = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--binary", default=None, help="the sine-rnn binary (default: target/release/sine-rnn, "
-                   "else sine-rnn on PATH)")
+    p.add_argument("--binary", help="the sine-rnn binary (default: target/release/sine-rnn, else sine-rnn on PATH)")
     p.add_argument("--python", default=sys.executable, help="the Python that runs scripts/reference.py")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--baseline", choices=["python", "rust-cpu"], default="python",
                    help="what the binary on --device is compared with: the Python reference on the same device "
                    "(default), or the binary itself on the CPU (CPU-vs-CUDA, with --tolerance)")
-    p.add_argument("--tolerance", type=tolerance, default=0.0,
-                   help="largest relative difference reported as WITHIN (0 on CPU: identical or nothing)")
-    p.add_argument("--config", action="append", default=None, metavar="FLAGS",
-                   help="a configuration as command-line flags, e.g. '--seed 3 --lr 0.05' (repeatable; "
-                   "default: the test configurations)")
-    p.add_argument("--seeds", default=None, help="comma-separated seeds: adds the default configuration per seed")
+    p.add_argument("--tolerance", type=number(float, lambda v: math.isfinite(v) and v >= 0,
+                                                         "the tolerance must be a finite number >= 0"),
+                   default=0.0, help="largest relative difference reported as WITHIN (default 0: identical or not)")
+    p.add_argument("--config", action="append", default=[], metavar="FLAGS",
+                   help="a configuration as flags, e.g. '--seed 3 --lr 0.05' (repeatable; default: the test "
+                   "configurations, tests/parity_configs.txt)")
+    p.add_argument("--seeds", help="comma-separated seeds: adds the default configuration per seed")
     p.add_argument("--perturb-lr-ulps", type=int, default=0,
-                   help="give the Rust side a learning rate this many float32 ULPs off (checks that the "
-                   "harness sees a difference)")
-    p.add_argument("--rust-flags", default="", metavar="FLAGS",
-                   help="extra flags for the Rust side only, e.g. '--backend tch-manual'")
-    p.add_argument("--every", type=positive_int, default=10, help="show every n-th epoch in the tables (default 10)")
-    p.add_argument("--trace", action="store_true",
-                   help="also trace every step on both sides and, where they are not identical, report the first "
-                   "float32 that differs (epoch, step, tensor, index)")
-    p.add_argument("--trace-epochs", default=None, metavar="RANGE",
-                   help="with --trace: the epochs to trace, A..B (B excluded), A..=B, A.., ..B or N (default all)")
-    p.add_argument("--recorded", default=None, metavar="FILE",
-                   help="a PyTorch stdout recorded elsewhere: compare its log lines with the Rust run of --config, "
-                   "then find the kernel setting that reproduces it (exit 0 as is, 1 otherwise)")
+                   help="give the Rust side a learning rate this many float32 ULPs off (the harness must see it)")
+    p.add_argument("--rust-flags", default="", metavar="FLAGS", help="flags for the Rust side only, e.g. "
+                   "'--backend tch-manual'")
+    p.add_argument("--every", type=number(int, lambda v: v >= 1, "expected a whole number >= 1"), default=10,
+                   help="show every n-th epoch in the tables (default 10)")
+    p.add_argument("--trace", action="store_true", help="also trace every step on both sides and compare the "
+                   "traces: the first value that differs (position, tensor, index)")
+    p.add_argument("--trace-epochs", metavar="RANGE", help="with --trace: the epochs to trace, as sine-rnn takes them")
+    p.add_argument("--recorded", metavar="FILE", help="a PyTorch stdout recorded elsewhere: compare its log lines "
+                   "with the Rust run of --config, then find the kernel setting that reproduces it")
     args = p.parse_args()
 
     binary = args.binary or os.path.join(ROOT, "target", "release", "sine-rnn")
@@ -417,14 +310,13 @@ def main():
         binary = "sine-rnn"
     # Absolute, so that a command printed runs as printed, from anywhere.
     binary = os.path.abspath(binary) if os.sep in binary else shutil.which(binary) or binary
-    # Each side must be able to run at all, or there is nothing to compare.
     try:
         subprocess.run([binary, "--version"], capture_output=True, check=True)
     except (OSError, subprocess.CalledProcessError) as e:
         raise cannot("the Rust binary {} does not run ({}); build it with cargo build --release".format(
             binary, getattr(e, "strerror", None) or e))
     # Relative paths in a configuration are the caller's: each side runs in this directory.
-    configs = list(args.config or [])
+    configs = args.config
     if any(not c.strip() for c in configs):
         raise cannot("--config: an empty configuration; give flags such as \"--seed 3\" (the tutorial's own is "
                      "\"--seed 0\")")
@@ -454,7 +346,10 @@ def main():
         if not seeds:
             raise cannot("--seeds: no seed in '{}'; give seeds such as 0,1,2".format(args.seeds))
         configs += ["--seed {}".format(s) for s in seeds]
-    return compare_all(args, binary, configs or default_configs())
+    if not configs:
+        with open(CONFIG_FILE) as f:
+            configs = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+    return compare_all(args, binary, configs)
 
 
 def compare_all(args, binary, configs):
@@ -463,46 +358,41 @@ def compare_all(args, binary, configs):
     with tempfile.TemporaryDirectory(prefix="sine-rnn-parity-") as tmp:
         for n, config in enumerate(configs):
             flags = shlex.split(config) + ["--device", args.device]
-            rust_flags = list(flags) + shlex.split(args.rust_flags)
+            rust_flags = flags + shlex.split(args.rust_flags)
             if args.perturb_lr_ulps:
                 try:
                     lr = float(flags[flags.index("--lr") + 1]) if "--lr" in flags else 0.1
                     bumped = repr(f32_step(lr, args.perturb_lr_ulps))
                 except (IndexError, ValueError, OverflowError, struct.error):
                     raise cannot("--perturb-lr-ulps {0}: the configuration {1!r} has no --lr that can be moved "
-                                        "{0} float32 ULPs".format(args.perturb_lr_ulps, config))
+                                 "{0} float32 ULPs".format(args.perturb_lr_ulps, config))
                 if "--lr" in rust_flags:
                     rust_flags[rust_flags.index("--lr") + 1] = bumped
                 else:
                     rust_flags += ["--lr", bumped]
             print("== {} (device {}, against {}){}".format(config, args.device, args.baseline,
                   ", rust lr {} ULPs off".format(args.perturb_lr_ulps) if args.perturb_lr_ulps else ""))
-            traces = [os.path.join(tmp, "{}{}.jsonl".format(side, n)) if args.trace else None
-                      for side in ("left", "right")]
             if args.baseline == "python":
-                names = ("Python", "Rust")
-                left = run(names[0], [args.python, os.path.join(ROOT, "scripts", "reference.py")] + flags,
-                           os.path.join(tmp, "py{}.json".format(n)), traces[0], args.trace_epochs)
+                names, left_cmd = ("Python", "Rust"), [args.python, os.path.join(ROOT, "scripts", "reference.py")] + flags
             else:
-                names = ("CPU", args.device.upper())
-                left = run(names[0], [binary] + shlex.split(config) + ["--device", "cpu"], os.path.join(tmp, "cpu{}.json".format(n)),
-                           traces[0], args.trace_epochs)
-            right = run(names[1], [binary] + rust_flags, os.path.join(tmp, "rs{}.json".format(n)), traces[1], args.trace_epochs)
+                names, left_cmd = ("CPU", args.device.upper()), [binary] + shlex.split(config) + ["--device", "cpu"]
+            traces = [os.path.join(tmp, "{}{}.jsonl".format(who, n)) if args.trace else None for who in names]
+            sides = [run_side(who, cmd, os.path.join(tmp, "{}{}.json".format(who, n)), trace, args.trace_epochs)
+                     for who, cmd, trace in zip(names, (left_cmd, [binary] + rust_flags), traces)]
             # A side that refused to start (a usage error: no GPU for --device cuda, a bad flag) was not compared.
-            refused = [(who, proc) for who, (proc, rec) in zip(names, (left, right)) if proc.returncode == 2 and rec is None]
+            refused = [(who, proc) for who, (proc, rec) in zip(names, sides) if proc.returncode == 2 and rec is None]
             if refused:
                 who, proc = refused[0]
                 why = (proc.stderr.decode(errors="replace").strip().splitlines() or ["exit 2"])[-1]
                 print("  cannot compare: the {} side did not run: {}\n".format(who, why))
                 verdicts.append((config, "CANNOT COMPARE"))
-                # A refusal (no GPU for --device cuda, a flag it lacks) holds for the rest too.
-                break
-            produced = [who for who, (proc, rec) in zip(names, (left, right)) if proc.returncode == 0 and rec is None]
+                break  # such a refusal holds for the rest too
+            produced = [who for who, (proc, rec) in zip(names, sides) if proc.returncode == 0 and rec is None]
             if produced:
                 raise cannot("the {} side ran but wrote no record (is {!r} a training run?)".format(
                     produced[0], config))
             try:
-                verdict, problems = compare(left, right, args.tolerance, max(args.every, 1), names)
+                verdict, problems = compare(sides[0], sides[1], args.tolerance, args.every, names)
             except (TypeError, ValueError, AttributeError, KeyError) as e:
                 raise cannot("a record is not a sine-rnn record ({}: {})".format(type(e).__name__, e))
             for problem in problems:
@@ -513,30 +403,29 @@ def compare_all(args, binary, configs):
                 missing = [who for who, t in zip(names, traces) if not os.path.exists(t)]
                 if missing:
                     raise cannot("the {} side wrote no trace".format(missing[0]))
-                try:
-                    report = first_difference(traces[0], traces[1], names)
-                except (ValueError, KeyError, TypeError, AttributeError) as e:
-                    raise cannot("a trace is not a sine-rnn trace ({})".format(e))
-                if report and verdict == "IDENTICAL":
-                    verdict = "DIFFERENT"
-                for line in report or ["  no difference in the traced steps" +
-                                       ("" if verdict == "IDENTICAL" else " (see the notes above)")]:
-                    print(line)
+                traced = Comparison(Trace(traces[0]), Trace(traces[1]), names)
+                traced.run()
+                if traced.identical():
+                    print("  no difference in the traced steps: {} positions compared{}".format(
+                        traced.positions_compared, "" if verdict == "IDENTICAL" else " (see the notes above)"))
+                else:
+                    verdict = "DIFFERENT" if verdict == "IDENTICAL" else verdict
+                    # The comparer's report, less its verdict and the two temporary files' names.
+                    print("\n".join("  " + line for line in traced.report()[4:]))
             print("  verdict: {}\n".format(verdict))
             verdicts.append((config, verdict))
-            sys.stdout.flush()
 
     print("summary ({} configurations, device {} against {}, tolerance {}):".format(
         len(verdicts), args.device, args.baseline, args.tolerance))
     for config, verdict in verdicts:
         print("  {:<14} {}".format(verdict, config))
-    if any(v == "CANNOT COMPARE" for _, v in verdicts):
+    failed = sum(v == "CANNOT COMPARE" for _, v in verdicts)
+    if failed:
         untried = len(configs) - len(verdicts)
         raise cannot("{} of {} configurations could not run on both sides{}".format(
-            sum(v == "CANNOT COMPARE" for _, v in verdicts), len(configs),
-            "; the other {} were not tried".format(untried) if untried else ""))
+            failed, len(configs), "; the other {} were not tried".format(untried) if untried else ""))
     return 1 if any(v == "DIFFERENT" for _, v in verdicts) else 0
 
 
 if __name__ == "__main__":
-    guarded(main, lambda line: print("cannot compare: " + line), code=2)
+    run(main, lambda line: print("cannot compare: " + line), code=2)

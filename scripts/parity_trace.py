@@ -30,18 +30,8 @@ FORMAT = "parity-trace/1"
 LINE_LIMIT = 64 << 20
 
 # The format's dtypes: PyTorch's names without "torch.".
-DTYPES = {
-    torch.float16: "float16",
-    torch.bfloat16: "bfloat16",
-    torch.float32: "float32",
-    torch.float64: "float64",
-    torch.int8: "int8",
-    torch.int16: "int16",
-    torch.int32: "int32",
-    torch.int64: "int64",
-    torch.uint8: "uint8",
-    torch.bool: "bool",
-}
+DTYPES = {getattr(torch, name): name for name in
+          ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")}
 
 
 def _dumps(value):

@@ -2,20 +2,15 @@
 """The PyTorch sine-wave Elman RNN tutorial, as the Python reference for sine-rnn.
 
 Written for PyTorch 2.13 and kept as close to the original tutorial as current
-PyTorch allows. The only changes to the algorithm's code:
-  * `init.normal(w, 0.0, std)` -> `w.normal_(0.0, std)` (the old name is deprecated);
-  * `total_loss.data[0]` -> `total_loss.item()` (indexing a 0-dim tensor fails);
-  * `Variable(t.data)` -> `t.detach()` (Variable is a no-op wrapper since 0.4);
-  * the weight update runs under `torch.no_grad()` instead of through `.data`.
-Everything else is scaffolding shared with the Rust binary: the same flags, taking
-the same values (each flag once, as the binary takes them; the plot's default name is
-this program's own, sine_wave_python.png; only --backend is the binary's alone), the
-same stdout, the same JSON record, the same exit codes (0, 1 a run-time failure, 2 a
-usage error, 3 diverged). --trace, --trace-epochs, --save-weights and --init-weights
-write and read the formats sine-rnn does (docs/parity-workbench.md). Every failure is
-one line, `reference.py: error: ...`.
+PyTorch allows; the only changes to the algorithm's code: `init.normal(w, 0.0, std)`
+-> `w.normal_(0.0, std)`, `total_loss.data[0]` -> `total_loss.item()`, `Variable(t.data)`
+-> `t.detach()`, and the weight update under `torch.no_grad()` instead of `.data`.
+Everything else is the binary's scaffolding: the same flags, each taken once with
+the same values (only --backend is the binary's alone; the plot's default name is
+sine_wave_python.png), the same stdout, JSON record, trace and safetensors files
+(docs/parity-workbench.md), and exit codes (0, 1 a run-time failure, 2 a usage
+error, 3 diverged). Every failure is one line, `reference.py: error: ...`.
 
-Run it with the environment that scripts/fetch_libtorch.sh made:
     scripts/python scripts/reference.py [flags]
 """
 
@@ -62,20 +57,19 @@ def check_argv(argv):
     for arg, following in zip(argv, argv[1:] + [None]):
         if arg == "--":
             break
-        if not arg.startswith("--"):
-            continue
         name = arg.split("=", 1)[0]
-        if name in seen:
+        if arg.startswith("--") and name in seen:
             raise usage("the argument '{}' cannot be used multiple times".format(name))
-        seen.add(name)
+        seen.add(name if arg.startswith("--") else None)
         if arg in PATH_FLAGS and following and following.startswith("-") and following != "-":
             raise usage("unexpected argument '{}' found".format(following))
 
 
-def pin_cpu_kernels(choice):
-    """Sets the portable kernels unless --cpu-kernels machine; returns the
-    variables that came from the user's environment. A value that is not ASCII is
-    refused: no setting is spelled so, and torch cannot even report it."""
+def cpu_kernels(choice):
+    """Sets the portable kernels unless --cpu-kernels machine; then the header's
+    words for the kernels and the notes after it, as sine-rnn prints them. A value
+    that is not ASCII is refused: no setting is spelled so, and torch cannot even
+    report it."""
     for name, value in PORTABLE_KERNELS:
         if not os.environb.get(name.encode(), b"").isascii():
             raise usage("{} in the environment is not ASCII text; unset it or give a value such as {}".format(
@@ -84,24 +78,15 @@ def pin_cpu_kernels(choice):
     if choice != "machine":
         for name, value in PORTABLE_KERNELS:
             os.environ.setdefault(name, value)
-    return from_user
-
-
-def describe_kernels(choice, from_user):
-    """The header's words for the kernels and the notes after it, as sine-rnn
-    prints them."""
-    values = [(name, os.environ.get(name)) for name, _ in PORTABLE_KERNELS]
+    values = [(name, os.environ.get(name), portable) for name, portable in PORTABLE_KERNELS]
     settings = ", ".join("{} unset".format(n) if v is None else
                          "{}={}{}".format(n, v, " from the environment" if n in from_user else "")
-                         for n, v in values)
+                         for n, v, _ in values)
     notes = []
-    for (n, v), (_, p) in zip(values, PORTABLE_KERNELS):
-        if v is not None and choice == "portable" and v != p:
-            notes.append("{}={} from the environment wins over the portable {}={}; the digits may differ "
-                         "from other machines'".format(n, v, n, p))
     if choice == "portable":
-        if any(v != p for (_, v), (_, p) in zip(values, PORTABLE_KERNELS)):
-            choice = "portable, overridden"
+        notes = ["{0}={1} from the environment wins over the portable {0}={2}; the digits may differ from "
+                 "other machines'".format(n, v, p) for n, v, p in values if v != p]
+        choice = "portable, overridden" if notes else choice
         try:
             with open("/proc/cpuinfo") as f:
                 flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
@@ -111,7 +96,6 @@ def describe_kernels(choice, from_user):
             notes.append("this CPU has no AVX2, so libtorch cannot use the portable kernels: the digits may "
                          "differ from other machines'")
     return "CPU kernels {} ({})".format(choice, settings), notes
-
 
 
 def forward(input, context_state, w1, w2):
@@ -217,8 +201,7 @@ def train(args, device, outputs):
             "format": "sine-rnn-run/1",
             "program": "reference.py",
             "backend": "pytorch",
-            "config": {"seed": args.seed, "epochs": epochs, "lr": lr, "seq_length": seq_length,
-                       "hidden_size": hidden_size, "input_size": input_size, "output_size": output_size},
+            "config": config_json(args),
             "libtorch_version": torch.__version__,
             "device": str(torch.device(device)) if device == "cpu" else "cuda:0",
             "time_steps": [float(t) for t in time_steps],
@@ -268,9 +251,8 @@ def train(args, device, outputs):
 
 def read_weights(path, hidden):
     """--init-weights: w1 [hidden+1, hidden] and w2 [hidden, 1], float32 and finite,
-    from a safetensors file, read with the safetensors package (the reader the
-    binary's crate is); only the two tensors are loaded, after their types and
-    shapes are checked."""
+    read with the safetensors package (the reader the binary's crate is); only the
+    two tensors are loaded, after their types and shapes are checked."""
     from safetensors import SafetensorError, safe_open
 
     if path == "":
@@ -286,14 +268,14 @@ def read_weights(path, hidden):
     if not stat.S_ISREG(mode):  # a FIFO would wait for a writer, a device never end
         raise usage("--init-weights: {} is not a regular file (a FIFO or a device), so not a safetensors "
                     "file".format(path))
+    out = {}
     try:
         with safe_open(path, framework="pt") as f:
             names = sorted(f.keys())
-            out = {}
             for key, shape in (("w1", [hidden + 1, hidden]), ("w2", [hidden, 1])):
                 if key not in names:
-                    holds = ": " + ", ".join(names) if names else " no tensors"
-                    raise usage("--init-weights: {} has no tensor '{}' (it holds{})".format(path, key, holds))
+                    raise usage("--init-weights: {} has no tensor '{}' (it holds{})".format(
+                        path, key, ": " + ", ".join(names) if names else " no tensors"))
                 info = f.get_slice(key)
                 if info.get_dtype() != "F32":
                     raise usage("--init-weights: {}: '{}' is {}, but the weights must be float32 (F32)".format(
@@ -317,25 +299,26 @@ def read_weights(path, hidden):
 
 
 class Output:
-    """One output, written as the binary writes it: into a temporary file in the
-    target's directory (the directory of the file a symlink points to), renamed over
-    the target by commit(), removed on any failure; nothing is left either way.
-    `-` (or the run's own stdout by another name) and what is not a regular file
-    (a FIFO, /dev/null) are written into at commit(), from memory. Opened before
-    training, so that a target that cannot be written stops the run at once."""
+    """One output, written as the binary writes it. A file goes into a temporary file
+    in its directory (the directory of the file a symlink points to), renamed over it
+    by commit() and removed on any failure, so that nothing half-written or temporary
+    is ever left. `-`, the run's own stdout by another name, and what is not a
+    regular file (a FIFO, /dev/null) are written at commit(), from memory. Made
+    before training, so that a target that cannot be written stops the run at once."""
 
     pending = []  # temporary files not yet in place, removed should the run fail
 
     def __init__(self, flag, path):
-        self.flag, self.path, self.tmp = flag, path, None
         if path == "":
             raise usage("{}: the path is empty".format(flag))
-        self.direct = path == "-" or (os.path.exists(path) and not os.path.isfile(path)
-                                      and not os.path.isdir(path))
-        if path != "-" and os.path.exists(path) and os.path.samestat(os.stat(path), os.fstat(1)):
-            self.path = self.direct = "-"
-        if self.direct:
-            self.chunks = []
+        self.flag, self.path, self.tmp, self.chunks = flag, path, None, []
+        try:
+            target = os.stat(path)
+        except OSError:
+            target = None
+        if target and os.path.samestat(target, os.fstat(1)):
+            self.path = "-"
+        if self.path == "-" or (target and not stat.S_ISREG(target.st_mode) and not stat.S_ISDIR(target.st_mode)):
             return
         self.real = os.path.realpath(path)
         if path.endswith("/") or os.path.isdir(self.real):
@@ -347,13 +330,9 @@ class Output:
             raise usage("{}: cannot write {} ({})".format(flag, path, e.strerror))
         Output.pending.append(self)
         self.file = os.fdopen(fd, "wb")
-        try:  # the target's mode, or a new file's: 0666 less the umask
-            mode = os.stat(self.real).st_mode & 0o7777
-        except OSError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.fchmod(fd, mode)
+        umask = os.umask(0o022)  # read, and put back: a new file is 0666 less the umask (mkstemp's is 0600)
+        os.umask(umask)
+        os.fchmod(fd, target.st_mode & 0o7777 if target else 0o666 & ~umask)
 
     def _io(self, call, *args):
         try:
@@ -364,25 +343,25 @@ class Output:
     def write(self, data):
         """bytes or text (the trace's lines, as a text stream takes them)."""
         data = data.encode() if isinstance(data, str) else data
-        if self.direct:
-            self.chunks.append(data)
-        else:
+        if self.tmp:
             self._io(self.file.write, data)
+        else:
+            self.chunks.append(data)
 
     def flush(self):
-        pass  # everything is written out at commit()
+        pass  # written out at commit()
 
     def commit(self, what=None):
-        if self.path == "-":
-            sys.stdout.write(b"".join(self.chunks).decode())
-            sys.stdout.flush()
-        elif self.direct:
-            with self._io(open, self.path, "ab") as f:  # a FIFO or a device: never replaced
-                self._io(f.write, b"".join(self.chunks))
-        else:
+        if self.tmp:
             self._io(self.file.close)
             self._io(os.replace, self.tmp, self.real)
             Output.pending.remove(self)
+        elif self.path == "-":
+            sys.stdout.write(b"".join(self.chunks).decode())
+            sys.stdout.flush()
+        else:
+            with self._io(open, self.path, "ab") as f:  # a FIFO or a device: never replaced
+                self._io(f.write, b"".join(self.chunks))
         say("wrote {}".format("{} to stdout".format(what) if self.path == "-" and what else self.path))
 
     @staticmethod
@@ -410,61 +389,26 @@ def config_json(args):
             "hidden_size": args.hidden_size, "input_size": args.hidden_size + 1, "output_size": 1}
 
 
-def plot_path(s):
-    if os.path.splitext(s)[1].lower() not in (".png", ".svg"):
-        raise argparse.ArgumentTypeError("the plot path must end in .png or .svg")
-    return s
-
-
-def epoch_range(s):
-    """--trace-epochs: A..B (B excluded), A..=B, A.., ..B or N, as sine-rnn reads it:
-    ASCII digits only, each epoch below the most --epochs allows; (start, stop),
-    stop None for "to the end"."""
-    bad = argparse.ArgumentTypeError("expected epochs as A..B, A..=B, A.., ..B or N (e.g. 10..20), not '{}'".format(s))
-
-    def num(t, default=None):
-        t = t.strip()
-        if not t and default is not None:
-            return default
-        if not re.fullmatch(r"\+?[0-9]+", t):
-            raise bad
-        if whole(t) >= MAX_EPOCHS:
-            raise argparse.ArgumentTypeError("the epochs of a run are 0 to {} at most, not '{}'".format(
-                MAX_EPOCHS - 1, s))
-        return int(t)
-    if "..=" in s:
-        a, b = s.split("..=", 1)
-        r = (num(a, 0), num(b) + 1)
-    elif ".." in s:
-        a, b = s.split("..", 1)
-        r = (num(a, 0), num(b) if b.strip() else None)
-    else:
-        r = (num(s), num(s) + 1)
-    if r[1] is not None and r[0] >= r[1]:
-        raise argparse.ArgumentTypeError("the epoch range {} is empty".format(s))
-    return r
-
-
-
 def f32_array(a):
     """A float32 array stored exactly: bit patterns in hex beside readable decimals."""
-    a = np.asarray(a, dtype=np.float32)
-    flat = a.ravel()
+    flat = np.asarray(a, dtype=np.float32)
     return {
-        "shape": list(a.shape),
-        "bits": ["{:08x}".format(int(b)) for b in flat.view(np.uint32)],
-        "values": [float(v) if math.isfinite(float(v)) else None for v in flat],
+        "shape": list(flat.shape),
+        "bits": ["{:08x}".format(int(b)) for b in flat.ravel().view(np.uint32)],
+        "values": [float(v) if math.isfinite(float(v)) else None for v in flat.ravel()],
     }
 
 
-# The numbers sine-rnn takes (src/support/cli.rs), in Rust's grammar: a float as
-# f64::from_str reads it (no `_`, no hex, `inf`, `infinity` and `nan` in any case),
-# a whole number as i64::from_str (ASCII digits, an optional sign, no spaces). The
-# seed and the learning rate are read after Rust's str::trim, which strips exactly
-# the characters of Unicode's White_Space.
+# --- the flags' values, as sine-rnn (src/support/cli.rs) takes them ----------------
+
+# A float as Rust's f64::from_str reads it (no `_`, no hex, `inf`, `infinity` and
+# `nan` in any case), a whole number as i64::from_str (ASCII digits, an optional
+# sign, no spaces). The seed and the learning rate are read after Rust's str::trim,
+# which strips exactly the characters of Unicode's White_Space.
 RUST_FLOAT = re.compile(r"[+-]?(inf|infinity|nan|([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?)",
                         re.IGNORECASE | re.ASCII)
 RUST_INT = re.compile(r"[+-]?[0-9]+")
+UNSIGNED = re.compile(r"\+?[0-9]+")
 RUST_WHITESPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009" \
                   "\u200a\u2028\u2029\u202f\u205f\u3000"
 
@@ -477,8 +421,8 @@ def whole(t):
 
 
 def learning_rate(s):
-    """--lr as sine-rnn takes it: finite and > 0, and neither 0 nor infinite once
-    rounded to float32, the type libtorch multiplies the gradients by it in."""
+    """--lr: finite and > 0, and neither 0 nor infinite once rounded to float32, the
+    type libtorch multiplies the gradients by it in."""
     t = s.strip(RUST_WHITESPACE)
     if not RUST_FLOAT.fullmatch(t):
         raise argparse.ArgumentTypeError("expected a number such as 0.1")
@@ -497,9 +441,9 @@ def learning_rate(s):
 
 
 def seed(s):
-    """--seed as sine-rnn takes it: a whole number from 0 to 2^64-1."""
+    """--seed: a whole number from 0 to 2^64-1."""
     t = s.strip(RUST_WHITESPACE)
-    if not re.fullmatch(r"\+?[0-9]+", t) or whole(t) >= 2**64:
+    if not UNSIGNED.fullmatch(t) or whole(t) >= 2**64:
         raise argparse.ArgumentTypeError("the seed must be a whole number from 0 to {}".format(2**64 - 1))
     return int(t)
 
@@ -513,6 +457,39 @@ def count(lo, hi):
             raise argparse.ArgumentTypeError("{} is not in {}..={}".format(s, lo, hi))
         return int(s)
     return parse
+
+
+def epoch_range(s):
+    """--trace-epochs: A..B (B excluded), A..=B, A.., ..B or N; ASCII digits only,
+    each epoch below the most --epochs allows; (start, stop), stop None for "to the end"."""
+    def num(t, default=None):
+        t = t.strip()
+        if not t and default is not None:
+            return default
+        if not UNSIGNED.fullmatch(t):
+            raise argparse.ArgumentTypeError("expected epochs as A..B, A..=B, A.., ..B or N (e.g. 10..20), "
+                                             "not '{}'".format(s))
+        if whole(t) >= MAX_EPOCHS:
+            raise argparse.ArgumentTypeError("the epochs of a run are 0 to {} at most, not '{}'".format(
+                MAX_EPOCHS - 1, s))
+        return int(t)
+    if "..=" in s:
+        a, b = s.split("..=", 1)
+        r = (num(a, 0), num(b) + 1)
+    elif ".." in s:
+        a, b = s.split("..", 1)
+        r = (num(a, 0), num(b) if b.strip() else None)
+    else:
+        r = (num(s), num(s) + 1)
+    if r[1] is not None and r[0] >= r[1]:
+        raise argparse.ArgumentTypeError("the epoch range {} is empty".format(s))
+    return r
+
+
+def plot_path(s):
+    if os.path.splitext(s)[1].lower() not in (".png", ".svg"):
+        raise argparse.ArgumentTypeError("the plot path must end in .png or .svg")
+    return s
 
 
 def main():
@@ -534,7 +511,7 @@ def main():
     p.add_argument("--init-weights")
     p.add_argument("--save-weights")
     p.add_argument("--trace")
-    p.add_argument("--trace-epochs", type=epoch_range, default=None)
+    p.add_argument("--trace-epochs", type=epoch_range)
     p.add_argument("--cpu-kernels", choices=["portable", "machine"], default="portable")
     args = p.parse_args(argv)
     if args.trace_epochs is not None and not args.trace:
@@ -546,7 +523,7 @@ def main():
     if args.save_weights == "-":
         raise usage("--save-weights: safetensors is binary, so it does not go to stdout; give a file name "
                     "(for a file named -, write ./-)")
-    kernels = describe_kernels(args.cpu_kernels, pin_cpu_kernels(args.cpu_kernels))
+    header, notes = cpu_kernels(args.cpu_kernels)
     try:
         paths = {flag: getattr(args, flag[2:].replace("-", "_")) for flag in PATH_FLAGS if flag != "--init-weights"}
         paths["--plot"] = None if args.no_plot else args.plot
@@ -563,7 +540,6 @@ def main():
         if args.device == "cuda" and not torch.cuda.is_available():
             raise usage("--device cuda: no usable NVIDIA GPU found; use --device cpu or --device auto")
         device = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
-        header, notes = kernels
         say("torch {}, device {}, {}".format(torch.__version__, device, header))
         for note in notes:
             say(note)
