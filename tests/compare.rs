@@ -595,7 +595,11 @@ fn missing_files_and_usage_errors_are_cannot_compare() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stdout(&out).starts_with("cannot compare: argument --compare: expected 2 arguments"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("cannot compare: argument --compare: expected 2 arguments"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
