@@ -508,7 +508,8 @@ fn reference_py_ends_every_failure_in_one_line_and_leaves_nothing() {
     let run = "\"$1\" \"$2\" --no-plot --device cpu";
     let not_ascii = std::ffi::OsStr::from_bytes(b"\xff");
     // (script, environment, exit code, the last line of stderr, or "" for none that is an error)
-    let cases: [(String, &[(&str, &std::ffi::OsStr)], i32, &str); 9] = [
+    type Env<'a> = &'a [(&'a str, &'a std::ffi::OsStr)];
+    let cases: [(String, Env, i32, &str); 9] = [
         (format!("{run} --epochs 1 >&-"), &[], 0, ""),
         (format!("{run} --epochs 3000 --log-every 1 | head -c 10 >/dev/null"), &[], 0, ""),
         (format!("{run} --epochs 1 >/dev/full"), &[], 1, "reference.py: error: writing to stdout: No space left on device"),
