@@ -9,11 +9,13 @@ program in Rust, step for step, and prints the same lines to the last digit.
 # Step 1: imports. The CPU kernels are pinned first: libtorch reads these two
 # variables when it first computes, and each processor's own kernels round the
 # last bits their own way. With them, every x86-64 CPU with AVX2 prints the same
-# numbers. A value you set yourself wins.
+# numbers. A value you set yourself wins (if it is text: libtorch cannot report others).
 import argparse
 import os
-os.environ.setdefault("MKL_CBWR", "COMPATIBLE")
-os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
+import sys
+for name, value in [("MKL_CBWR", "COMPATIBLE"), ("ATEN_CPU_CAPABILITY", "avx2")]:
+    if not os.environ.setdefault(name, value).isascii():
+        sys.exit(f"tutorial.py: error: {name} is not ASCII text; unset it or set it to {value}")
 import matplotlib
 matplotlib.use("Agg")  # write a file, open no window
 import matplotlib.pyplot as pl

@@ -6,9 +6,9 @@
 
 The format and this report are described in docs/parity-workbench.md ("The trace
 format" and "Comparing any two traces"). Both files are read one line at a time,
-side by side, so a trace of any length is compared in constant memory (beyond the
-per-tensor summary). Only the Python standard library is used: any Python 3.6 or
-later runs it, with or without PyTorch.
+side by side, and a line is at most LINE_LIMIT bytes, so memory stays small
+whatever the input. Only the Python standard library is used: any Python 3.6 or
+later runs it, with or without PyTorch. scripts/parity.py --trace uses it too.
 
 Exit codes: 0 IDENTICAL, 1 DIFFERENT, 2 cannot compare (an unreadable file, a
 malformed line, a usage error); the first line of the output is the verdict.
@@ -16,68 +16,84 @@ malformed line, a usage error); the first line of the output is the verdict.
 
 import json
 import math
+import os
 import re
+import select
+import stat
 import struct
 import sys
 
-FORMAT = "parity-trace/1"
-USAGE = "usage: scripts/parity.sh --compare A.jsonl B.jsonl [--names A,B]"
+from guard import Failure, Parser, run
 
-# dtype -> (hex digits per element, kind). The bits of an element are an unsigned
-# integer of 4 x digits bits, written most significant digit first.
-DTYPES = {
-    "float16": (4, "float"),
-    "bfloat16": (4, "float"),
-    "float32": (8, "float"),
-    "float64": (16, "float"),
-    "int8": (2, "int"),
-    "int16": (4, "int"),
-    "int32": (8, "int"),
-    "int64": (16, "int"),
-    "uint8": (2, "uint"),
-    "bool": (2, "bool"),
-}
-DIGITS = {dtype: digits for dtype, (digits, _) in DTYPES.items()}
-UNSIGNED_CODE = {2: "B", 4: "H", 8: "I", 16: "Q"}
-FLOAT_CODE = {"float16": "e", "float32": "f", "float64": "d"}
-HEX = re.compile(r"[0-9a-f]*\Z").match
-BOOL_BITS = re.compile(r"(?:0[01])*\Z").match
-PLAIN_NAME = re.compile(r"[A-Za-z0-9_.:/+-]+\Z").match
+FORMAT = "parity-trace/1"
+# The longest line read (a record of about 8 million float32 values): memory is
+# bounded by a few times this, per side.
+LINE_LIMIT = 64 << 20
+# How long a FIFO, a terminal or a device may take to give its first byte (or its end).
+WAIT = 10
+# Differing values are unpacked this many elements at a time.
+CHUNK = 1 << 16
 # How many elements either side of the first differing one are shown.
 AROUND = 5
 # How many entries each list of the report shows before "... and N more".
 LIST_LIMIT = 20
 
+# dtype -> (hex digits per element, kind). The bits of an element are an unsigned
+# integer of 4 x digits bits, written most significant digit first.
+DTYPES = {
+    "float16": (4, "float"), "bfloat16": (4, "float"), "float32": (8, "float"), "float64": (16, "float"),
+    "int8": (2, "int"), "int16": (4, "int"), "int32": (8, "int"), "int64": (16, "int"),
+    "uint8": (2, "uint"), "bool": (2, "bool"),
+}
+UNSIGNED_CODE = {2: "B", 4: "H", 8: "I", 16: "Q"}
+FLOAT_CODE = {"float16": "e", "float32": "f", "float64": "d"}
+HEX = re.compile(r"[0-9a-f]*\Z").match
+BOOL_BITS = re.compile(r"(?:0[01])*\Z").match
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_.:/+-]+\Z").match
 
-class CannotCompare(Exception):
-    """An unreadable file, a malformed line or a usage error: exit 2."""
+
+def cannot(message):
+    """A file or usage problem: `cannot compare: <message>`, exit 2."""
+    return Failure(message, 2)
+
+
+def open_input(path):
+    """`path` opened for reading (binary), never waiting on it for good: a FIFO
+    with no writer, a terminal or a device must give its first byte (or its end)
+    within WAIT seconds."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as e:
+        raise cannot("{}: cannot read: {}".format(path, e.strerror))
+    mode = os.fstat(fd).st_mode
+    problem = "Is a directory" if stat.S_ISDIR(mode) else None
+    if not problem and not stat.S_ISREG(mode) and not select.select([fd], [], [], WAIT)[0]:
+        problem = "nothing came in {} s (a FIFO with no writer?)".format(WAIT)
+    if problem:
+        os.close(fd)
+        raise cannot("{}: cannot read: {}".format(path, problem))
+    os.set_blocking(fd, True)
+    return open(fd, "rb")
 
 
 class DuplicateKey(ValueError):
     pass
 
 
-def where(path, line, message):
-    return CannotCompare("{}:{}: {}".format(path, line, message) if line else "{}: {}".format(path, message))
-
-
-def no_duplicates(pairs):
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
+def _unique_keys(pairs):
+    if len({key for key, _ in pairs}) != len(pairs):
         seen = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise DuplicateKey("the key {} appears twice in one object".format(json.dumps(key)))
-            seen.add(key)
-    return obj
+        key = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise DuplicateKey("the key {} appears twice in one object".format(json.dumps(key)))
+    return dict(pairs)
 
 
-def no_constant(name):
+def _no_constant(name):
     raise ValueError("{} is not a JSON value".format(name))
 
 
-SCAN = json.JSONDecoder(object_pairs_hook=no_duplicates, parse_constant=no_constant).scan_once
-WHITESPACE = re.compile(r"[ \t\n\r]*").match
+# Strict JSON: no key twice in one object, no NaN or Infinity.
+DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constant)
 
 
 def show_name(name):
@@ -85,19 +101,8 @@ def show_name(name):
     return name if PLAIN_NAME(name) else json.dumps(name)
 
 
-def show_position(at):
-    return json.dumps(at)
-
-
 def show_shape(shape):
     return "[" + ", ".join(str(d) for d in shape) + "]"
-
-
-def elements(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 class Trace:
@@ -105,71 +110,54 @@ class Trace:
     each record, validated, or None at the end of the file."""
 
     def __init__(self, path):
-        self.path = path
-        self.line = 0
-        self.records = 0
-        try:
-            self.file = open(path, "rb")
-        except OSError as e:
-            raise where(path, 0, "cannot read: {}".format(e.strerror or e))
-        self.lines = iter(self.file)
+        self.path, self.line, self.records = path, 0, 0
+        self.file = open_input(path)
         header = self._next_object()
         if header is None:
-            raise where(path, 1, "empty file: line 1 must be the header {\"format\": \"parity-trace/1\", ...}")
-        self._check_header(header)
-
-    def _error(self, message):
-        return where(self.path, self.line, message)
-
-    def _next_object(self):
-        try:
-            raw = next(self.lines, None)
-        except OSError as e:
-            raise where(self.path, self.line + 1, "cannot read: {}".format(e.strerror or e))
-        if raw is None:
-            return None
-        self.line += 1
-        if raw.endswith(b"\n"):
-            raw = raw[:-1]
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise self._error("not UTF-8 (byte {} of the line)".format(e.start + 1))
-        if not text.strip(" \t\r"):
-            raise self._error("empty line: every line must be one JSON object")
-        # JSONDecoder.decode without its overhead: the scanner, then nothing but
-        # JSON whitespace after the value.
-        start = 0 if text[0] not in " \t\r" else WHITESPACE(text, 0).end()
-        try:
-            obj, end = SCAN(text, start)
-        except StopIteration as e:
-            raise self._error("not JSON: Expecting value (column {})".format(e.value + 1))
-        except DuplicateKey as e:
-            raise self._error(str(e))
-        except json.JSONDecodeError as e:
-            raise self._error("not JSON: {} (column {})".format(e.msg, e.colno))
-        except ValueError as e:
-            raise self._error("not JSON: {}".format(e))
-        except RecursionError:
-            raise self._error("not JSON this reader can take: nested too deeply")
-        if end != len(text):
-            end = WHITESPACE(text, end).end()
-            if end != len(text):
-                raise self._error("not JSON: Extra data (column {}): one JSON object per line".format(end + 1))
-        return obj
-
-    def _check_header(self, header):
+            raise self._error("empty file: line 1 must be the header {\"format\": \"parity-trace/1\", ...}")
         if not isinstance(header, dict):
             raise self._error("the header must be a JSON object with \"format\": \"parity-trace/1\"")
-        if header.get("format") != FORMAT:
-            if "format" not in header:
-                raise self._error("the header has no \"format\" (it must be \"parity-trace/1\")")
+        if "format" not in header:
+            raise self._error("the header has no \"format\" (it must be \"parity-trace/1\")")
+        if header["format"] != FORMAT:
             raise self._error("the header's format is {}, not \"parity-trace/1\"".format(json.dumps(header["format"])))
         if not isinstance(header.get("program"), str):
             raise self._error("the header's \"program\" must be a string")
         if not isinstance(header.get("meta"), dict):
             raise self._error("the header's \"meta\" must be a JSON object")
         self.program = header["program"]
+
+    def _error(self, message):
+        return cannot("{}:{}: {}".format(self.path, max(self.line, 1), message))
+
+    def _next_object(self):
+        """The next line's JSON value, or None at the end; a line longer than
+        LINE_LIMIT is refused rather than read."""
+        try:
+            raw = self.file.readline(LINE_LIMIT + 1)
+        except OSError as e:
+            raise cannot("{}:{}: cannot read: {}".format(self.path, self.line + 1, e.strerror))
+        if not raw:
+            return None
+        self.line += 1
+        if len(raw) > LINE_LIMIT and not raw.endswith(b"\n"):
+            raise self._error("the line is longer than {} bytes, the most a line may be".format(LINE_LIMIT))
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise self._error("not UTF-8 (byte {} of the line)".format(e.start + 1))
+        if not text.strip(" \t\r\n"):
+            raise self._error("empty line: every line must be one JSON object")
+        try:
+            return DECODER.decode(text)
+        except DuplicateKey as e:
+            raise self._error(str(e))
+        except json.JSONDecodeError as e:
+            raise self._error("not JSON: {} (column {})".format(e.msg, e.colno))
+        except ValueError as e:  # NaN, Infinity
+            raise self._error("not JSON: {}".format(e))
+        except RecursionError:
+            raise self._error("not JSON this reader can take: nested too deeply")
 
     def next(self):
         obj = self._next_object()
@@ -178,96 +166,68 @@ class Trace:
         if not isinstance(obj, dict):
             raise self._error("a record must be a JSON object with \"at\" and \"tensors\"")
         at = obj.get("at")
-        if not isinstance(at, list) or not at:
-            raise self._error("\"at\" must be a non-empty list of integers and strings")
-        for item in at:
-            if type(item) is not int and type(item) is not str:
-                raise self._error("\"at\" must be a non-empty list of integers and strings, not {}".format(
-                    show_position(at)))
+        if not isinstance(at, list) or not at or any(type(item) not in (int, str) for item in at):
+            raise self._error("\"at\" must be a non-empty list of integers and strings{}".format(
+                ", not " + json.dumps(at) if isinstance(at, list) and at else ""))
         tensors = obj.get("tensors")
         if not isinstance(tensors, dict):
             raise self._error("\"tensors\" must be a JSON object (name -> tensor)")
-        # The common case, checked quickly; anything unusual is checked again,
-        # slowly, by _check_tensor, for the message.
-        try:
-            for t in tensors.values():
-                dtype, shape, bits = t["dtype"], t["shape"], t["bits"]
-                n = DIGITS[dtype]
-                if type(shape) is not list:
-                    raise TypeError
-                for d in shape:
-                    if type(d) is not int or d < 0:
-                        raise TypeError
-                    n *= d
-                if type(bits) is not str or len(bits) != n or not HEX(bits) or (dtype == "bool" and not BOOL_BITS(bits)):
-                    raise TypeError
-        except Exception:
-            for name, t in tensors.items():
-                self._check_tensor(name, t)
-            raise self._error("a tensor that is not as the format says")  # not reached: _check_tensor says which
+        for name, t in tensors.items():
+            problem = self._tensor_problem(t)
+            if problem:
+                raise self._error("tensor {}: {}".format(show_name(name), problem))
         self.records += 1
         return self.line, at, tensors
 
-    def _check_tensor(self, name, t):
-        label = "tensor {}".format(show_name(name))
-        if not isinstance(t, dict):
-            raise self._error("{}: must be an object with \"dtype\", \"shape\" and \"bits\"".format(label))
+    @staticmethod
+    def _tensor_problem(t):
+        """What is wrong with one tensor, or None: the cheap tests first, since
+        every tensor of every record passes through here."""
+        if type(t) is not dict:
+            return "must be an object with \"dtype\", \"shape\" and \"bits\""
         dtype, shape, bits = t.get("dtype"), t.get("shape"), t.get("bits")
-        if not isinstance(dtype, str) or dtype not in DTYPES:
+        if type(dtype) is not str or dtype not in DTYPES:
             if dtype is None:
-                raise self._error("{}: no \"dtype\"".format(label))
-            raise self._error("{}: unknown dtype {} (one of {})".format(label, json.dumps(dtype), ", ".join(DTYPES)))
-        if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
-            if shape is None:
-                raise self._error("{}: no \"shape\"".format(label))
-            raise self._error("{}: the shape must be a list of non-negative integers, not {}".format(
-                label, json.dumps(shape)))
-        if not isinstance(bits, str):
-            if bits is None:
-                raise self._error("{}: no \"bits\"".format(label))
-            raise self._error("{}: \"bits\" must be a string of hex digits".format(label))
-        digits = DTYPES[dtype][0]
-        n = elements(shape)
+                return "no \"dtype\""
+            return "unknown dtype {} (one of {})".format(json.dumps(dtype), ", ".join(DTYPES))
+        if type(shape) is not list or not all(type(d) is int and d >= 0 for d in shape):
+            return "no \"shape\"" if shape is None else \
+                "the shape must be a list of non-negative integers, not {}".format(json.dumps(shape))
+        if type(bits) is not str:
+            return "no \"bits\"" if bits is None else "\"bits\" must be a string of hex digits"
+        digits, n = DTYPES[dtype][0], 1
+        for d in shape:
+            n *= d
         if len(bits) != n * digits:
-            raise self._error("{}: \"bits\" has {} hex digits; {} {} needs {} ({} elements x {})".format(
-                label, len(bits), dtype, show_shape(shape), n * digits, n, digits))
+            return "\"bits\" has {} hex digits; {} {} needs {} ({} elements x {})".format(
+                len(bits), dtype, show_shape(shape), n * digits, n, digits)
         if not HEX(bits):
             bad = next(i for i, c in enumerate(bits) if c not in "0123456789abcdef")
-            raise self._error("{}: \"bits\" must be lowercase hex digits; character {} is {}".format(
-                label, bad + 1, json.dumps(bits[bad])))
+            return "\"bits\" must be lowercase hex digits; character {} is {}".format(bad + 1, json.dumps(bits[bad]))
         if dtype == "bool" and not BOOL_BITS(bits):
             bad = next(i for i in range(0, len(bits), 2) if bits[i:i + 2] not in ("00", "01"))
-            raise self._error("{}: a bool element is 00 or 01, element {} is {}".format(label, bad // 2, bits[bad:bad + 2]))
-
-    def close(self):
-        self.file.close()
+            return "a bool element is 00 or 01, element {} is {}".format(bad // 2, bits[bad:bad + 2])
+        return None
 
 
 # --- elements --------------------------------------------------------------------
 
 def unsigned(bits, digits):
     """The elements' bit patterns as unsigned integers."""
-    n = len(bits) // digits
-    return struct.unpack(">{}{}".format(n, UNSIGNED_CODE[digits]), bytes.fromhex(bits))
+    return struct.unpack(">{}{}".format(len(bits) // digits, UNSIGNED_CODE[digits]), bytes.fromhex(bits))
 
 
 def value(dtype, u):
     """The number an element's bit pattern stands for (a Python float, int or bool)."""
     digits, kind = DTYPES[dtype]
+    if dtype == "bfloat16":
+        return struct.unpack(">f", struct.pack(">I", u << 16))[0]
     if kind == "float":
-        if dtype == "bfloat16":
-            return struct.unpack(">f", struct.pack(">I", u << 16))[0]
         return struct.unpack(">" + FLOAT_CODE[dtype], struct.pack(">" + UNSIGNED_CODE[digits], u))[0]
     if kind == "int":
         sign = 1 << (digits * 4 - 1)
         return u - 2 * sign if u >= sign else u
-    if kind == "bool":
-        return bool(u)
-    return u
-
-
-def show_value(v):
-    return repr(v)
+    return bool(u) if kind == "bool" else u
 
 
 def ordered(u, width):
@@ -278,33 +238,47 @@ def ordered(u, width):
 
 
 class Element:
-    """One differing element: its values, distance and relative difference."""
+    """Two elements' values (a, b), their distance (ULPs for floats, None for a NaN
+    against other bits) and relative difference."""
 
     def __init__(self, dtype, ua, ub):
         digits, kind = DTYPES[dtype]
-        self.a, self.b = value(dtype, ua), value(dtype, ub)
-        a, b = self.a, self.b
-        self.nan = self.inf = False
+        self.a, self.b = a, b = value(dtype, ua), value(dtype, ub)
+        self.nan = kind == "float" and (a != a or b != b)
+        self.inf = kind == "float" and not self.nan and (math.isinf(a) or math.isinf(b))
+        if self.nan:
+            self.distance = self.rel = None
+            return
         if kind == "float":
-            if a != a or b != b:
-                self.nan = True  # a NaN against anything with other bits
-                self.distance = None
-                self.rel = None
-                return
             self.distance = abs(ordered(ua, digits * 4) - ordered(ub, digits * 4))
-            if math.isinf(a) or math.isinf(b):
-                self.inf = True
-                self.rel = math.inf
-                return
         else:
             a, b = int(a), int(b)
             self.distance = abs(a - b)
-        if a == b:
-            self.rel = 0.0  # +0 against -0: other bits, the same number
-            return
-        m = max(abs(a), abs(b))
-        d = abs(a - b)
-        self.rel = d / m if d != math.inf else abs(a / m - b / m)
+        # +0 against -0 is the same number; an infinity is infinitely far from the rest.
+        m, d = max(abs(a), abs(b)), abs(a - b)
+        self.rel = 0.0 if a == b else math.inf if self.inf else d / m if d != math.inf else abs(a / m - b / m)
+
+
+def differing(bits_a, bits_b, digits):
+    """(flat index, bits A, bits B) of each element that differs, unpacking CHUNK
+    elements at a time, and only the chunks that differ."""
+    step = CHUNK * digits
+    for lo in range(0, len(bits_a), step):
+        ca, cb = bits_a[lo:lo + step], bits_b[lo:lo + step]
+        if ca != cb:
+            for k, (x, y) in enumerate(zip(unsigned(ca, digits), unsigned(cb, digits))):
+                if x != y:
+                    yield lo // digits + k, x, y
+
+
+def show_rel(r):
+    return "0" if r == 0 else "inf" if r == math.inf else "{:.3g}".format(r)
+
+
+def limited(entries):
+    if len(entries) <= LIST_LIMIT:
+        return entries
+    return entries[:LIST_LIMIT] + ["... and {} more".format(len(entries) - LIST_LIMIT)]
 
 
 # --- the comparison ----------------------------------------------------------------
@@ -314,29 +288,28 @@ class TensorStats:
                  "dtypes", "kinds")
 
     def __init__(self):
-        self.records = self.differing_records = self.differing_elements = 0
-        self.max_distance = 0
-        self.max_rel = 0.0
+        self.records = self.differing_records = self.differing_elements = self.max_distance = 0
         self.nan = self.inf = 0
-        self.dtypes = []
-        self.kinds = set()
+        self.max_rel = 0.0
+        self.dtypes, self.kinds = [], set()
 
 
 class Comparison:
-    def __init__(self, a, b, names):
+    """Two traces walked side by side; run() once, then identical() and report()."""
+
+    def __init__(self, a, b, names=("A", "B")):
         self.a, self.b, self.names = a, b, names
         self.positions_compared = 0
         self.first = None  # one line: the earliest difference of any kind
         self.last_agreed = None  # (at, line A, line B) before the first difference
         self.first_value = None  # the report's lines for the first differing value
-        self.only = ([], [])  # per side: [count, first (at, line)]
+        self.only = [None, None]  # per side: (at, line) of the first position on that side only
         self.only_count = [0, 0]
         self.unaligned = None  # (at A, line A, at B, line B) where the positions parted
         self.unaligned_count = [0, 0]
         self.stats = {}  # name -> TensorStats, in the order first compared
         self.one_sided = {}  # (side, name) -> [records, first at]
         self.mismatches = {}  # name -> [records, first at, (dtype, shape) A, (dtype, shape) B]
-
 
     def run(self):
         a, b = self.a.next(), self.b.next()
@@ -347,15 +320,11 @@ class Comparison:
                 continue
             side = self.behind(a, b)
             if side is None:
-                self.part(a, b)
-                return
-            rec = (a, b)[side]
+                return self.part(a, b)
+            line, at, _ = (a, b)[side]
             self.only_count[side] += 1
-            if not self.only[side]:
-                self.only[side].append((rec[1], rec[0]))
-            if self.first is None:
-                self.first = "position {} (line {}) on {} only".format(show_position(rec[1]), rec[0],
-                                                                       self.names[side])
+            self.only[side] = self.only[side] or (at, line)
+            self.difference("position {} (line {}) on {} only".format(json.dumps(at), line, self.names[side]))
             if side == 0:
                 a = self.a.next()
             else:
@@ -365,25 +334,24 @@ class Comparison:
     def behind(a, b):
         """Which side holds a record the other lacks (0 or 1), or None when the
         positions cannot be ordered: then the traces part there."""
-        if a is None:
-            return 1
-        if b is None:
-            return 0
+        if a is None or b is None:
+            return 1 if a is None else 0
         pa, pb = a[1], b[1]
-        if len(pa) != len(pb):
-            return None
-        for x, y in zip(pa, pb):
-            if x != y:
-                if type(x) is int and type(y) is int:
-                    return 0 if x < y else 1
-                return None
+        if len(pa) == len(pb):
+            for x, y in zip(pa, pb):
+                if x != y:
+                    return (0 if x < y else 1) if type(x) is int and type(y) is int else None
         return None
+
+    def difference(self, line):
+        if self.first is None:
+            self.first = line
 
     def part(self, a, b):
         self.unaligned = (a[1], a[0], b[1], b[0])
-        if self.first is None:
-            self.first = "the positions part: {} has {} (line {}) where {} has {} (line {})".format(
-                self.names[0], show_position(a[1]), a[0], self.names[1], show_position(b[1]), b[0])
+        self.difference("the positions part: {} has {} (line {}) where {} has {} (line {})".format(
+            self.names[0], json.dumps(a[1]), a[0], self.names[1], json.dumps(b[1]), b[0]))
+        # The rest is still read: checked, and counted.
         for side, trace in ((0, self.a), (1, self.b)):
             n = 1
             while trace.next() is not None:
@@ -391,8 +359,7 @@ class Comparison:
             self.unaligned_count[side] = n
 
     def compare_records(self, a, b):
-        at = a[1]
-        ta, tb = a[2], b[2]
+        at, ta, tb = a[1], a[2], b[2]
         clean = True
         self.positions_compared += 1
         for name, va in ta.items():
@@ -406,9 +373,7 @@ class Comparison:
                 clean = False
                 self.mismatch(name, at, va, vb)
                 continue
-            st = self.stats.get(name)
-            if st is None:
-                st = self.stats[name] = TensorStats()
+            st = self.stats.get(name) or self.stats.setdefault(name, TensorStats())
             st.records += 1
             if dtype not in st.dtypes:
                 st.dtypes.append(dtype)
@@ -424,67 +389,52 @@ class Comparison:
             self.last_agreed = (at, a[0], b[0])
 
     def one_side(self, side, name, at):
-        entry = self.one_sided.get((side, name))
-        if entry is None:
-            entry = self.one_sided[(side, name)] = [0, at]
-        entry[0] += 1
-        if self.first is None:
-            self.first = "at {}: tensor {} on {} only".format(show_position(at), show_name(name), self.names[side])
+        self.one_sided.setdefault((side, name), [0, at])[0] += 1
+        self.difference("at {}: tensor {} on {} only".format(json.dumps(at), show_name(name), self.names[side]))
 
     def mismatch(self, name, at, va, vb):
-        entry = self.mismatches.get(name)
         sa, sb = (va["dtype"], va["shape"]), (vb["dtype"], vb["shape"])
-        if entry is None:
-            entry = self.mismatches[name] = [0, at, sa, sb]
+        entry = self.mismatches.setdefault(name, [0, at, sa, sb])
         entry[0] += 1
-        if self.first is None:
-            what = "dtype" if sa[0] != sb[0] else "shape"
-            if sa[0] != sb[0] and sa[1] != sb[1]:
-                what = "dtype and shape"
-            self.first = "at {}: tensor {}: {} differs, {} {} on {}, {} {} on {}".format(
-                show_position(at), show_name(name), what, sa[0], show_shape(sa[1]), self.names[0],
-                sb[0], show_shape(sb[1]), self.names[1])
+        what = "dtype and shape" if sa[0] != sb[0] and sa[1] != sb[1] else "dtype" if sa[0] != sb[0] else "shape"
+        self.difference("at {}: tensor {}: {} differs, {} {} on {}, {} {} on {}".format(
+            json.dumps(at), show_name(name), what, sa[0], show_shape(sa[1]), self.names[0],
+            sb[0], show_shape(sb[1]), self.names[1]))
 
     def values_differ(self, st, name, at, dtype, shape, bits_a, bits_b):
         digits, kind = DTYPES[dtype]
         st.kinds.add(kind)
         st.differing_records += 1
-        ua, ub = unsigned(bits_a, digits), unsigned(bits_b, digits)
         first = None
-        for k, (x, y) in enumerate(zip(ua, ub)):
-            if x == y:
-                continue
-            if first is None:
-                first = k
+        for k, x, y in differing(bits_a, bits_b, digits):
+            first = k if first is None else first
             e = Element(dtype, x, y)
             st.differing_elements += 1
-            if e.nan:
-                st.nan += 1
-                continue
-            if e.inf:
-                st.inf += 1
-            if e.distance > st.max_distance:
-                st.max_distance = e.distance
-            if e.rel > st.max_rel:
-                st.max_rel = e.rel
+            st.nan += e.nan
+            st.inf += e.inf
+            if not e.nan:
+                st.max_distance = max(st.max_distance, e.distance)
+                st.max_rel = max(st.max_rel, e.rel)
         if self.first_value is None:
-            self.report_first_value(name, at, dtype, shape, ua, ub, first)
-        if self.first is None:
-            self.first = "at {}: tensor {}: a value differs, at flat index {}".format(
-                show_position(at), show_name(name), first)
+            self.first_value = self.show_first_value(name, at, dtype, shape, bits_a, bits_b, first)
+        self.difference("at {}: tensor {}: a value differs, at flat index {}".format(
+            json.dumps(at), show_name(name), first))
 
-    def report_first_value(self, name, at, dtype, shape, ua, ub, k):
-        e = Element(dtype, ua[k], ub[k])
+    def show_first_value(self, name, at, dtype, shape, bits_a, bits_b, k):
         digits, kind = DTYPES[dtype]
+        n = len(bits_a) // digits
+        lo, hi = max(0, k - AROUND), min(n, k + AROUND + 1)
+        # Only the elements shown are unpacked: ua[i - lo] is element i.
+        ua, ub = (unsigned(bits[lo * digits:hi * digits], digits) for bits in (bits_a, bits_b))
+        e = Element(dtype, ua[k - lo], ub[k - lo])
         index, rest = [], k
         for d in reversed(shape):
-            index.append(rest % d)
+            index.insert(0, rest % d)
             rest //= d
-        index.reverse()
         lines = ["first value that differs: at {}, tensor {}, flat index {}, index {} (shape {}, {})".format(
-            show_position(at), show_name(name), k, show_shape(index), show_shape(shape), dtype)]
-        for side, u, v in ((0, ua[k], e.a), (1, ub[k], e.b)):
-            lines.append("{} {} (bits {:0{}x})".format(self.label(side), show_value(v), u, digits))
+            json.dumps(at), show_name(name), k, show_shape(index), show_shape(shape), dtype)]
+        for side, u, v in ((0, ua[k - lo], e.a), (1, ub[k - lo], e.b)):
+            lines.append("{} {} (bits {:0{}x})".format(self.label(side), repr(v), u, digits))
         if e.nan:
             lines.append("distance: none, a NaN against other bits (NaN mismatch)")
         elif kind == "float":
@@ -494,20 +444,16 @@ class Comparison:
             lines.append("distance: {} (integer difference)".format(e.distance))
         if e.rel is not None:
             lines.append("relative difference: {}".format(show_rel(e.rel)))
-        lo, hi = max(0, k - AROUND), min(len(ua), k + AROUND + 1)
-        for side, u in ((0, ua), (1, ub)):
-            other = ub if side == 0 else ua
-            items = ["{}{}".format("*" if u[i] != other[i] else "", show_value(value(dtype, u[i])))
-                     for i in range(lo, hi)]
+        for side, (u, other) in enumerate(((ua, ub), (ub, ua))):
+            items = ["{}{}".format("*" if x != y else "", repr(value(dtype, x))) for x, y in zip(u, other)]
             lines.append("{} {}[{}..{}]: {}{}{}".format(self.label(side), show_name(name), lo, hi - 1,
                                                        "..., " if lo else "", ", ".join(items),
-                                                       ", ..." if hi < len(u) else ""))
-        self.first_value = lines
+                                                       ", ..." if hi < n else ""))
+        return lines
 
     def label(self, side):
         width = max(len(n) for n in self.names)
-        name = self.names[side]
-        return name + ":" + " " * (width - len(name))
+        return (self.names[side] + ":").ljust(width + 1)
 
     # --- the report ------------------------------------------------------------
 
@@ -515,6 +461,7 @@ class Comparison:
         return self.first is None
 
     def report(self):
+        names = self.names
         out = ["IDENTICAL" if self.identical() else "DIFFERENT"]
         for side, trace in ((0, self.a), (1, self.b)):
             out.append("{} {}, program {}, {} records".format(self.label(side), trace.path,
@@ -527,159 +474,72 @@ class Comparison:
             else:
                 at, la, lb = self.last_agreed
                 out.append("last position where everything agreed: {} ({} line {}, {} line {})".format(
-                    show_position(at), self.names[0], la, self.names[1], lb))
-            if self.first_value:
-                out.extend(self.first_value)
-            else:
-                out.append("first value that differs: none (every value compared is bit-identical)")
+                    json.dumps(at), names[0], la, names[1], lb))
+            out.extend(self.first_value or
+                       ["first value that differs: none (every value compared is bit-identical)"])
             for side in (0, 1):
-                if self.only_count[side]:
-                    at, line = self.only[side][0]
-                    out.append("positions on {} only: {}, the first {} (line {})".format(
-                        self.names[side], self.only_count[side], show_position(at), line))
-                else:
-                    out.append("positions on {} only: 0".format(self.names[side]))
+                first = self.only[side]
+                out.append("positions on {} only: {}{}".format(names[side], self.only_count[side], ", the first {} "
+                           "(line {})".format(json.dumps(first[0]), first[1]) if first else ""))
             if self.unaligned:
                 at_a, la, at_b, lb = self.unaligned
                 out.append("the positions part: {} {} (line {}), {} {} (line {}); not compared from there: "
                            "{} {} records, {} {} records".format(
-                               self.names[0], show_position(at_a), la, self.names[1], show_position(at_b), lb,
-                               self.names[0], self.unaligned_count[0], self.names[1], self.unaligned_count[1]))
+                               names[0], json.dumps(at_a), la, names[1], json.dumps(at_b), lb,
+                               names[0], self.unaligned_count[0], names[1], self.unaligned_count[1]))
             out.append("tensors on one side only: {}".format(len(self.one_sided) or "none"))
-            entries = ["{} on {} only: {} records, the first at {}".format(
-                show_name(name), self.names[side], n, show_position(at))
-                for (side, name), (n, at) in self.one_sided.items()]
-            out.extend(limited(entries))
+            out.extend(limited(["{} on {} only: {} records, the first at {}".format(
+                show_name(name), names[side], n, json.dumps(at)) for (side, name), (n, at) in self.one_sided.items()]))
             out.append("shape or dtype mismatches: {}".format(len(self.mismatches) or "none"))
-            entries = ["{}: {} {} on {}, {} {} on {}: {} records, the first at {}".format(
-                show_name(name), sa[0], show_shape(sa[1]), self.names[0], sb[0], show_shape(sb[1]), self.names[1],
-                n, show_position(at)) for name, (n, at, sa, sb) in self.mismatches.items()]
-            out.extend(limited(entries))
-        out.extend(self.table())
-        return out
+            out.extend(limited(["{}: {} {} on {}, {} {} on {}: {} records, the first at {}".format(
+                show_name(name), sa[0], show_shape(sa[1]), names[0], sb[0], show_shape(sb[1]), names[1],
+                n, json.dumps(at)) for name, (n, at, sa, sb) in self.mismatches.items()]))
+        return out + self.table()
 
     def table(self):
         if not self.stats:
             return ["per tensor: none compared"]
         head = ("tensor", "dtype", "records", "differing", "elements", "max ULPs", "max rel diff", "notes")
-        rows = []
+        rows = [head]
         for name, st in self.stats.items():
-            notes = []
-            if st.nan:
-                notes.append("NaN mismatch x{}".format(st.nan))
-            if st.inf:
-                notes.append("inf mismatch x{}".format(st.inf))
-            if st.kinds and st.kinds != {"float"}:
-                notes.append("max ULPs: integer difference")
+            notes = ["NaN mismatch x{}".format(st.nan)] if st.nan else []
+            notes += ["inf mismatch x{}".format(st.inf)] if st.inf else []
+            notes += ["max ULPs: integer difference"] if st.kinds - {"float"} else []
             rows.append((show_name(name), "/".join(st.dtypes), str(st.records), str(st.differing_records),
                          str(st.differing_elements), str(st.max_distance), show_rel(st.max_rel), "; ".join(notes)))
-        widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
-        lines = ["per tensor, over the positions compared:"]
-        for r in [head] + rows:
-            lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-        return lines
-
-
-def show_rel(r):
-    if r == 0:
-        return "0"
-    if r == math.inf:
-        return "inf"
-    return "{:.3g}".format(r)
-
-
-def limited(entries):
-    if len(entries) <= LIST_LIMIT:
-        return entries
-    return entries[:LIST_LIMIT] + ["... and {} more".format(len(entries) - LIST_LIMIT)]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+        return ["per tensor, over the positions compared:"] + [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
 
 
 # --- the command line ----------------------------------------------------------------
 
-def parse_args(argv):
-    files, names = [], None
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg in ("-h", "--help"):
-            return None, None
-        if arg == "--compare":
-            if len(argv) - i - 1 < 2:
-                raise CannotCompare("--compare takes two trace files; " + USAGE)
-            files.extend(argv[i + 1:i + 3])
-            i += 3
-            continue
-        if arg == "--names" or arg.startswith("--names="):
-            if arg == "--names":
-                if i + 1 >= len(argv):
-                    raise CannotCompare("--names takes two names, as --names A,B")
-                value, i = argv[i + 1], i + 2
-            else:
-                value, i = arg[len("--names="):], i + 1
-            parts = value.split(",")
-            if len(parts) != 2 or not all(p.strip() for p in parts) or parts[0] == parts[1]:
-                raise CannotCompare("--names {}: two different, non-empty names separated by one comma, "
-                                    "as --names Rust,PyTorch".format(json.dumps(value)))
-            names = (parts[0], parts[1])
-            continue
-        if arg.startswith("-") and arg != "-":
-            raise CannotCompare("{}: not an option of --compare; {}".format(arg, USAGE))
-        files.append(arg)
-        i += 1
+def two_names(text):
+    parts = text.split(",")
+    if len(parts) != 2 or not all(p.strip() for p in parts) or parts[0] == parts[1]:
+        raise cannot("--names {}: two different, non-empty names separated by one comma, "
+                     "as --names Rust,PyTorch".format(json.dumps(text)))
+    return tuple(parts)
+
+
+def main():
+    p = Parser(prog="scripts/parity.sh --compare", usage="%(prog)s A.jsonl B.jsonl [--names A,B]")
+    p.add_argument("--compare", nargs=2, default=[], metavar="TRACE", help="the two traces (as parity.sh gives them)")
+    p.add_argument("files", nargs="*", help="the two traces")
+    p.add_argument("--names", type=two_names, default=("A", "B"), help="what the report calls each side")
+    args = p.parse_args()
+    files = args.compare + args.files
     if len(files) != 2:
-        raise CannotCompare("two trace files are needed, {} given; {}".format(len(files), USAGE))
-    return files, names or ("A", "B")
-
-
-def main(argv):
-    try:
-        files, names = parse_args(argv)
-        if files is None:
-            print(__doc__.strip())
-            return 0
-        a = Trace(files[0])
-        b = Trace(files[1])
-        comparison = Comparison(a, b, names)
-        comparison.run()
-        a.close()
-        b.close()
-    except CannotCompare as e:
-        print("cannot compare: {}".format(e))
-        return 2
-    except MemoryError:
-        print("cannot compare: out of memory")
-        return 2
-    report = comparison.report()
-    sys.stdout.write("\n".join(report) + "\n")
+        raise cannot("two trace files are needed, {} given; {}".format(len(files), p.format_usage().strip()))
+    comparison = Comparison(Trace(files[0]), Trace(files[1]), args.names)
+    comparison.run()
+    print("\n".join(comparison.report()))
     return 0 if comparison.identical() else 1
 
 
-def run():
+if __name__ == "__main__":
     try:
         sys.stdout.reconfigure(errors="backslashreplace")
     except (AttributeError, ValueError):
         pass
-    try:
-        code = main(sys.argv[1:])
-        sys.stdout.flush()
-    except KeyboardInterrupt:
-        code = 130
-    except BrokenPipeError:
-        code = 1
-    except Exception as e:  # a bug of the comparer: still one line, never a traceback
-        print("cannot compare: internal error: {}: {}".format(type(e).__name__, e))
-        code = 2
-    try:
-        sys.stdout.flush()
-    except (BrokenPipeError, OSError):
-        # Nothing more can be written (the reader went away); leave quietly.
-        try:
-            import os
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except OSError:
-            pass
-    sys.exit(code)
-
-
-if __name__ == "__main__":
-    run()
+    run(main, lambda line: print("cannot compare: " + line), code=2)

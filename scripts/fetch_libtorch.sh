@@ -188,7 +188,7 @@ print(" ".join(m for m in ("numpy", "matplotlib", "safetensors") if importlib.ut
 fi
 
 # --- which set: what was asked for, and what is already in place --------------
-# As src/support/device.rs decides: a driver is present when libcuda.so.1 loads. Asked of
+# As src/tool/device.rs decides: a driver is present when libcuda.so.1 loads. Asked of
 # the environment's own interpreter when there is one (it starts fastest).
 driver_present() {
   local probe='import ctypes

@@ -14,7 +14,10 @@ then one record per call, {"at":[...],"tensors":{"name":{"dtype":...,"shape":[..
 unsigned hex of the dtype's width, most significant digit first: exact, whatever
 the dtype. Record lines are written compactly, keys in this order and tensors in
 the caller's, so that the Rust tracer writes the same bytes for the same tensors.
-A name that is no Python identifier goes in with **{"rnn.weight_ih_l0": w}.
+A name that is no Python identifier goes in with **{"rnn.weight_ih_l0": w} (any
+string, "at" and "self" included). Whatever the format or scripts/compare.py would
+refuse (a meta with NaN, a line over LINE_LIMIT bytes...) is refused at the call,
+with a TypeError or ValueError, and nothing of it is written.
 """
 
 import json
@@ -23,25 +26,35 @@ import sys
 import torch
 
 FORMAT = "parity-trace/1"
+# The longest line the format allows, in bytes (scripts/compare.py's LINE_LIMIT).
+LINE_LIMIT = 64 << 20
 
 # The format's dtypes: PyTorch's names without "torch.".
-DTYPES = {
-    torch.float16: "float16",
-    torch.bfloat16: "bfloat16",
-    torch.float32: "float32",
-    torch.float64: "float64",
-    torch.int8: "int8",
-    torch.int16: "int16",
-    torch.int32: "int32",
-    torch.int64: "int64",
-    torch.uint8: "uint8",
-    torch.bool: "bool",
-}
+DTYPES = {getattr(torch, name): name for name in
+          ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")}
 
 
 def _dumps(value):
-    # Compact, and non-ASCII written as UTF-8, as serde_json writes it.
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    # Compact, and non-ASCII written as UTF-8, as serde_json writes it; strict JSON.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _unique(pairs):
+    # Keys such as 1 and "1" both become "1": a key twice, which the format refuses.
+    if len({key for key, _ in pairs}) != len(pairs):
+        raise ValueError("the trace's meta has a key twice once written as JSON")
+    return pairs
+
+
+def _line(text):
+    """A line as it will be written, or a ValueError if the format cannot hold it."""
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as e:
+        raise ValueError(f"not UTF-8 text: {e}") from None
+    if size > LINE_LIMIT:
+        raise ValueError(f"a line of {size} bytes; a trace's lines are at most {LINE_LIMIT}")
+    return text + "\n"
 
 
 def tensor_json(t):
@@ -68,15 +81,24 @@ class Tracer:
     def __init__(self, path, program, meta=None):
         """`path`: a file name, or an open text stream to write into."""
         meta = {} if meta is None else meta
+        if not isinstance(program, str):
+            raise TypeError(f"the trace's program must be a str, not {type(program).__name__}")
         if not isinstance(meta, dict):
             raise TypeError(f"the trace's meta must be a dict (a JSON object), not {type(meta).__name__}")
+        try:
+            meta = _dumps(meta)
+        except ValueError as e:  # NaN or an infinity
+            raise ValueError(f"the trace's meta must be strict JSON: {e}") from None
+        json.loads(meta, object_pairs_hook=_unique)
+        # Written by hand, to keep the keys in the format's order; checked before
+        # anything is opened, so a refused header leaves no file.
+        header = _line(f'{{"format":"{FORMAT}","program":{_dumps(program)},"meta":{meta}}}')
         # A path, or a text stream the caller owns (and closes).
         self._owned = not hasattr(path, "write")
         self._out = open(path, "w", encoding="utf-8", newline="\n") if self._owned else path
-        # Written by hand, to keep the keys in the format's order.
-        self._out.write(f'{{"format":"{FORMAT}","program":{_dumps(program)},"meta":{_dumps(meta)}}}\n')
+        self._out.write(header)
 
-    def record(self, at, **tensors):
+    def record(self, at, /, **tensors):
         """One record: its position (a non-empty tuple or list of ints and strs)
         and named tensors (any shape, any dtype of the format, CPU or CUDA)."""
         if not isinstance(at, (tuple, list)) or not at:
@@ -92,7 +114,7 @@ class Tracer:
                 raise type(e)(f"tensor {name!r}: {e}") from None
             shape = ",".join(str(d) for d in v["shape"])
             parts.append(f'{_dumps(name)}:{{"dtype":"{v["dtype"]}","shape":[{shape}],"bits":"{v["bits"]}"}}')
-        self._out.write(f'{{"at":{_dumps(list(at))},"tensors":{{{",".join(parts)}}}}}\n')
+        self._out.write(_line(f'{{"at":{_dumps(list(at))},"tensors":{{{",".join(parts)}}}}}'))
 
     def close(self):
         if self._owned:

@@ -578,8 +578,8 @@ fn missing_files_and_usage_errors_are_cannot_compare() {
     for (extra, says) in [
         (&["--names", "Rust"][..], "cannot compare: --names \"Rust\": two different, non-empty names"),
         (&["--names", "X,X"][..], "cannot compare: --names \"X,X\": two different"),
-        (&["--names"][..], "cannot compare: --names takes two names"),
-        (&["--tolerance", "1e-3"][..], "cannot compare: --tolerance: not an option of --compare"),
+        (&["--names"][..], "cannot compare: argument --names: expected one argument"),
+        (&["--tolerance", "1e-3"][..], "cannot compare: unrecognized arguments: --tolerance"),
         (&["c.jsonl"][..], "cannot compare: two trace files are needed, 3 given"),
     ] {
         let (code, text, _) = compare_in(dir.path(), extra);
@@ -595,7 +595,11 @@ fn missing_files_and_usage_errors_are_cannot_compare() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stdout(&out).starts_with("cannot compare: --compare takes two trace files"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("cannot compare: argument --compare: expected 2 arguments"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -662,4 +666,41 @@ fn the_docs_example_prints_what_the_docs_show() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(stdout(&out), blocks[2]);
     assert!(blocks[2].starts_with("DIFFERENT\n"));
+}
+
+#[test]
+fn inputs_that_never_end_or_never_come_are_refused_in_one_line() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("a.jsonl"), trace(&steps(None))).unwrap();
+    let fifo = d.join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let limit = 64 << 20;
+    for (b, says) in [
+        // An endless line, from a device: bounded, so memory stays small.
+        ("/dev/zero", format!("cannot compare: /dev/zero:1: the line is longer than {limit} bytes, the most a line may be\n")),
+        // A FIFO nobody writes to: waited for 10 s, then refused.
+        ("fifo", "cannot compare: fifo: cannot read: nothing came in 10 s (a FIFO with no writer?)\n".to_string()),
+    ] {
+        let out = Command::new(root().join("scripts/parity.sh"))
+            .args(["--compare", "a.jsonl", b])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{b}: {}", stderr(&out));
+        assert_eq!(stdout(&out), says);
+        assert!(stderr(&out).is_empty(), "{b}: {}", stderr(&out));
+    }
+    // Output that cannot be written, or whose reader goes away: one line or none, no traceback.
+    for (redirect, code, err) in [
+        (">/dev/full", 2, "cannot compare: writing to stdout: No space left on device\n"),
+        (">&-", 0, ""),
+        ("| head -c 1 >/dev/null", 0, ""),
+    ] {
+        let script = format!("set -o pipefail; \"$0\" --compare a.jsonl a.jsonl {redirect}");
+        let scripts = root().join("scripts/parity.sh");
+        let out = Command::new("bash").args(["-c", &script]).arg(&scripts).current_dir(d).output().unwrap();
+        assert_eq!((out.status.code(), stderr(&out).as_str()), (Some(code), err), "{redirect}");
+    }
 }

@@ -172,23 +172,29 @@ fn a_log_recorded_with_the_portable_kernels_is_reproduced_as_is() {
     let (code, text) = recorded(&log, "--seed 0");
     assert_eq!(code, Some(0), "{text}");
     assert!(text.starts_with("reproduced as is, with the portable kernels"), "{text}");
-    assert!(
-        text.contains(
-            "\n  env -u MKL_CBWR -u ATEN_CPU_CAPABILITY sine-rnn --seed 0 --device cpu --no-plot\n"
-        ),
-        "{text}"
-    );
-    // Cut short, with spaces at the ends of its lines, and with the flags it was
-    // run with: the lines it has are compared.
+    // The command runs as printed: the binary's own path.
+    let command =
+        format!("env -u MKL_CBWR -u ATEN_CPU_CAPABILITY {} --seed 0 --device cpu --no-plot", common::BIN);
+    assert!(text.contains(&format!("\n  {command}\n")), "{text}");
+    let out = Command::new("sh").args(["-c", &command]).current_dir(scratch().path()).output().unwrap();
+    assert_eq!(stdout(&out), golden);
+    // With a byte-order mark; cut short, with spaces at the ends of its lines; cut
+    // mid-line (the partial line is not compared); with the flags it was run with,
+    // spelled with `=`: the complete lines it has are compared.
     let short: String = golden.lines().take(5).map(|l| format!("{l}  \r\n")).collect();
-    let (code, text) = recorded(&short, "--seed 0 --device cpu --no-plot");
-    assert_eq!(code, Some(0), "{text}");
-    assert!(
-        text.starts_with(
-            "note: the log ends after 5 of the run's 30 lines; those are compared\nreproduced as is"
-        ),
-        "{text}"
-    );
+    for (log, config) in [
+        (format!("\u{feff}{short}"), "--seed 0 --device cpu --no-plot"),
+        (format!("{short}Epoch: 50 loss 0.1"), "--seed=0 --epochs=300"),
+    ] {
+        let (code, text) = recorded(&log, config);
+        assert_eq!(code, Some(0), "{text}");
+        assert!(
+            text.starts_with(
+                "note: the log ends after 5 of the run's 30 lines; those are compared\nreproduced as is"
+            ),
+            "{config}: {text}"
+        );
+    }
 }
 
 #[test]
@@ -198,12 +204,55 @@ fn a_log_that_no_kernel_setting_explains_is_not_reproduced_and_says_where() {
     assert_ne!(doctored, golden);
     let (code, text) = recorded(&doctored, "--seed 0");
     assert_eq!(code, Some(1), "{text}");
-    let last = text.lines().find(|l| l.starts_with("not reproduced:")).expect("a verdict");
+    let verdicts: Vec<&str> = text.lines().filter(|l| l.starts_with("not reproduced")).collect();
+    assert_eq!(verdicts.len(), 1, "one verdict: {text}");
     assert!(
-        last.starts_with("not reproduced: first difference at line 7: recorded 'Epoch: 60 loss 0.23"),
+        verdicts[0].starts_with("not reproduced: first difference at line 7: recorded 'Epoch: 60 loss 0.23"),
         "{text}"
     );
-    assert!(!text.contains("reproduced with:"), "{text}");
+    assert!(!text.contains("reproduced with:") && !text.contains("first line already differs"), "{text}");
+    // Other flags than the log's: line 1 already differs, and the output says what that suggests.
+    let (code, text) = recorded(&golden, "--seed 1");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.starts_with("not reproduced: first difference at line 1: "), "{text}");
+    assert!(text.contains("the first line already differs: were the flags of --config '--seed 1'"), "{text}");
+}
+
+/// parity.py's choice of settings for a CPU: (runnable, could not try).
+fn settings(vendor: &str, flags: &str) -> (Vec<String>, Vec<String>) {
+    let code = format!(
+        "import sys; sys.path.insert(0, 'scripts'); import parity\n\
+         run, untried = parity.settings({vendor:?}, set({flags:?}.split()))\n\
+         print('|'.join(parity.words(s) for s in run)); print('|'.join(untried))"
+    );
+    let out = Command::new("python3").args(["-c", &code]).current_dir(root()).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut lines = text.lines().map(|l| l.split('|').filter(|s| !s.is_empty()).map(String::from).collect());
+    (lines.next().unwrap_or_default(), lines.next().unwrap_or_default())
+}
+
+#[test]
+fn recorded_names_the_settings_this_cpu_cannot_really_run() {
+    let avx512 = "avx2 fma avx512f avx512bw avx512dq avx512vl avx512_vnni";
+    // An AMD CPU with AVX-512: MKL's Intel paths fall back silently there, so only
+    // the COMPATIBLE ones are run, and the others are named with the reason.
+    let (run, untried) = settings("AuthenticAMD", avx512);
+    assert_eq!(run[0], "MKL_CBWR=COMPATIBLE ATEN_CPU_CAPABILITY=avx2", "the portable setting first");
+    assert!(run.iter().all(|s| s.starts_with("MKL_CBWR=COMPATIBLE ")), "{run:?}");
+    assert_eq!(run.len(), 3, "{run:?}");
+    assert_eq!(untried.len(), 9, "{untried:?}");
+    assert!(
+        untried.iter().all(|u| u.contains("needs an Intel CPU") && u.contains("AuthenticAMD")),
+        "{untried:?}"
+    );
+    // The same flags on an Intel CPU: every setting runs.
+    let (run, untried) = settings("GenuineIntel", avx512);
+    assert_eq!((run.len(), untried.len()), (12, 0), "{run:?} {untried:?}");
+    // An Intel CPU with AVX2 only: the AVX-512 settings need flags it lacks.
+    let (run, untried) = settings("GenuineIntel", "avx2 fma");
+    assert_eq!(run.len(), 4, "{run:?}");
+    assert!(untried.iter().all(|u| u.contains("(needs avx512")), "{untried:?}");
 }
 
 #[test]
@@ -238,7 +287,7 @@ fn a_log_recorded_with_the_machines_kernels_is_traced_to_its_setting() {
             let (name, value) = setting.split_once('=').expect("NAME=value");
             cmd.env(name, value);
         }
-        assert_eq!(words.next(), Some("sine-rnn"), "{command}");
+        assert_eq!(words.next(), Some(common::BIN), "{command}");
         let out = cmd.args(words).current_dir(scratch().path()).output().expect("runs");
         assert_eq!(stdout(&out), log, "{config}: {command}");
     }
@@ -247,7 +296,9 @@ fn a_log_recorded_with_the_machines_kernels_is_traced_to_its_setting() {
 #[test]
 fn a_recorded_log_that_cannot_be_compared_is_exit_2() {
     for (log, config, says) in [
-        ("no log here\n", "--seed 0", "holds no `Epoch: <i> loss <total>` line"),
+        ("no log here\n", "--seed 0", "holds no complete `Epoch: <i> loss <total>` line"),
+        ("Epoch: 0 loss 2.853710651397705", "--seed 0", "holds no complete `Epoch: <i> loss <total>` line"),
+        ("Epoch: 0 loss 2.853710651397705\n", "", "--config: an empty configuration"),
         ("Epoch: 0 loss 2.853710651397705\n", "--seed 'oops", "--config"),
         ("Epoch: 0 loss 2.853710651397705\n", "--epochs abc", "sine-rnn did not run"),
     ] {
@@ -276,9 +327,17 @@ fn a_recorded_log_that_cannot_be_compared_is_exit_2() {
         "{}",
         stdout(&out)
     );
-    let out = harness(&["--recorded", "/nonexistent/log.txt", "--config", "--seed 0"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stdout(&out).starts_with("cannot compare: cannot read /nonexistent/log.txt"), "{}", stdout(&out));
+    for (log, says) in [
+        (
+            "/nonexistent/log.txt",
+            "cannot compare: /nonexistent/log.txt: cannot read: No such file or directory\n",
+        ),
+        ("/", "cannot compare: /: cannot read: Is a directory\n"),
+    ] {
+        let out = harness(&["--recorded", log, "--config", "--seed 0"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(stdout(&out), says);
+    }
 }
 
 #[test]
@@ -421,7 +480,7 @@ fn both_programs_take_the_same_values_up_to_each_limit_and_refuse_the_next() {
             Parses => {
                 assert_eq!(rs.status.code(), Some(2), "{case}");
                 for said in [&rs_says, &py_says] {
-                    assert!(said.contains("--json: the directory") && !said.contains(flag), "{case}: {said}");
+                    assert!(said.contains("--json: ") && !said.contains(flag), "{case}: {said}");
                 }
             }
             Refused => {

@@ -384,3 +384,42 @@ fn the_tutorials_own_form_from_the_same_weights_parts_where_the_doc_says() {
         .collect();
     assert_eq!((last_epoch(&tut_last), last_epoch(&rust_last)), (0.29203444719314575, 0.2920270562171936));
 }
+
+#[test]
+fn the_python_examples_failures_are_one_line_each() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("not.safetensors"), "not safetensors").unwrap();
+    let script = path_str(&root().join("examples/rnn_nn.py"));
+    // (flags, exit code, what the one line on stderr says)
+    let cases: [(&[&str], i32, &str); 5] = [
+        (&["--epochs", "x"], 2, "rnn_nn.py: error: argument --epochs: "),
+        (&["--init-weights", "not.safetensors"], 2, "rnn_nn.py: error: --init-weights not.safetensors: "),
+        (
+            &["--epochs", "1", "--trace", "no/dir/t.jsonl"],
+            2,
+            "rnn_nn.py: error: --trace no/dir/t.jsonl: No such file",
+        ),
+        (
+            &["--epochs", "1", "--save-weights", "no/dir/w.st"],
+            1,
+            "rnn_nn.py: error: --save-weights no/dir/w.st: No such file",
+        ),
+        (
+            &["--epochs", "1", "--save-weights", "/dev/full"],
+            1,
+            "rnn_nn.py: error: --save-weights /dev/full: No space left",
+        ),
+    ];
+    for (args, code, says) in cases {
+        let out = python(&[&[script.as_str()], args].concat(), d);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+        assert!(err.starts_with(says), "{args:?}: {err}");
+    }
+    // The device is written into, never replaced by a file.
+    assert!(std::fs::metadata("/dev/full").unwrap().file_type().is_char_device());
+    assert_eq!(std::fs::read_dir(d).unwrap().count(), 1, "nothing left but the input");
+}

@@ -229,6 +229,9 @@ fn the_rust_tracer_refuses_what_the_format_cannot_hold() {
     let complex = Tensor::from_slice(&[1.0f32, 2.0]).view_as_complex();
     assert!(err(trace.record([0], &[("z", &complex)])).contains("ComplexFloat"));
     assert!(Tracer::new(Vec::new(), "p", json!([1])).is_err(), "meta must be an object");
+    // A line longer than the format allows (the comparer would refuse it).
+    let big = Tensor::zeros([(64 << 20) / 8 + 1], (tch::Kind::Float, tch::Device::Cpu));
+    assert!(err(trace.record([1], &[("big", &big)])).contains("at most"));
     // Nothing of the refused records was written.
     let text = String::from_utf8(trace.finish().expect("flushed")).expect("UTF-8");
     assert_eq!(text, "{\"format\":\"parity-trace/1\",\"program\":\"p\",\"meta\":{}}\n");
@@ -255,7 +258,21 @@ with Tracer("p.jsonl", program="p") as trace:
     refused(lambda: trace.record((0,), z=torch.zeros(1, dtype=torch.complex64)), "complex64")
     refused(lambda: trace.record((0,), x=[1.0]), "not list")
 refused(lambda: Tracer("q.jsonl", program="p", meta=[1]), "must be a dict")
+# What the comparer refuses is refused at the call, and no file is made for it.
+refused(lambda: Tracer("q.jsonl", program="p", meta={"lr": float("nan")}), "strict JSON")
+refused(lambda: Tracer("q.jsonl", program="p", meta={"x": [float("inf")]}), "strict JSON")
+refused(lambda: Tracer("q.jsonl", program="p", meta={1: 0, "1": 1}), "key twice")
+refused(lambda: Tracer("q.jsonl", program=7, meta={}), "must be a str")
+import os
+assert not os.path.exists("q.jsonl")
 assert open("p.jsonl").read() == '{"format":"parity-trace/1","program":"p","meta":{}}\n'
+# Any name, "at" and "self" included; a line over the format's limit is refused.
+with Tracer("n.jsonl", program="p") as trace:
+    trace.record((0,), **{"at": torch.ones(1), "self": torch.zeros(1)})
+    refused(lambda: trace.record((1,), big=torch.zeros((64 << 20) // 8 + 1)), "at most")
+    refused(lambda: trace.record(("\udcff",), x=torch.zeros(1)), "UTF-8")
+lines = open("n.jsonl").read().splitlines()
+assert len(lines) == 2 and lines[1].startswith('{"at":[0],"tensors":{"at":{'), lines
 "#,
         dir.path(),
     );

@@ -274,3 +274,26 @@ fn sizes_beyond_the_bounds_are_usage_errors_before_training() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).starts_with("Epoch: 0 loss "), "{}", stdout(&out));
 }
+
+#[test]
+fn both_python_examples_refuse_a_kernel_variable_that_is_not_text_in_one_line() {
+    use std::os::unix::ffi::OsStrExt;
+    require_python();
+    for (file, name) in [("tutorial.py", "MKL_CBWR"), ("rnn_nn.py", "ATEN_CPU_CAPABILITY")] {
+        let out = python()
+            .arg(root().join("examples").join(file))
+            .args(["--epochs", "1"])
+            .env(name, std::ffi::OsStr::from_bytes(b"avx\xff"))
+            .current_dir(scratch().path())
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{file}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{file}: trained");
+        assert!(
+            stderr(&out).starts_with(&format!("{file}: error: {name} is not ASCII text;")),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    }
+}

@@ -18,7 +18,9 @@
 //! then one record per call, `{"at":[…],"tensors":{"name":{"dtype":…,"shape":[…],"bits":"…"},…}}`,
 //! `bits` being every element's bit pattern, row-major, in hex of the dtype's width.
 //! Records are written compactly, keys in this order and tensors in the caller's,
-//! so that the Python tracer writes the same bytes for the same tensors.
+//! so that the Python tracer writes the same bytes for the same tensors. What the
+//! comparer would refuse (a position that is not one, a name twice, a line over
+//! [`LINE_LIMIT`]) is refused at the call, and nothing of it is written.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -26,6 +28,10 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::{json, Value};
 use tch::{Kind, Tensor};
+
+/// The longest line the format allows, in bytes, its newline excluded
+/// (`scripts/compare.py` refuses a longer one rather than read it).
+const LINE_LIMIT: usize = 64 << 20;
 
 /// Writes a trace line by line as the program runs: nothing is held in memory.
 pub struct Tracer<W: Write> {
@@ -40,7 +46,8 @@ impl<W: Write> Tracer<W> {
         }
         // Written by hand, to keep the keys in the format's order.
         let program = Value::from(program);
-        writeln!(out, r#"{{"format":"parity-trace/1","program":{program},"meta":{meta}}}"#)?;
+        let header = format!("{{\"format\":\"parity-trace/1\",\"program\":{program},\"meta\":{meta}}}\n");
+        out.write_all(checked(&header)?.as_bytes())?;
         Ok(Tracer { out })
     }
 
@@ -64,7 +71,7 @@ impl<W: Write> Tracer<W> {
             let _ = write!(line, r#"{sep}{name}:{{"dtype":"{dtype}","shape":{shape},"bits":"{bits}"}}"#);
         }
         line.push_str("}}\n");
-        self.out.write_all(line.as_bytes())
+        self.out.write_all(checked(&line)?.as_bytes())
     }
 
     /// Flushes and returns the writer.
@@ -104,6 +111,16 @@ fn encode(t: &Tensor) -> Result<(&'static str, Vec<i64>, String), String> {
         let _ = write!(bits, "{byte:02x}");
     }
     Ok((dtype, t.size(), bits))
+}
+
+/// `line` (ending in its newline), if it is not longer than the format allows.
+fn checked(line: &str) -> io::Result<&str> {
+    match line.len() - 1 {
+        n if n > LINE_LIMIT => {
+            Err(invalid(format!("a line of {n} bytes; a trace's lines are at most {LINE_LIMIT}")))
+        }
+        _ => Ok(line),
+    }
 }
 
 fn invalid(message: String) -> io::Error {

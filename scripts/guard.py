@@ -1,0 +1,118 @@
+"""How compare.py, parity.py and reference.py read their flags and end: every failure
+is one line, never a traceback. Ctrl-C, SIGTERM, SIGHUP and SIGQUIT end a run with
+128 + the signal's number; a reader of stdout that goes away is no error (the rest
+of stdout is dropped, as the binary drops it); a stdout that cannot be written (a
+full disk) is. The standard library only, so that compare.py needs nothing else.
+"""
+
+import argparse
+import os
+import signal
+import sys
+
+
+class Failure(Exception):
+    """A failure the user can act on: the message is the whole line, `code` the exit
+    code (None: the program's own failure code)."""
+
+    def __init__(self, message, code=1):
+        super().__init__(message)
+        self.code = code
+
+
+class Stopped(BaseException):
+    """SIGTERM, SIGHUP or SIGQUIT: raised where the program is, so that its clean-up runs."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a usage error as one line (a Failure, exit 2) and no prefix
+    matching (`--seed=` is not `--seeds`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_abbrev=False, **kwargs)
+
+    def error(self, message):
+        raise Failure(message, 2)
+
+
+def _null(fd):
+    """Points `fd` at /dev/null (its reader went away, or it was closed)."""
+    null = os.open(os.devnull, os.O_RDWR)
+    if null != fd:
+        os.dup2(null, fd)
+        os.close(null)
+
+
+class _Stdout:
+    """sys.stdout, but a reader that went away drops the rest of stdout, and any
+    other failure to write it is a Failure (stdout is dropped then too, so that the
+    interpreter's own flush at exit finds nothing to say)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _guarded(self, call, *args):
+        try:
+            return call(*args)
+        except OSError as e:
+            _null(1)
+            if not isinstance(e, BrokenPipeError):
+                raise Failure("writing to stdout: {}".format(e.strerror or e), None)
+
+    def write(self, text):
+        self._guarded(self._stream.write, text)
+        return len(text)
+
+    def flush(self):
+        self._guarded(self._stream.flush)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _stop(signum, _frame):
+    raise Stopped(signum)
+
+
+def run(main, report, code=1):
+    """Runs main() and exits with what it returns. A Failure exits with its code;
+    an OSError, MemoryError or anything unexpected with `code`; each is one line,
+    given to `report` (which prints it where the program's messages go)."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:  # started with the descriptor closed (`>&-`): as /dev/null
+            _null(fd)
+    stdout = sys.stdout or open(1, "w", closefd=False)
+    if hasattr(stdout, "reconfigure"):  # Python 3.7+: each line as soon as it is printed, as the binary does
+        stdout.reconfigure(line_buffering=True)
+    sys.stdout = _Stdout(stdout)
+    sys.stderr = sys.stderr or open(2, "w", closefd=False)
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(signum, _stop)
+    status, line = 0, None
+    try:
+        status = main()
+        sys.stdout.flush()
+    except Failure as e:
+        status, line = code if e.code is None else e.code, str(e)
+    except (KeyboardInterrupt, Stopped) as e:
+        signum = e.args[0] if isinstance(e, Stopped) else signal.SIGINT
+        status, line = 128 + signum, "stopped by {}".format(signal.Signals(signum).name)
+    except OSError as e:
+        status, line = code, "{}{}".format(e.strerror or e, ": {}".format(e.filename) if e.filename else "")
+    except MemoryError:
+        status, line = code, "out of memory"
+    except Exception as e:  # a bug: still one line
+        status, line = code, "internal error: {}: {} (please report it)".format(type(e).__name__, e)
+    if line is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            if os.path.samestat(os.fstat(1), os.stat(os.devnull)):
+                sys.stdout = sys.stderr  # stdout went away: the line goes where it can be seen
+            report(line)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (Failure, OSError):
+            pass
+    sys.exit(status)
