@@ -11,8 +11,11 @@ docs/time-sequence.md reads the two side by side.
 At the defaults its stdout is byte for byte what the original train.py prints
 (`STEP:  0`, a `loss:` line per evaluation of the closure, `test loss:`), run with
 the same kernels: this file pins them (MKL_CBWR=COMPATIBLE, ATEN_CPU_CAPABILITY=avx2)
-unless the environment already sets them. Each step's prediction is drawn to
-predict{step}_python.svg (the original draws predict{step}.pdf).
+unless the environment already sets them. The command line reads as the
+original's does (argparse: a flag may be shortened while unambiguous, the last of
+a repeated flag wins). Each step's prediction is drawn to predict{step}_python.svg
+(the original draws predict{step}.pdf). Every failure is one line: exit 2 for a
+usage error, 1 for the rest (scripts/guard.py).
 """
 
 import argparse
@@ -21,20 +24,25 @@ import os
 import signal
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import guard  # noqa: E402  (scripts/guard.py: the standard library only)
+
 # A reader that leaves (`| head`) or Ctrl-C ends the run quietly, as for a C program.
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 signal.signal(signal.SIGINT, signal.SIG_DFL)
+PROGRAM = "time_sequence.py"
 
 
 class Parser(argparse.ArgumentParser):
     """A usage error is one line and exit 2, as in the Rust port."""
 
     def error(self, message):
-        sys.stderr.write(f"time_sequence.py: error: {message}\n")
+        sys.stderr.write(f"{PROGRAM}: error: {message}\n")
         sys.exit(2)
 
 
-def count(low, high=None):
+def whole(low, high=None):
+    """A whole number in [low, high]."""
     def parse(text):
         value = int(text)
         if value < low or (high is not None and value > high):
@@ -44,37 +52,32 @@ def count(low, high=None):
     return parse
 
 
-def finite(text):
+def learning_rate(text):
+    """What torch.optim.LBFGS accepts (`0.0 <= lr`), and finite."""
     value = float(text)
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
-    return value
-
-
-def seed(text):
-    value = int(text)
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be in 0..2**32-1, not {value}")
+    if not (math.isfinite(value) and value >= 0.0):
+        raise argparse.ArgumentTypeError(f"must be a finite number, at least 0, not {text}")
     return value
 
 
 parser = Parser(description="PyTorch's time-sequence prediction example: two LSTM cells, L-BFGS, float64.",
                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-parser.add_argument("--steps", type=count(0), default=15, help="L-BFGS steps to run")
-parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda", help="where to compute (the original's default)")
-parser.add_argument("--hidden", type=count(1), default=51, help="units in each LSTM cell")
-parser.add_argument("--sequences", type=count(4), default=100, help="sine waves (N); the first 3 are the test set")
-parser.add_argument("--length", type=count(2), default=1000, help="points per wave (L)")
-parser.add_argument("--period", type=count(1, 100_000_000), default=20, help="T: a wave is sin(x / T), shifted by up to 4T")
-parser.add_argument("--data-seed", type=seed, default=2, help="numpy's seed for the shifts")
-parser.add_argument("--seed", type=seed, default=0, help="the seed for the initial weights")
-parser.add_argument("--future", type=count(0), default=1000, help="points to predict beyond each test wave")
-parser.add_argument("--lr", type=finite, default=0.8, help="L-BFGS's learning rate")
-parser.add_argument("--threads", type=count(1, 1024), help="libtorch's threads (default: its choice, the number of cores); "
-                    "large sums are split among them, so the bits depend on it")
-parser.add_argument("--trace", help="write every evaluation and iteration here (parity-trace/1)")
-parser.add_argument("--plot-dir", default=".", help="where each step's predict{step}_python.svg goes")
-parser.add_argument("--no-plot", action="store_true", help="draw nothing")
+flag = parser.add_argument
+flag("--steps", type=whole(0), default=15, help="L-BFGS steps to run")
+flag("--device", choices=["cuda", "cpu"], default="cuda", help="where to compute (the original's default)")
+flag("--hidden", type=whole(1), default=51, help="units in each LSTM cell")
+flag("--sequences", type=whole(4), default=100, help="sine waves (N); the first 3 are the test set")
+flag("--length", type=whole(2), default=1000, help="points per wave (L)")
+flag("--period", type=whole(1, 100_000_000), default=20, help="T: a wave is sin(x / T), shifted by up to 4T")
+flag("--data-seed", type=whole(0, 2**32 - 1), default=2, help="numpy's seed for the shifts")
+flag("--seed", type=whole(0, 2**32 - 1), default=0, help="the seed for the initial weights")
+flag("--future", type=whole(0), default=1000, help="points to predict beyond each test wave")
+flag("--lr", type=learning_rate, default=0.8, help="L-BFGS's learning rate")
+flag("--threads", type=whole(1, 1024), help="libtorch's threads (default: its choice, the number of cores); "
+     "large sums are split among them, so the bits depend on it")
+flag("--trace", help="write every evaluation and iteration here (parity-trace/1)")
+flag("--plot-dir", default=".", help="where each step's predict{step}_python.svg goes")
+flag("--no-plot", action="store_true", help="draw nothing")
 args = parser.parse_args()
 if not args.no_plot and not os.path.isdir(args.plot_dir):
     parser.error(f"--plot-dir {args.plot_dir}: not a directory")
@@ -87,145 +90,169 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn, optim  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
 from parity_trace import Tracer  # noqa: E402  (scripts/parity_trace.py)
 
-if args.device == "cuda" and not torch.cuda.is_available():
-    sys.stderr.write("time_sequence.py: error: --device cuda: no CUDA device here; use --device cpu\n")
-    sys.exit(1)
-device = torch.device(args.device)
-if args.threads:
-    torch.set_num_threads(args.threads)
 
-# generate_sine_wave.py: each wave is sin(x / T) on L integers, shifted by a
-# random integer in [-4T, 4T), drawn with numpy's legacy generator.
-N, L, T = args.sequences, args.length, args.period
-np.random.seed(args.data_seed)
-x = np.empty((N, L), "int64")
-x[:] = np.array(range(L)) + np.random.randint(-4 * T, 4 * T, N).reshape(N, 1)
-data = np.sin(x / 1.0 / T).astype("float64")
+def sine_waves(waves, points, period, seed):
+    """generate_sine_wave.py's data: wave k is sin((x + shift_k) / T) at the whole
+    numbers x < L, each shift a whole number in [-4T, 4T) from numpy's legacy
+    generator. The division is by 1.0 and then by T, both in float64, as there."""
+    np.random.seed(seed)
+    shifts = np.random.randint(-4 * period, 4 * period, waves)
+    positions = np.arange(points) + shifts[:, np.newaxis]  # int64, one row per wave
+    return np.sin(positions / 1.0 / period)
 
 
 class Sequence(nn.Module):
+    """The original's model. The attribute names and their order are PyTorch's
+    parameter names and L-BFGS's parameter order: they are part of the result."""
+
     def __init__(self, hidden):
         super().__init__()
         self.hidden = hidden
         self.lstm1 = nn.LSTMCell(1, hidden)
         self.lstm2 = nn.LSTMCell(hidden, hidden)
         self.linear = nn.Linear(hidden, 1)
-        # No values: it tells forward() which device the model is on.
+        # No values; the original keeps it to know the model's device.
         self.dummy_param = nn.Parameter(torch.empty(0))
 
+    def tick(self, x, state):
+        """One time step through both cells and the read-out: (y, the new state)."""
+        (h1, c1), (h2, c2) = state
+        h1, c1 = self.lstm1(x, (h1, c1))
+        h2, c2 = self.lstm2(h1, (h2, c2))
+        return self.linear(h2), ((h1, c1), (h2, c2))
+
     def forward(self, input, future=0):
-        zeros = lambda: torch.zeros(input.size(0), self.hidden, dtype=torch.double).to(self.dummy_param.device)
-        h_t, c_t, h_t2, c_t2 = zeros(), zeros(), zeros(), zeros()
-        outputs = []
-        for input_t in input.split(1, dim=1):
-            h_t, c_t = self.lstm1(input_t, (h_t, c_t))
-            h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
-            output = self.linear(h_t2)
-            outputs += [output]
-        for _ in range(future):  # fed its own output
-            h_t, c_t = self.lstm1(output, (h_t, c_t))
-            h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
-            output = self.linear(h_t2)
-            outputs += [output]
-        return torch.cat(outputs, dim=1)
+        """A y for each column of `input`, then `future` more, each from the last y."""
+        zero = torch.zeros(input.size(0), self.hidden, dtype=torch.double, device=self.dummy_param.device)
+        state = ((zero, zero), (zero, zero))
+        ys = []
+        for column in input.split(1, dim=1):
+            y, state = self.tick(column, state)
+            ys.append(y)
+        for _ in range(future):
+            y, state = self.tick(ys[-1], state)
+            ys.append(y)
+        return torch.cat(ys, dim=1)
 
 
-# train.py
-np.random.seed(args.seed)
-torch.manual_seed(args.seed)
-input = torch.from_numpy(data[3:, :-1]).to(device)
-target = torch.from_numpy(data[3:, 1:]).to(device)
-test_input = torch.from_numpy(data[:3, :-1]).to(device)
-test_target = torch.from_numpy(data[:3, 1:]).to(device)
-seq = Sequence(args.hidden)  # float32 draws, as nn's layers make them...
-seq.double()  # ...then cast to float64
-seq.to(device)
-criterion = nn.MSELoss()
-optimizer = optim.LBFGS(seq.parameters(), lr=args.lr)
+def draw(path, prediction, known):
+    """The three test waves: solid where the network read the wave, dashed where it
+    went on alone (the original writes a PDF; this an SVG)."""
+    import matplotlib
 
-trace = None
-if args.trace:
-    meta = {name: getattr(args, name) for name in
-            ["steps", "device", "hidden", "sequences", "length", "period", "data_seed", "seed", "future", "lr"]}
-    meta["threads"] = torch.get_num_threads()
-    meta["torch"] = torch.__version__
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(30, 10))
+    axes.set_title("Predict future values for time sequences (dashed: predicted values)", fontsize=30)
+    axes.set_xlabel("x", fontsize=20)
+    axes.set_ylabel("y", fontsize=20)
+    axes.tick_params(labelsize=20)
+    for wave, color in zip(prediction, ["red", "green", "blue"]):
+        axes.plot(range(known), wave[:known], color=color, linewidth=2)
+        axes.plot(range(known, len(wave)), wave[known:], color=color, linewidth=2, linestyle="--")
     try:
-        trace = Tracer(args.trace, program="examples/time_sequence.py", meta=meta)
+        figure.savefig(path)
     except OSError as e:
-        sys.stderr.write(f"time_sequence.py: error: --trace {args.trace}: {e.strerror}\n")
-        sys.exit(1)
-    params = list(seq.parameters())
-    # One vector, as L-BFGS sees them; a gradient never made (dummy_param's) is zeros.
-    flat = lambda tensors: torch.cat([t.reshape(-1) for t in tensors])
-    flat_grad = lambda: flat([p.grad if p.grad is not None else torch.zeros_like(p) for p in params])
-    trace.record(("data",), data=torch.from_numpy(data))
-    trace.record(("init",), **dict(seq.named_parameters()))
-    # L-BFGS moves the parameters only through _add_grad(step size, direction):
-    # wrapping it on this one optimizer sees every iteration, torch unchanged.
-    add_grad = optimizer._add_grad
-    position = {"step": 0, "eval": 0, "iter": 0}
+        raise guard.Failure(f"{path}: {e.strerror or e}")
+    finally:
+        plt.close(figure)
 
-    def traced_add_grad(step_size, update):
-        add_grad(step_size, update)
+
+def traced(optimizer, model, trace):
+    """Hooks the trace into this one optimizer, torch unchanged: L-BFGS moves the
+    parameters only through its _add_grad(step size, direction), so wrapping that
+    sees every iteration. Returns what the closure calls after each evaluation,
+    and what starts each step's count."""
+    params = list(model.parameters())
+    flat = lambda tensors: torch.cat([t.reshape(-1) for t in tensors])  # noqa: E731
+    at = {"step": 0, "eval": 0, "iter": 0}
+    move = optimizer._add_grad
+
+    def add_grad(step_size, update):
+        move(step_size, update)
         with torch.no_grad():
-            trace.record(("iter", position["step"], position["iter"]),
-                         step_size=torch.tensor(float(step_size), dtype=torch.float64),
+            trace.record(("iter", at["step"], at["iter"]), step_size=torch.tensor(float(step_size), dtype=torch.float64),
                          direction=update, params=flat(params))
-        position["iter"] += 1
+        at["iter"] += 1
 
-    optimizer._add_grad = traced_add_grad
+    def evaluated(loss):
+        # One vector, as L-BFGS sees it; a gradient never made (dummy_param's) is zeros.
+        grad = flat([p.grad if p.grad is not None else torch.zeros_like(p) for p in params])
+        trace.record(("eval", at["step"], at["eval"]), loss=loss.detach(), grad=grad)
+        at["eval"] += 1
 
-for i in range(args.steps):
-    print("STEP: ", i)
+    optimizer._add_grad = add_grad
+    return evaluated, lambda step: at.update(step=step, eval=0, iter=0)
 
-    def closure():
-        optimizer.zero_grad()
-        out = seq(input)
-        loss = criterion(out, target)
-        print("loss:", loss.item())
-        loss.backward()
+
+def train():
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise guard.Failure("--device cuda: no CUDA device here (the original's default); use --device cpu")
+    device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    data = sine_waves(args.sequences, args.length, args.period, args.data_seed)
+
+    # train.py: the first three waves are the test set; each target is its input
+    # one point later.
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    waves = torch.from_numpy(data).to(device)
+    input, target = waves[3:, :-1], waves[3:, 1:]
+    test_input, test_target = waves[:3, :-1], waves[:3, 1:]
+    model = Sequence(args.hidden).double().to(device)  # float32 draws, then float64
+    criterion = nn.MSELoss()
+    optimizer = optim.LBFGS(model.parameters(), lr=args.lr)
+
+    trace = None
+    if args.trace:
+        meta = {name: getattr(args, name) for name in
+                ["steps", "device", "hidden", "sequences", "length", "period", "data_seed", "seed", "future", "lr"]}
+        meta.update(threads=torch.get_num_threads(), torch=torch.__version__)
+        try:
+            trace = Tracer(args.trace, program="examples/time_sequence.py", meta=meta)
+        except OSError as e:
+            raise guard.Failure(f"--trace {args.trace}: {e.strerror or e}")
+        trace.record(("data",), data=torch.from_numpy(data))
+        trace.record(("init",), **dict(model.named_parameters()))
+        evaluated, start = traced(optimizer, model, trace)
+
+    for step in range(args.steps):
+        print("STEP: ", step)
         if trace:
-            trace.record(("eval", i, position["eval"]), loss=loss.detach(), grad=flat_grad())
-            position["eval"] += 1
-        return loss
+            start(step)
 
-    if trace:
-        position.update(step=i, eval=0, iter=0)
-    optimizer.step(closure)
-    with torch.no_grad():
-        future = args.future
-        pred = seq(test_input, future=future)
-        loss = criterion(pred[:, :-future] if future else pred, test_target)
+        def closure():
+            optimizer.zero_grad()
+            loss = criterion(model(input), target)
+            print("loss:", loss.item())
+            loss.backward()
+            if trace:
+                evaluated(loss)
+            return loss
+
+        optimizer.step(closure)
+        with torch.no_grad():
+            prediction = model(test_input, future=args.future)
+            loss = criterion(prediction[:, :test_target.size(1)], test_target)
         print("test loss:", loss.item())
         if trace:
-            trace.record(("test", i), loss=loss, prediction=pred)
-        y = pred.detach().cpu().numpy()
-    if not args.no_plot:
-        import matplotlib
+            trace.record(("test", step), loss=loss, prediction=prediction)
+        if not args.no_plot:
+            draw(os.path.join(args.plot_dir, f"predict{step}_python.svg"), prediction.cpu().numpy(), input.size(1))
+    if trace:
+        trace.close()
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
 
-        plt.figure(figsize=(30, 10))
-        plt.title("Predict future values for time sequences\n(Dashlines are predicted values)", fontsize=30)
-        plt.xlabel("x", fontsize=20)
-        plt.ylabel("y", fontsize=20)
-        plt.xticks(fontsize=20)
-        plt.yticks(fontsize=20)
-        known = input.size(1)
-        for yi, color in zip(y, "rgb"):
-            plt.plot(np.arange(known), yi[:known], color, linewidth=2.0)
-            plt.plot(np.arange(known, known + future), yi[known:], color + ":", linewidth=2.0)
-        path = os.path.join(args.plot_dir, f"predict{i}_python.svg")
-        try:
-            plt.savefig(path)
-        except OSError as e:
-            sys.stderr.write(f"time_sequence.py: error: {path}: {e.strerror}\n")
-            sys.exit(1)
-        plt.close()
+def main():
+    try:
+        train()
+    except RuntimeError as e:  # libtorch's failures (out of memory...): their first line
+        raise guard.Failure((str(e).splitlines() or ["RuntimeError"])[0])
+    return 0
 
-if trace:
-    trace.close()
+
+guard.run(main, lambda line: sys.stderr.write(f"{PROGRAM}: error: {line}\n"))

@@ -30,9 +30,12 @@ use tch::{Device, Kind, Reduction, Tensor};
 mod lbfgs;
 use lbfgs::{Evaluation, Lbfgs};
 
-/// PyTorch's time-sequence prediction example. Every default is the original's.
+/// PyTorch's time-sequence prediction example. Every default is the original's,
+/// and the command line reads as argparse reads the original's: a flag may be
+/// shortened while it stays unambiguous (`--step 2`), and the last of a repeated
+/// flag wins.
 #[derive(Parser)]
-#[command(allow_negative_numbers = true)] // `--lr -0.8` is a value, as for argparse
+#[command(infer_long_args = true, args_override_self = true, allow_negative_numbers = true)]
 struct Args {
     /// L-BFGS steps to run
     #[arg(long, default_value_t = 15)]
@@ -61,8 +64,8 @@ struct Args {
     /// Points to predict beyond each test wave
     #[arg(long, default_value_t = 1000, value_parser = value_parser!(i64).range(0..))]
     future: i64,
-    /// L-BFGS's learning rate
-    #[arg(long, default_value_t = 0.8, value_parser = finite)]
+    /// L-BFGS's learning rate (finite, at least 0, as torch.optim.LBFGS asks)
+    #[arg(long, default_value_t = 0.8, value_parser = learning_rate)]
     lr: f64,
     /// libtorch's threads (default: libtorch's choice, the number of cores, as for
     /// the original); large sums are split among them, so the bits depend on it
@@ -85,41 +88,43 @@ enum Where {
     Cpu,
 }
 
-fn finite(text: &str) -> Result<f64, String> {
+fn learning_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(x) if x.is_finite() => Ok(x),
-        _ => Err(format!("must be a finite number, not {text}")),
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x), // -0.0 too, as LBFGS's `0.0 <= lr`
+        _ => Err(format!("must be a finite number, at least 0, not {text}")),
     }
 }
 
 /// generate_sine_wave.py: N waves of L points, sin(x / T), each shifted by an
 /// integer in [-4T, 4T) from numpy's legacy generator, as numpy computes it.
-fn sine_waves(args: &Args) -> Vec<f64> {
+fn sine_waves(args: &Args) -> Result<Vec<f64>> {
     let (n, l, t) = (args.sequences, args.length, args.period);
-    let shifts = legacy_randint(args.data_seed, -4 * t, 4 * t, n);
-    let mut data = Vec::with_capacity((n * l) as usize);
-    for shift in shifts {
+    let mut data = Vec::new();
+    let size = usize::try_from(n).ok().and_then(|n| n.checked_mul(usize::try_from(l).ok()?));
+    size.and_then(|size| data.try_reserve_exact(size).ok())
+        .with_context(|| format!("{n} waves of {l} points do not fit in memory"))?;
+    for shift in legacy_randint(args.data_seed, -4 * t, 4 * t, n) {
         // x / 1.0 / T in float64, then numpy's sin, which is the C library's.
         data.extend((0..l).map(|x| ((x + shift) as f64 / 1.0 / t as f64).sin()));
     }
-    data
+    Ok(data)
 }
 
 /// `np.random.seed(seed); np.random.randint(low, high, n)`: numpy's legacy
 /// RandomState is MT19937 seeded as `init_genrand(seed)`, and draws a bounded
 /// integer by masking 32-bit outputs to the next power of two less one and
 /// drawing again while the result is out of range.
-fn legacy_randint(seed: u32, low: i64, high: i64, n: i64) -> Vec<i64> {
+fn legacy_randint(seed: u32, low: i64, high: i64, n: i64) -> impl Iterator<Item = i64> {
     let mut mt = Mt::new(seed);
     let range = (high - 1 - low) as u32; // high is excluded; at least 7 here
     let mask = u32::MAX >> range.leading_zeros();
-    let mut draw = || loop {
+    let mut draw = move || loop {
         let value = mt.next_u32() & mask;
         if value <= range {
             return low + value as i64;
         }
     };
-    (0..n).map(|_| draw()).collect()
+    (0..n).map(move |_| draw())
 }
 
 /// `nn.LSTMCell`: libtorch's own `lstm_cell` op, as PyTorch's module calls it.
@@ -132,24 +137,27 @@ struct LstmCell {
 
 impl LstmCell {
     /// PyTorch's init: each parameter in turn ~ U(-1/sqrt(hidden), 1/sqrt(hidden)).
-    fn new(input: i64, hidden: i64) -> LstmCell {
+    fn new(input: i64, hidden: i64) -> Result<LstmCell> {
         let stdv = 1.0 / (hidden as f64).sqrt();
-        LstmCell {
-            weight_ih: uniform(&[4 * hidden, input], stdv),
-            weight_hh: uniform(&[4 * hidden, hidden], stdv),
-            bias_ih: uniform(&[4 * hidden], stdv),
-            bias_hh: uniform(&[4 * hidden], stdv),
-        }
+        Ok(LstmCell {
+            weight_ih: uniform(&[4 * hidden, input], stdv)?,
+            weight_hh: uniform(&[4 * hidden, hidden], stdv)?,
+            bias_ih: uniform(&[4 * hidden], stdv)?,
+            bias_hh: uniform(&[4 * hidden], stdv)?,
+        })
     }
 
-    fn forward(&self, input: &Tensor, (h, c): &(Tensor, Tensor)) -> (Tensor, Tensor) {
-        input.lstm_cell(&[h, c], &self.weight_ih, &self.weight_hh, Some(&self.bias_ih), Some(&self.bias_hh))
+    fn forward(&self, input: &Tensor, (h, c): &(Tensor, Tensor)) -> Result<(Tensor, Tensor)> {
+        let (w_ih, w_hh) = (&self.weight_ih, &self.weight_hh);
+        Ok(input.f_lstm_cell(&[h, c], w_ih, w_hh, Some(&self.bias_ih), Some(&self.bias_hh))?)
     }
 }
 
 /// A float32 draw, as nn's layers make their parameters before `.double()`.
-fn uniform(shape: &[i64], bound: f64) -> Tensor {
-    Tensor::empty(shape, (Kind::Float, Device::Cpu)).uniform_(-bound, bound)
+fn uniform(shape: &[i64], bound: f64) -> Result<Tensor> {
+    let mut t =
+        Tensor::f_empty(shape, (Kind::Float, Device::Cpu)).with_context(|| format!("a {shape:?} weight"))?;
+    Ok(t.f_uniform_(-bound, bound)?)
 }
 
 /// The original's `Sequence` module.
@@ -166,15 +174,15 @@ struct Sequence {
 impl Sequence {
     /// The draws in PyTorch's order: lstm1, lstm2, then `nn.Linear`'s
     /// kaiming_uniform_(a = sqrt 5) weight and its bias.
-    fn new(hidden: i64) -> Sequence {
-        let (lstm1, lstm2) = (LstmCell::new(1, hidden), LstmCell::new(hidden, hidden));
+    fn new(hidden: i64) -> Result<Sequence> {
+        let (lstm1, lstm2) = (LstmCell::new(1, hidden)?, LstmCell::new(hidden, hidden)?);
         let a = 5f64.sqrt();
         let gain = (2.0 / (1.0 + a * a)).sqrt();
         let bound = 3f64.sqrt() * (gain / (hidden as f64).sqrt());
-        let linear_weight = uniform(&[1, hidden], bound);
-        let linear_bias = uniform(&[1], 1.0 / (hidden as f64).sqrt());
+        let linear_weight = uniform(&[1, hidden], bound)?;
+        let linear_bias = uniform(&[1], 1.0 / (hidden as f64).sqrt())?;
         let dummy_param = Tensor::empty([0], (Kind::Float, Device::Cpu));
-        Sequence { hidden, lstm1, lstm2, linear_weight, linear_bias, dummy_param }
+        Ok(Sequence { hidden, lstm1, lstm2, linear_weight, linear_bias, dummy_param })
     }
 
     /// `named_parameters()`: the module's own first, then each layer's.
@@ -196,42 +204,47 @@ impl Sequence {
     }
 
     /// `seq.double()`, then `.to(device)`, each a leaf that requires its gradient.
-    fn double_to(self, device: Device) -> Sequence {
-        let leaf = |t: Tensor| t.to_kind(Kind::Double).to_device(device).set_requires_grad(true);
-        let cell = |c: LstmCell| LstmCell {
-            weight_ih: leaf(c.weight_ih),
-            weight_hh: leaf(c.weight_hh),
-            bias_ih: leaf(c.bias_ih),
-            bias_hh: leaf(c.bias_hh),
+    fn double_to(self, device: Device) -> Result<Sequence> {
+        let leaf = |t: Tensor| -> Result<Tensor> {
+            Ok(t.f_to_kind(Kind::Double)?.f_to_device(device)?.set_requires_grad(true))
         };
-        Sequence {
+        let cell = |c: LstmCell| -> Result<LstmCell> {
+            Ok(LstmCell {
+                weight_ih: leaf(c.weight_ih)?,
+                weight_hh: leaf(c.weight_hh)?,
+                bias_ih: leaf(c.bias_ih)?,
+                bias_hh: leaf(c.bias_hh)?,
+            })
+        };
+        Ok(Sequence {
             hidden: self.hidden,
-            lstm1: cell(self.lstm1),
-            lstm2: cell(self.lstm2),
-            linear_weight: leaf(self.linear_weight),
-            linear_bias: leaf(self.linear_bias),
-            dummy_param: leaf(self.dummy_param),
-        }
+            lstm1: cell(self.lstm1)?,
+            lstm2: cell(self.lstm2)?,
+            linear_weight: leaf(self.linear_weight)?,
+            linear_bias: leaf(self.linear_bias)?,
+            dummy_param: leaf(self.dummy_param)?,
+        })
     }
 
     /// One output per input column, then `future` more, each fed the last output.
-    fn forward(&self, input: &Tensor, future: i64) -> Tensor {
-        let zeros = || Tensor::zeros([input.size()[0], self.hidden], (Kind::Double, input.device()));
-        let (mut state1, mut state2) = ((zeros(), zeros()), (zeros(), zeros()));
-        let mut outputs = Vec::new();
-        let mut step = |input_t: &Tensor| {
-            state1 = self.lstm1.forward(input_t, &state1);
-            state2 = self.lstm2.forward(&state1.0, &state2);
-            state2.0.linear(&self.linear_weight, Some(&self.linear_bias))
+    /// Fallible throughout: a size too large for memory is an error, not a panic.
+    fn forward(&self, input: &Tensor, future: i64) -> Result<Tensor> {
+        let zeros = || Tensor::f_zeros([input.size()[0], self.hidden], (Kind::Double, input.device()));
+        let (mut state1, mut state2) = ((zeros()?, zeros()?), (zeros()?, zeros()?));
+        let mut step = |input_t: &Tensor| -> Result<Tensor> {
+            state1 = self.lstm1.forward(input_t, &state1)?;
+            state2 = self.lstm2.forward(&state1.0, &state2)?;
+            Ok(state2.0.f_linear(&self.linear_weight, Some(&self.linear_bias))?)
         };
-        for input_t in input.split(1, 1) {
-            outputs.push(step(&input_t));
+        let mut outputs = Vec::new();
+        for input_t in input.f_split(1, 1)? {
+            outputs.push(step(&input_t)?);
         }
         for _ in 0..future {
-            let output = step(outputs.last().expect("the input has at least one column"));
-            outputs.push(output);
+            let last = outputs.last().context("the input has no column")?;
+            outputs.push(step(last)?);
         }
-        Tensor::cat(&outputs, 1)
+        Ok(Tensor::f_cat(&outputs, 1)?)
     }
 }
 
@@ -308,7 +321,7 @@ fn run(args: &Args) -> Result<()> {
 
     // generate_sine_wave.py
     let (n, l) = (args.sequences, args.length);
-    let data = Tensor::from_slice(&sine_waves(args)).reshape([n, l]);
+    let data = Tensor::f_from_slice(&sine_waves(args)?)?.reshape([n, l]);
     if let Some(trace) = trace.borrow_mut().as_mut() {
         trace.record(["data"], &[("data", &data)])?;
     }
@@ -320,7 +333,7 @@ fn run(args: &Args) -> Result<()> {
     let target = data.narrow(0, 3, n - 3).narrow(1, 1, l - 1);
     let test_input = data.narrow(0, 0, 3).narrow(1, 0, l - 1);
     let test_target = data.narrow(0, 0, 3).narrow(1, 1, l - 1);
-    let seq = Sequence::new(args.hidden).double_to(device);
+    let seq = Sequence::new(args.hidden)?.double_to(device)?;
     let params: Vec<Tensor> = seq.named_parameters().iter().map(|(_, p)| p.shallow_clone()).collect();
     if let Some(trace) = trace.borrow_mut().as_mut() {
         trace.record(["init"], &seq.named_parameters())?;
@@ -328,16 +341,16 @@ fn run(args: &Args) -> Result<()> {
     let mut optimizer = Lbfgs::new(params.iter().map(Tensor::shallow_clone).collect(), args.lr);
 
     for i in 0..args.steps {
-        writeln!(out, "STEP:  {i}")?;
+        writeln!(out, "STEP:  {i}").context("writing to stdout")?;
         let mut evals = 0;
         let closure = || -> Result<Evaluation> {
-            let output = seq.forward(&input, 0);
-            let loss = output.mse_loss(&target, Reduction::Mean);
-            writeln!(out, "loss: {}", py_float(loss.double_value(&[])))?;
+            let output = seq.forward(&input, 0)?;
+            let loss = output.f_mse_loss(&target, Reduction::Mean)?;
+            writeln!(out, "loss: {}", py_float(loss.double_value(&[]))).context("writing to stdout")?;
             // torch.autograd.grad rather than backward(): PyTorch's zero_grad() drops
             // the gradients, tch's zeroes them, and 0.0 + -0.0 would turn a -0.0 into 0.0.
             let mut grads = vec![params[0].zeros_like()]; // dummy_param's: no values
-            grads.extend(Tensor::run_backward(&[&loss], &params[1..], false, false));
+            grads.extend(Tensor::f_run_backward(&[&loss], &params[1..], false, false)?);
             if let Some(trace) = trace.borrow_mut().as_mut() {
                 let flat = Tensor::cat(&grads.iter().map(|g| g.reshape(-1)).collect::<Vec<_>>(), 0);
                 trace.record(("eval", i, evals), &[("loss", &loss), ("grad", &flat)])?;
@@ -361,10 +374,10 @@ fn run(args: &Args) -> Result<()> {
         };
         optimizer.step(closure, moved)?;
 
-        let prediction = tch::no_grad(|| seq.forward(&test_input, args.future));
+        let prediction = tch::no_grad(|| seq.forward(&test_input, args.future))?;
         let predicted = prediction.narrow(1, 0, l - 1);
         let loss = predicted.mse_loss(&test_target, Reduction::Mean);
-        writeln!(out, "test loss: {}", py_float(loss.double_value(&[])))?;
+        writeln!(out, "test loss: {}", py_float(loss.double_value(&[]))).context("writing to stdout")?;
         if let Some(trace) = trace.borrow_mut().as_mut() {
             trace.record(("test", i), &[("loss", &loss), ("prediction", &prediction)])?;
         }
@@ -403,8 +416,24 @@ fn main() {
     if !args.no_plot && !args.plot_dir.is_dir() {
         usage(&format!("--plot-dir {}: not a directory", args.plot_dir.display()));
     }
-    if let Err(e) = run(&args) {
-        eprintln!("time_sequence: error: {e:#}");
-        std::process::exit(1);
+    // A reader that leaves (`| head`) ends the run quietly, as it ends PyTorch's
+    // (Rust ignores SIGPIPE, and every write would then be an error).
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    // Any failure is one line and exit 1: libtorch's messages go on with a C++
+    // backtrace, and an op this file calls infallibly panics with the same text.
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let text = (payload.downcast_ref::<String>().map(String::as_str))
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("an internal error");
+        eprintln!("time_sequence: error: {}", text.lines().next().unwrap_or_default());
+    }));
+    match std::panic::catch_unwind(|| run(&args)) {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            eprintln!("time_sequence: error: {}", format!("{e:#}").lines().next().unwrap_or_default());
+            std::process::exit(1);
+        }
+        Err(_) => std::process::exit(1),
     }
 }

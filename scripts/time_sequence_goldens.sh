@@ -9,6 +9,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=$root/tests/golden/time_sequence
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+known=$(grep -v '^#' "$dir/configs.txt" | awk 'NF { print $1 }')
+for name in "$@"; do
+  grep -qx -- "$name" <<<"$known" || { echo "configs.txt has no configuration $name" >&2; exit 2; }
+done
 grep -v '^#' "$dir/configs.txt" | while read -r name keep flags; do
   [ -n "$name" ] || continue
   if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi

@@ -1,8 +1,10 @@
 //! PyTorch's time-sequence prediction example and its port
 //! (examples/time_sequence.py, examples/time_sequence.rs): the port against
 //! PyTorch's goldens with no Python (stdout byte for byte, every traced float64
-//! bit for bit), the two sides live on a small configuration no golden has, a
-//! learning rate one ULP off located by the comparer, and bad flags refused alike.
+//! bit for bit, a diverging run's NaNs included), the two sides live on a small
+//! configuration no golden has, a learning rate one ULP off located by the
+//! comparer, bad flags refused alike before any training, and flags abbreviated or
+//! repeated read as argparse reads them.
 
 mod common;
 
@@ -14,26 +16,32 @@ use sha2::{Digest, Sha256};
 
 const GOLDEN: &str = "tests/golden/time_sequence";
 
+/// One side of the port run with exactly `args` in `dir`.
+fn side(name: &str, args: &[&str], dir: &Path) -> Output {
+    let mut command = match name {
+        "rust" => Command::new(example("time_sequence")),
+        _ => {
+            let mut c = Command::new(root().join("scripts/python"));
+            c.arg(root().join("examples/time_sequence.py"));
+            c
+        }
+    };
+    command.args(args).current_dir(dir).output().unwrap_or_else(|e| {
+        panic!("{name} side: {e} (scripts/fetch_libtorch.sh --python makes scripts/python)")
+    })
+}
+
 /// The Rust port with `flags` on the CPU, drawing nothing, tracing into `dir`, on
 /// two threads as the goldens were made (a large sum's bits depend on the count).
 fn rust(flags: &[&str], dir: &Path) -> Output {
-    Command::new(example("time_sequence"))
-        .args(flags)
-        .args(["--device", "cpu", "--no-plot", "--threads", "2", "--trace", "rust.jsonl"])
-        .current_dir(dir)
-        .output()
-        .expect("the example runs")
+    let fixed = ["--device", "cpu", "--no-plot", "--threads", "2", "--trace", "rust.jsonl"];
+    side("rust", &[flags, &fixed].concat(), dir)
 }
 
 /// The PyTorch twin, likewise.
 fn python(flags: &[&str], dir: &Path) -> Output {
-    Command::new(root().join("scripts/python"))
-        .arg(root().join("examples/time_sequence.py"))
-        .args(flags)
-        .args(["--device", "cpu", "--no-plot", "--threads", "2", "--trace", "python.jsonl"])
-        .current_dir(dir)
-        .output()
-        .expect("scripts/python runs (scripts/fetch_libtorch.sh --python makes it)")
+    let fixed = ["--device", "cpu", "--no-plot", "--threads", "2", "--trace", "python.jsonl"];
+    side("python", &[flags, &fixed].concat(), dir)
 }
 
 /// A trace's record lines: everything after the header, which names the program.
@@ -185,10 +193,35 @@ fn a_learning_rate_one_ulp_off_is_found_at_the_first_iteration() {
     assert!(report.contains(r#"last position where everything agreed: ["eval", 0, 0]"#), "{report}");
 }
 
+/// A run of one short step that draws its plot: a bad flag given after it must
+/// stop the program before any training (the last of a repeated flag wins).
+const QUICK: [&str; 16] = [
+    "--device",
+    "cpu",
+    "--threads",
+    "2",
+    "--steps",
+    "1",
+    "--hidden",
+    "1",
+    "--sequences",
+    "4",
+    "--length",
+    "2",
+    "--period",
+    "1",
+    "--future",
+    "0",
+];
+
 #[test]
 fn bad_flags_are_one_line_and_exit_2_on_both_sides() {
     let dir = scratch();
-    let cases: [&[&str]; 14] = [
+    for name in ["rust", "python"] {
+        let out = side(name, &QUICK, dir.path());
+        assert!(out.status.success(), "{name}: the quick run itself fails: {}", stderr(&out));
+    }
+    let cases: [&[&str]; 17] = [
         &["--hidden", "0"],
         &["--sequences", "3"],
         &["--length", "1"],
@@ -197,21 +230,41 @@ fn bad_flags_are_one_line_and_exit_2_on_both_sides() {
         &["--steps", "-1"],
         &["--lr", "nan"],
         &["--lr", "inf"],
+        &["--lr", "-1"],
         &["--seed", "4294967296"],
         &["--data-seed", "-1"],
         &["--device", "tpu"],
         &["--no-such-flag"],
+        &["--s", "1"],
         &["--plot-dir", "no/such/directory"],
         &["--threads", "0"],
+        &["--steps"],
     ];
     for flags in cases {
-        for (side, out) in [("rust", rust(flags, dir.path())), ("python", python(flags, dir.path()))] {
+        let args = [&QUICK[..], flags].concat();
+        for name in ["rust", "python"] {
+            let out = side(name, &args, dir.path());
             let err = stderr(&out);
-            assert_eq!(out.status.code(), Some(2), "{side} {flags:?}: {err}");
-            assert_eq!(err.lines().count(), 1, "{side} {flags:?}: {err}");
-            assert!(err.contains("error:") && stdout(&out).is_empty(), "{side} {flags:?}: {err}");
+            assert_eq!(out.status.code(), Some(2), "{name} {flags:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "{name} {flags:?}: {err}");
+            assert!(err.contains("error:") && stdout(&out).is_empty(), "{name} {flags:?}: {err}");
         }
     }
+}
+
+/// Flags read as argparse reads them: a unique prefix names its flag and the last
+/// of a repeated flag wins, on both sides alike.
+#[test]
+fn abbreviated_and_repeated_flags_read_alike_on_both_sides() {
+    let dir = scratch();
+    let args = [&QUICK[..], &["--hid", "2", "--steps", "3", "--steps", "2", "--no-p"]].concat();
+    let (r, p) = (side("rust", &args, dir.path()), side("python", &args, dir.path()));
+    assert!(r.status.success() && p.status.success(), "{}{}", stderr(&r), stderr(&p));
+    assert_eq!(stdout(&r), stdout(&p));
+    assert_eq!(stdout(&r).lines().filter(|l| l.starts_with("STEP: ")).count(), 2, "{}", stdout(&r));
+    let plain =
+        side("rust", &[&QUICK[..], &["--hidden", "2", "--steps", "2", "--no-plot"]].concat(), dir.path());
+    assert_eq!(stdout(&r), stdout(&plain), "--hid is --hidden");
 }
 
 /// The port uses the tracer as any other crate would: nothing of sine-rnn's, and

@@ -2,10 +2,12 @@
 //! op for op after `torch/optim/lbfgs.py` (PyTorch 2.13) so that the two give the
 //! same bits: read them side by side. tch has no L-BFGS of its own.
 //!
-//! Where PyTorch keeps a 0-dim tensor (`ys`, `ro`, `H_diag`, `al`), this keeps an
-//! `f64`: a 0-dim float64 tensor's `/`, `*` and `-` round exactly as `f64`'s do.
-//! What must stay a libtorch op stays one: the dot products (MKL's `ddot`) and the
-//! reductions (`sum`, `max`), whose order of additions is libtorch's own.
+//! Where PyTorch keeps a 0-dim tensor (`ys`, `ro`, `H_diag`, `al`, `be_i`), so does
+//! this: libtorch's `al[i] - be_i` is a fused `a + (-1) * b`, which gives another
+//! NaN than `f64`'s `-` when both are NaN, and a diverging run must stay PyTorch's
+//! to the last bit too. Plain `f64` is kept only where PyTorch has a Python float
+//! (`t`, the losses). The dot products (MKL's `ddot`) and the reductions (`sum`,
+//! `max`) are libtorch's, whose order of additions is its own.
 
 use std::collections::VecDeque;
 
@@ -33,8 +35,9 @@ struct State {
     t: f64,
     old_dirs: VecDeque<Tensor>,
     old_stps: VecDeque<Tensor>,
-    ro: VecDeque<f64>,
-    h_diag: f64,
+    ro: VecDeque<Tensor>,
+    /// `H_diag`: the Python integer 1 until the first curvature pair.
+    h_diag: Option<Tensor>,
     prev_flat_grad: Option<Tensor>,
     prev_loss: f64,
 }
@@ -58,7 +61,7 @@ impl Lbfgs {
             tolerance_grad: 1e-7,
             tolerance_change: 1e-9,
             history_size: 100,
-            state: State { h_diag: 1.0, ..State::default() },
+            state: State::default(),
         }
     }
 
@@ -91,30 +94,34 @@ impl Lbfgs {
                 (Some(d), Some(prev_flat_grad)) if state.n_iter > 1 => {
                     let y = &flat_grad - prev_flat_grad;
                     let s = d * state.t;
-                    let ys = y.dot(&s).double_value(&[]);
-                    if ys > 1e-10 {
+                    let ys = y.dot(&s);
+                    if ys.double_value(&[]) > 1e-10 {
                         if state.old_dirs.len() == self.history_size {
                             state.old_dirs.pop_front();
                             state.old_stps.pop_front();
                             state.ro.pop_front();
                         }
-                        state.h_diag = ys / y.dot(&y).double_value(&[]);
+                        state.h_diag = Some(&ys / y.dot(&y));
+                        state.ro.push_back(ys.reciprocal());
                         state.old_dirs.push_back(y);
                         state.old_stps.push_back(s);
-                        state.ro.push_back(1.0 / ys);
                     }
                     let num_old = state.old_dirs.len();
-                    let mut al = vec![0.0; num_old];
+                    let mut al: Vec<Tensor> = Vec::with_capacity(num_old);
                     let mut q = flat_grad.neg();
                     for i in (0..num_old).rev() {
-                        al[i] = state.old_stps[i].dot(&q).double_value(&[]) * state.ro[i];
-                        add_scaled_(&mut q, -al[i], &state.old_dirs[i])?;
+                        let al_i = state.old_stps[i].dot(&q) * &state.ro[i];
+                        add_scaled_(&mut q, -al_i.double_value(&[]), &state.old_dirs[i])?;
+                        al.push(al_i); // al[num_old - 1] first
                     }
-                    let mut r = &q * state.h_diag;
-                    #[allow(clippy::needless_range_loop)] // indexed as lbfgs.py is, to read beside it
-                    for i in 0..num_old {
-                        let be_i = state.old_dirs[i].dot(&r).double_value(&[]) * state.ro[i];
-                        add_scaled_(&mut r, al[i] - be_i, &state.old_stps[i])?;
+                    al.reverse();
+                    let mut r = match &state.h_diag {
+                        Some(h_diag) => &q * h_diag,
+                        None => &q * 1.0,
+                    };
+                    for (i, al_i) in al.iter().enumerate() {
+                        let be_i = state.old_dirs[i].dot(&r) * &state.ro[i];
+                        add_scaled_(&mut r, (al_i - be_i).double_value(&[]), &state.old_stps[i])?;
                     }
                     r
                 }
@@ -122,7 +129,7 @@ impl Lbfgs {
                     state.old_dirs.clear();
                     state.old_stps.clear();
                     state.ro.clear();
-                    state.h_diag = 1.0;
+                    state.h_diag = None;
                     flat_grad.neg()
                 }
             };
