@@ -359,13 +359,17 @@ fn an_endless_or_huge_weights_input_is_refused_at_once() {
     let sparse = dir.path().join("sparse.st");
     std::fs::File::create(&sparse).unwrap().set_len(1 << 30).unwrap();
     for file in ["/dev/zero", "/dev/urandom", sparse.to_str().unwrap()] {
-        let t0 = std::time::Instant::now();
         // Only the 8-byte header length is read: an endless device or a gigabyte
-        // of zeros is refused at once (it used to be read whole).
-        let out = sine_rnn(&["--init-weights", file, "--no-plot"], dir.path());
+        // of zeros is refused at once. The run gets 256 MiB of data memory, so a
+        // reader that took the file whole would abort instead of refusing it.
+        let out = Command::new("sh")
+            .args(["-c", "ulimit -d 262144 && exec \"$0\" \"$@\"", common::BIN])
+            .args(["--init-weights", file, "--no-plot"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{file}: {}", stderr(&out));
         assert!(stderr(&out).contains("is not a safetensors file ("), "{file}: {}", stderr(&out));
-        assert!(t0.elapsed() < std::time::Duration::from_secs(3), "{file}: {:?}", t0.elapsed());
     }
 }
 
