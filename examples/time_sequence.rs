@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{value_parser, Parser, ValueEnum};
 use parity_trace::{py_float, Tracer};
+use plotters::data::float::pretty_print_float;
 use plotters::prelude::*;
 use rand_mt::Mt;
 use serde_json::json;
@@ -282,7 +283,10 @@ fn plot(path: &Path, prediction: &[Vec<f64>], known: usize) -> Result<()> {
         .configure_mesh()
         .x_desc("x")
         .y_desc("y")
+        .x_labels(points.clamp(2, 10)) // whole positions: no tick between two points
         .x_label_formatter(&|x| format!("{x:.0}"))
+        // A tick at zero comes out of the range arithmetic as -1e-17 or -0.0: print 0.
+        .y_label_formatter(&|y| pretty_print_float(if y.abs() < 1e-9 { 0.0 } else { *y }, true))
         .label_style((font, 24))
         .axis_desc_style((font, 30))
         .draw()?;

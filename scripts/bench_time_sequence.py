@@ -35,12 +35,28 @@ def run(command, cwd):
     return seconds, usage.ru_maxrss / 1024
 
 
+def positive(text):
+    """A whole number of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs of each program")
-    parser.add_argument("--steps", type=int, default=1, help="L-BFGS steps of each run")
+    parser.add_argument("--runs", type=positive, default=3, help="runs of each program")
+    parser.add_argument("--steps", type=positive, default=1, help="L-BFGS steps of each run")
     parser.add_argument("--original", help="a directory with PyTorch's train.py and its traindata.pt")
     args = parser.parse_args()
+    if args.original and not os.path.isfile(os.path.join(args.original, "traindata.pt")):
+        parser.error(f"--original {args.original}: no traindata.pt (run generate_sine_wave.py there first)")
+    # Each program draws its plots in a directory of its own, removed at the end.
+    with tempfile.TemporaryDirectory(prefix="bench-time-sequence-") as scratch:
+        bench(args, scratch)
+
+
+def bench(args, scratch):
     # The portable kernels for all, as the port and the twin set them themselves.
     os.environ.setdefault("MKL_CBWR", "COMPATIBLE")
     os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
@@ -49,7 +65,10 @@ def main():
         "Rust port (tch)": [os.path.join(ROOT, "target/release/examples/time_sequence"), *flags],
         "PyTorch twin": [sys.executable, os.path.join(ROOT, "examples/time_sequence.py"), *flags],
     }
-    cwd = {name: tempfile.mkdtemp(prefix="bench-") for name in programs}
+    cwd = {}
+    for k, name in enumerate(programs):
+        cwd[name] = os.path.join(scratch, str(k))
+        os.mkdir(cwd[name])
     if args.original:
         os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"  # its traindata.pt is a numpy array
         programs["PyTorch's train.py"] = [sys.executable, "train.py", "--steps", str(args.steps)]
