@@ -340,10 +340,9 @@ fn an_interrupted_install_is_completed_by_a_rerun_and_a_third_run_is_a_no_op() {
     let installs = pip_log(cache.path());
 
     // Everything in place: pip is not even called (it would fail), and nothing changes.
-    let (out, took) = fetch(clone.path(), &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "enospc")]);
+    let (out, _) = fetch(clone.path(), &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "enospc")]);
     assert!(out.status.success(), "{}", err(&out));
     assert!(err(&out).contains("is in place"), "{}", err(&out));
-    assert!(took < Duration::from_secs(5), "took {took:?}");
     assert_eq!(pip_log(cache.path()), installs);
     assert_eq!(fs::read_link(clone.path().join(".libtorch")).unwrap(), link);
 }
@@ -378,9 +377,8 @@ fn the_cpu_runtime_set_is_torch_alone_and_the_libraries_libtorch_names() {
     assert!(ldd.contains("nvidia/cu13/lib/libcudart.so.13") && !ldd.contains("not found"), "{ldd}");
 
     // A rerun with no flag (and no driver) is satisfied by it, without pip.
-    let (out, took) = fetch(clone.path(), &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "enospc")]);
+    let (out, _) = fetch(clone.path(), &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "enospc")]);
     assert!(out.status.success() && err(&out).contains("is in place"), "{}", err(&out));
-    assert!(took < Duration::from_secs(5), "took {took:?}");
     assert_eq!(pip_log(cache.path()).len(), runtime_installs().len());
 
     // Once a driver is present, the plain command completes the full set, for CUDA.
@@ -460,13 +458,12 @@ fn python_over_the_runtime_set_installs_the_rest_into_the_same_environment() {
 
     // Now everything is there, for every form of the command.
     for args in [&["--python"][..], &["--cpu"][..], &[][..]] {
-        let (out, took) = fetch_with(clone.path(), args, &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "enospc")]);
+        let (out, _) = fetch_with(clone.path(), args, &[("SINE_RNN_CACHE", &c), ("FAKE_PIP", "enospc")]);
         assert!(
             out.status.success() && err(&out).contains("(full set) is in place"),
             "{args:?}: {}",
             err(&out)
         );
-        assert!(took < Duration::from_secs(5), "took {took:?}");
     }
     assert_eq!(pip_log(cache.path()).len(), expected.len());
 }
@@ -536,7 +533,7 @@ fn an_installed_torch_of_the_version_needed_is_linked_and_nothing_is_downloaded(
         let cache = common::scratch();
         let site = fake_site(&version, also);
         let links = common::scratch();
-        let (out, took) = fetch_with(
+        let (out, _) = fetch_with(
             clone.path(),
             args,
             &[
@@ -552,7 +549,6 @@ fn an_installed_torch_of_the_version_needed_is_linked_and_nothing_is_downloaded(
         let torch = site.path().canonicalize().unwrap().join("torch");
         assert_eq!(fs::read_link(clone.path().join(".libtorch")).unwrap(), torch);
         assert_eq!(fs::read_dir(cache.path()).unwrap().count(), 0, "no environment is created");
-        assert!(took < Duration::from_secs(5), "took {took:?}");
     }
 }
 
