@@ -21,6 +21,7 @@ usage error, 1 for the rest (scripts/guard.py).
 import argparse
 import math
 import os
+import re
 import signal
 import sys
 
@@ -41,20 +42,26 @@ class Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def whole(low, high=None):
-    """A whole number in [low, high]."""
+I64_MAX = 2**63 - 1  # torch's sizes and counts are int64
+
+
+def whole(low, high=I64_MAX):
+    """A whole number in [low, high], written as Rust reads one: ASCII digits and a
+    sign (Python's int() would also take "1_0" and " 1")."""
     def parse(text):
+        if not re.fullmatch(r"[+-]?[0-9]+", text):
+            raise argparse.ArgumentTypeError(f"not a whole number: {text}")
         value = int(text)
-        if value < low or (high is not None and value > high):
-            bounds = f"at least {low}" if high is None else f"in {low}..{high}"
-            raise argparse.ArgumentTypeError(f"must be {bounds}, not {value}")
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be in {low}..{high}, not {value}")
         return value
     return parse
 
 
 def learning_rate(text):
-    """What torch.optim.LBFGS accepts (`0.0 <= lr`), and finite."""
-    value = float(text)
+    """What torch.optim.LBFGS accepts (`0.0 <= lr`), and finite, written as Rust
+    reads a float (no "_", no spaces, ASCII)."""
+    value = float(text) if text.isascii() and not re.search(r"[_\s]", text) else math.nan
     if not (math.isfinite(value) and value >= 0.0):
         raise argparse.ArgumentTypeError(f"must be a finite number, at least 0, not {text}")
     return value
@@ -65,7 +72,7 @@ parser = Parser(description="PyTorch's time-sequence prediction example: two LST
 flag = parser.add_argument
 flag("--steps", type=whole(0), default=15, help="L-BFGS steps to run")
 flag("--device", choices=["cuda", "cpu"], default="cuda", help="where to compute (the original's default)")
-flag("--hidden", type=whole(1), default=51, help="units in each LSTM cell")
+flag("--hidden", type=whole(1, 2**31 - 1), default=51, help="units in each LSTM cell")
 flag("--sequences", type=whole(4), default=100, help="sine waves (N); the first 3 are the test set")
 flag("--length", type=whole(2), default=1000, help="points per wave (L)")
 flag("--period", type=whole(1, 100_000_000), default=20, help="T: a wave is sin(x / T), shifted by up to 4T")
@@ -98,9 +105,12 @@ def sine_waves(waves, points, period, seed):
     numbers x < L, each shift a whole number in [-4T, 4T) from numpy's legacy
     generator. The division is by 1.0 and then by T, both in float64, as there."""
     np.random.seed(seed)
-    shifts = np.random.randint(-4 * period, 4 * period, waves)
-    positions = np.arange(points) + shifts[:, np.newaxis]  # int64, one row per wave
-    return np.sin(positions / 1.0 / period)
+    try:
+        shifts = np.random.randint(-4 * period, 4 * period, waves)
+        positions = np.arange(points) + shifts[:, np.newaxis]  # int64, one row per wave
+        return np.sin(positions / 1.0 / period)
+    except (MemoryError, ValueError):  # numpy's "array is too big" is a ValueError
+        raise guard.Failure(f"{waves} waves of {points} points do not fit in memory")
 
 
 class Sequence(nn.Module):

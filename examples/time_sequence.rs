@@ -34,18 +34,19 @@ use lbfgs::{Evaluation, Lbfgs};
 /// PyTorch's time-sequence prediction example. Every default is the original's,
 /// and the command line reads as argparse reads the original's: a flag may be
 /// shortened while it stays unambiguous (`--step 2`), and the last of a repeated
-/// flag wins.
+/// flag wins. Whole numbers are bounded by i64, as torch's sizes are; `--hidden`
+/// by 2^31 - 1, so that 4 x hidden gate rows and hidden² weights are sizes too.
 #[derive(Parser)]
 #[command(infer_long_args = true, args_override_self = true, allow_negative_numbers = true)]
 struct Args {
     /// L-BFGS steps to run
-    #[arg(long, default_value_t = 15)]
-    steps: u64,
+    #[arg(long, default_value_t = 15, value_parser = value_parser!(i64).range(0..))]
+    steps: i64,
     /// Where to compute (the original's default is CUDA)
     #[arg(long, value_enum, default_value_t = Where::Cuda)]
     device: Where,
     /// Units in each LSTM cell
-    #[arg(long, default_value_t = 51, value_parser = value_parser!(i64).range(1..))]
+    #[arg(long, default_value_t = 51, value_parser = value_parser!(i64).range(1..=i32::MAX as i64))]
     hidden: i64,
     /// Sine waves (N); the first 3 are the test set
     #[arg(long, default_value_t = 100, value_parser = value_parser!(i64).range(4..))]
@@ -66,7 +67,7 @@ struct Args {
     #[arg(long, default_value_t = 1000, value_parser = value_parser!(i64).range(0..))]
     future: i64,
     /// L-BFGS's learning rate (finite, at least 0, as torch.optim.LBFGS asks)
-    #[arg(long, default_value_t = 0.8, value_parser = learning_rate)]
+    #[arg(long, default_value_t = 0.8, value_parser = learning_rate, allow_hyphen_values = true)]
     lr: f64,
     /// libtorch's threads (default: libtorch's choice, the number of cores, as for
     /// the original); large sums are split among them, so the bits depend on it
@@ -307,28 +308,9 @@ fn run(args: &Args) -> Result<()> {
         tch::set_num_threads(threads);
     }
     let mut out = std::io::stdout().lock();
-    let trace = match &args.trace {
-        Some(path) => {
-            let file = File::create(path).with_context(|| format!("--trace {}", path.display()))?;
-            let meta = json!({
-                "steps": args.steps, "device": if device == Device::Cpu { "cpu" } else { "cuda" },
-                "hidden": args.hidden, "sequences": args.sequences, "length": args.length,
-                "period": args.period, "data_seed": args.data_seed, "seed": args.seed,
-                "future": args.future, "lr": args.lr, "threads": tch::get_num_threads(),
-            });
-            Some(Tracer::new(BufWriter::new(file), "examples/time_sequence.rs", meta)?)
-        }
-        None => None,
-    };
-    // Shared by the closure and the update hook, which L-BFGS holds at once.
-    let trace: RefCell<Option<Tracer<BufWriter<File>>>> = RefCell::new(trace);
-
     // generate_sine_wave.py
     let (n, l) = (args.sequences, args.length);
     let data = Tensor::f_from_slice(&sine_waves(args)?)?.reshape([n, l]);
-    if let Some(trace) = trace.borrow_mut().as_mut() {
-        trace.record(["data"], &[("data", &data)])?;
-    }
 
     // train.py: data[3:, :-1] and the like are views, as torch.from_numpy's are.
     tch::manual_seed(args.seed as i64);
@@ -339,9 +321,27 @@ fn run(args: &Args) -> Result<()> {
     let test_target = data.narrow(0, 0, 3).narrow(1, 1, l - 1);
     let seq = Sequence::new(args.hidden)?.double_to(device)?;
     let params: Vec<Tensor> = seq.named_parameters().iter().map(|(_, p)| p.shallow_clone()).collect();
-    if let Some(trace) = trace.borrow_mut().as_mut() {
-        trace.record(["init"], &seq.named_parameters())?;
-    }
+    // Opened once the data and the model exist, as the twin does: a run that fails
+    // before leaves no file.
+    let trace = match &args.trace {
+        Some(path) => {
+            let file = File::create(path).with_context(|| format!("--trace {}", path.display()))?;
+            let meta = json!({
+                "steps": args.steps, "device": if device == Device::Cpu { "cpu" } else { "cuda" },
+                "hidden": args.hidden, "sequences": args.sequences, "length": args.length,
+                "period": args.period, "data_seed": args.data_seed, "seed": args.seed,
+                "future": args.future, "lr": args.lr, "threads": tch::get_num_threads(),
+            });
+            let mut trace = Tracer::new(BufWriter::new(file), "examples/time_sequence.rs", meta)?;
+            trace.record(["data"], &[("data", &data)])?;
+            trace.record(["init"], &seq.named_parameters())?;
+            Some(trace)
+        }
+        None => None,
+    };
+    // Shared by the closure and the update hook, which L-BFGS holds at once.
+    let trace: RefCell<Option<Tracer<BufWriter<File>>>> = RefCell::new(trace);
+
     let mut optimizer = Lbfgs::new(params.iter().map(Tensor::shallow_clone).collect(), args.lr);
 
     for i in 0..args.steps {
@@ -423,14 +423,18 @@ fn main() {
     // A reader that leaves (`| head`) ends the run quietly, as it ends PyTorch's
     // (Rust ignores SIGPIPE, and every write would then be an error).
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    // Any failure is one line and exit 1: libtorch's messages go on with a C++
-    // backtrace, and an op this file calls infallibly panics with the same text.
+    // Any failure is one line and exit 1. libtorch's messages go on with a C++
+    // backtrace; an op this file calls infallibly (L-BFGS's arithmetic) panics with
+    // `called Result::unwrap() on an Err value: Torch("…\n…")`: keep the message's
+    // first line only.
     std::panic::set_hook(Box::new(|info| {
         let payload = info.payload();
         let text = (payload.downcast_ref::<String>().map(String::as_str))
             .or_else(|| payload.downcast_ref::<&str>().copied())
             .unwrap_or("an internal error");
-        eprintln!("time_sequence: error: {}", text.lines().next().unwrap_or_default());
+        let text = text.split_once("Torch(\"").map_or(text, |(_, torch)| torch);
+        let first = text.split("\\n").next().and_then(|t| t.lines().next()).unwrap_or_default();
+        eprintln!("time_sequence: error: {}", first.trim_end_matches("\")"));
     }));
     match std::panic::catch_unwind(|| run(&args)) {
         Ok(Ok(())) => {}

@@ -6,13 +6,14 @@ builds the port and runs this.
 
     scripts/bench_time_sequence.sh [--runs 3] [--steps 1] [--original DIR]
 
---original DIR also times PyTorch's unmodified train.py in DIR (a copy of
+--original DIR also times PyTorch's unmodified train.py from DIR (a copy of
 pytorch/examples' time_sequence_prediction, where generate_sine_wave.py has
-written traindata.pt).
+written traindata.pt), run from a scratch copy so its plots land there too.
 """
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,15 +24,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run(command, cwd):
-    """Wall-clock seconds and peak resident memory (MiB) of one whole process."""
-    start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    error = child.stderr.read().decode(errors="replace")
-    child.stderr.close()
-    if status != 0:
-        sys.exit(f"bench_time_sequence: {' '.join(command)} failed: {error.strip()}")
+    """Wall-clock seconds and peak resident memory (MiB) of one whole process. Its
+    stderr goes to a file: a pipe nobody reads while waiting could fill and stall it."""
+    with open(os.path.join(cwd, "stderr.txt"), "w+b") as stderr:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        if status != 0:
+            stderr.seek(0)
+            error = stderr.read().decode(errors="replace").strip().splitlines()
+            sys.exit(f"bench_time_sequence: {' '.join(command)} failed: {error[-1] if error else status}")
     return seconds, usage.ru_maxrss / 1024
 
 
@@ -49,8 +52,8 @@ def main():
     parser.add_argument("--steps", type=positive, default=1, help="L-BFGS steps of each run")
     parser.add_argument("--original", help="a directory with PyTorch's train.py and its traindata.pt")
     args = parser.parse_args()
-    if args.original and not os.path.isfile(os.path.join(args.original, "traindata.pt")):
-        parser.error(f"--original {args.original}: no traindata.pt (run generate_sine_wave.py there first)")
+    if args.original and not all(os.path.isfile(os.path.join(args.original, f)) for f in ["train.py", "traindata.pt"]):
+        parser.error(f"--original {args.original}: needs train.py and traindata.pt (run generate_sine_wave.py there)")
     # Each program draws its plots in a directory of its own, removed at the end.
     with tempfile.TemporaryDirectory(prefix="bench-time-sequence-") as scratch:
         bench(args, scratch)
@@ -70,9 +73,13 @@ def bench(args, scratch):
         cwd[name] = os.path.join(scratch, str(k))
         os.mkdir(cwd[name])
     if args.original:
+        # A copy of train.py and its data, so that its plots land in the scratch too.
         os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"  # its traindata.pt is a numpy array
         programs["PyTorch's train.py"] = [sys.executable, "train.py", "--steps", str(args.steps)]
-        cwd["PyTorch's train.py"] = args.original
+        cwd["PyTorch's train.py"] = os.path.join(scratch, "original")
+        os.mkdir(cwd["PyTorch's train.py"])
+        for name in ["train.py", "traindata.pt"]:
+            shutil.copy(os.path.join(args.original, name), cwd["PyTorch's train.py"])
     results = {name: [] for name in programs}
     for _ in range(args.runs):
         for name, command in programs.items():
