@@ -9,6 +9,7 @@ import argparse
 import os
 import signal
 import sys
+import unicodedata
 
 
 class Failure(Exception):
@@ -70,6 +71,22 @@ class _Stdout:
         return getattr(self._stream, name)
 
 
+# The most characters of a message an error line shows, as in the binary: one that
+# quotes what a file holds (a weights header's 98 MB string) is cut in the middle,
+# keeping its start and its end, where the reason usually is.
+MAX_MESSAGE = 1000
+
+
+def one_line(message):
+    """The message cut to MAX_MESSAGE characters, its control characters escaped."""
+    if len(message) > MAX_MESSAGE:
+        half = MAX_MESSAGE // 2
+        message = "{} [\u2026{} characters cut\u2026] {}".format(
+            message[:half], len(message) - MAX_MESSAGE, message[-half:])
+    return "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) == "Cc" else c
+                   for c in message)
+
+
 def _stop(signum, _frame):
     raise Stopped(signum)
 
@@ -110,7 +127,7 @@ def run(main, report, code=1):
         try:
             if os.path.samestat(os.fstat(1), os.stat(os.devnull)):
                 sys.stdout = sys.stderr  # stdout went away: the line goes where it can be seen
-            report(line)
+            report(one_line(line))
             sys.stdout.flush()
             sys.stderr.flush()
         except (Failure, OSError):

@@ -238,8 +238,8 @@ def check_recorded(args, binary, config):
     (portable, *others), untried = settings(*cpu())
     difference = log_difference(recorded, rust(portable))
     if difference is None:
-        print("reproduced as is, with the portable kernels ({}): {} log lines identical".format(
-            words(PORTABLE), len(recorded)))
+        print("reproduced as is, with the portable kernels ({}): {} log line{} identical".format(
+            words(PORTABLE), len(recorded), "" if len(recorded) == 1 else "s"))
         print("  env -u MKL_CBWR -u ATEN_CPU_CAPABILITY {}".format(command))
         return 0
     reproduced = [setting for setting in others if log_difference(recorded, rust(setting)) is None]

@@ -172,6 +172,7 @@ fn a_log_recorded_with_the_portable_kernels_is_reproduced_as_is() {
     let (code, text) = recorded(&log, "--seed 0");
     assert_eq!(code, Some(0), "{text}");
     assert!(text.starts_with("reproduced as is, with the portable kernels"), "{text}");
+    assert!(text.contains("): 30 log lines identical\n"), "{text}");
     // The command runs as printed: the binary's own path.
     let command =
         format!("env -u MKL_CBWR -u ATEN_CPU_CAPABILITY {} --seed 0 --device cpu --no-plot", common::BIN);
@@ -195,6 +196,9 @@ fn a_log_recorded_with_the_portable_kernels_is_reproduced_as_is() {
             "{config}: {text}"
         );
     }
+    let (code, text) = recorded(&format!("{}\n", golden.lines().next().unwrap()), "--seed 0");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("): 1 log line identical\n"), "{text}");
 }
 
 #[test]

@@ -354,6 +354,32 @@ fn odd_weight_inputs_are_refused_by_both_sides_in_one_line() {
 }
 
 #[test]
+fn an_error_quoting_a_huge_header_string_is_one_short_line_on_both_sides() {
+    let dir = scratch();
+    // A 20 MB dtype that ends with an escape character: both sides quote it, cut in
+    // the middle to 1,000 characters, with the escape character shown escaped.
+    let huge = format!("F32{}\\u001b", "x".repeat(20 << 20));
+    let header = format!(r#"{{"w1":{{"dtype":"{huge}","shape":[7,6],"data_offsets":[0,168]}}}}"#);
+    let path = dir.path().join("huge.st");
+    std::fs::write(&path, [&(header.len() as u64).to_le_bytes()[..], header.as_bytes()].concat()).unwrap();
+    let file = path_str(&path);
+    let rs = sine_rnn(&["--init-weights", &file, "--no-plot"], dir.path());
+    assert_eq!(rs.status.code(), Some(2), "{}", &stderr(&rs)[..300]);
+    let py = reference(&["--init-weights", &file, "--no-plot"]);
+    refused_in_one_line(&py, "is not a safetensors file (");
+    for (err, prefix) in [(stderr(&rs), "sine-rnn: error: "), (stderr(&py), "reference.py: error: ")] {
+        let message = err.trim_end().strip_prefix(prefix).unwrap().trim_end_matches(" (see sine-rnn --help)");
+        let (start, rest) = message.split_once(" [\u{2026}").expect("a cut");
+        let (count, end) = rest.split_once(" characters cut\u{2026}] ").expect("a cut");
+        // 500 characters each side of the cut; the escape character is one of them.
+        assert_eq!(start.chars().count(), 500, "{err}");
+        assert!((500..=505).contains(&end.chars().count()), "{err}");
+        assert!(count.parse::<usize>().unwrap() > 20_000_000, "{err}");
+        assert!(end.contains(r"x\u{1b}`, expected") || end.contains(r"x\x1b`, expected"), "{err}");
+    }
+}
+
+#[test]
 fn an_endless_or_huge_weights_input_is_refused_at_once() {
     let dir = scratch();
     let sparse = dir.path().join("sparse.st");
