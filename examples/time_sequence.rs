@@ -15,7 +15,7 @@
 
 use std::cell::RefCell;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -332,7 +332,9 @@ fn run(args: &Args) -> Result<()> {
                 "period": args.period, "data_seed": args.data_seed, "seed": args.seed,
                 "future": args.future, "lr": args.lr, "threads": tch::get_num_threads(),
             });
-            let mut trace = Tracer::new(BufWriter::new(file), "examples/time_sequence.rs", meta)?;
+            // Unbuffered: each record is one write of a whole line, so a run stopped
+            // by a signal leaves a trace of whole lines that the comparer reads.
+            let mut trace = Tracer::new(file, "examples/time_sequence.rs", meta)?;
             trace.record(["data"], &[("data", &data)])?;
             trace.record(["init"], &seq.named_parameters())?;
             Some(trace)
@@ -340,7 +342,7 @@ fn run(args: &Args) -> Result<()> {
         None => None,
     };
     // Shared by the closure and the update hook, which L-BFGS holds at once.
-    let trace: RefCell<Option<Tracer<BufWriter<File>>>> = RefCell::new(trace);
+    let trace: RefCell<Option<Tracer<File>>> = RefCell::new(trace);
 
     let mut optimizer = Lbfgs::new(params.iter().map(Tensor::shallow_clone).collect(), args.lr);
 
@@ -397,6 +399,21 @@ fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// SIGTERM, SIGHUP or SIGQUIT end the run at once, with one line and exit 128 + the
+/// signal, as they end the twin. Only `write` and `_exit`: nothing else is safe in
+/// a signal handler.
+extern "C" fn stopped(signal: libc::c_int) {
+    let line: &[u8] = match signal {
+        libc::SIGTERM => b"time_sequence: error: stopped by SIGTERM\n",
+        libc::SIGHUP => b"time_sequence: error: stopped by SIGHUP\n",
+        _ => b"time_sequence: error: stopped by SIGQUIT\n",
+    };
+    unsafe {
+        libc::write(2, line.as_ptr().cast(), line.len());
+        libc::_exit(128 + signal);
+    }
+}
+
 fn main() {
     // Pin the CPU kernels before the first tensor operation (libtorch reads
     // these then): with them, every x86-64 CPU with AVX2 computes PyTorch's bits.
@@ -423,6 +440,9 @@ fn main() {
     // A reader that leaves (`| head`) ends the run quietly, as it ends PyTorch's
     // (Rust ignores SIGPIPE, and every write would then be an error).
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+        unsafe { libc::signal(signal, stopped as extern "C" fn(libc::c_int) as libc::sighandler_t) };
+    }
     // Any failure is one line and exit 1. libtorch's messages go on with a C++
     // backtrace; an op this file calls infallibly (L-BFGS's arithmetic) panics with
     // `called Result::unwrap() on an Err value: Torch("…\n…")`: keep the message's

@@ -56,7 +56,7 @@ pub struct Args {
     /// Scatter plot of actual vs predicted values (.png or .svg)
     #[arg(long, default_value = "sine_wave.png", value_parser = plot_path)]
     pub plot: PathBuf,
-    /// Do not write the plot
+    /// Do not write the plot (wins over --plot, so a script can turn plotting off)
     #[arg(long)]
     pub no_plot: bool,
     /// Continue the wave this many steps past the data, feeding each prediction back in (drawn in the plot)

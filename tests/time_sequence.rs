@@ -306,6 +306,63 @@ fn run_time_failures_are_one_line_and_exit_1_on_both_sides() {
     assert!(!dir.path().join("no").exists(), "nothing is made on the way to a trace");
 }
 
+/// SIGTERM, SIGHUP and SIGQUIT stop either side at once with one line and 128 + the
+/// signal, leaving a trace of whole lines that the comparer reads.
+#[test]
+fn a_stop_signal_ends_both_sides_in_one_line_with_a_readable_trace() {
+    use std::io::{BufRead, BufReader};
+    let dir = scratch();
+    let flags =
+        ["--hidden", "3", "--sequences", "4", "--length", "30", "--future", "5", "--steps", "100000000"];
+    for (signal, name) in [(libc::SIGTERM, "SIGTERM"), (libc::SIGHUP, "SIGHUP"), (libc::SIGQUIT, "SIGQUIT")] {
+        for program in ["rust", "python"] {
+            let trace = format!("{program}-{name}.jsonl");
+            let mut command = match program {
+                "rust" => Command::new(example("time_sequence")),
+                _ => {
+                    let mut c = Command::new(root().join("scripts/python"));
+                    c.arg(root().join("examples/time_sequence.py"));
+                    c
+                }
+            };
+            let fixed = ["--device", "cpu", "--threads", "2", "--no-plot", "--trace", &trace];
+            let mut child = command
+                .args([&flags[..], &fixed].concat())
+                .current_dir(dir.path())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("the program starts");
+            // Stopped in its third step: the trace then holds whole steps and more.
+            let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+            let third = lines.map_while(Result::ok).position(|l| l == "STEP:  2");
+            assert!(third.is_some(), "{program}: no third step");
+            // SAFETY: kill only sends a signal to the child started here.
+            assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+            let out = child.wait_with_output().expect("the program ends");
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(128 + signal), "{program} {name}: {err}");
+            assert_eq!(err.lines().count(), 1, "{program} {name}: {err}");
+            assert!(err.ends_with(&format!(": error: stopped by {name}\n")), "{program} {name}: {err}");
+            let cmp = Command::new(root().join("scripts/python"))
+                .args([path_str(&root().join("scripts/compare.py")), trace.clone(), trace.clone()])
+                .current_dir(dir.path())
+                .output()
+                .expect("compare.py runs");
+            assert_eq!(cmp.status.code(), Some(0), "{program} {name}: {}{}", stdout(&cmp), stderr(&cmp));
+            let text = std::fs::read_to_string(dir.path().join(&trace)).expect("the trace is kept");
+            let at: Vec<serde_json::Value> = records(&text)
+                .iter()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["at"].clone())
+                .collect();
+            assert!(
+                at.contains(&serde_json::json!(["test", 1])),
+                "{program} {name}: two whole steps: {at:?}"
+            );
+        }
+    }
+}
+
 /// Flags read as argparse reads them: a unique prefix names its flag and the last
 /// of a repeated flag wins, on both sides alike.
 #[test]
