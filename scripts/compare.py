@@ -143,7 +143,8 @@ class Trace:
         if len(raw) > LINE_LIMIT and not raw.endswith(b"\n"):
             raise self._error("the line is longer than {} bytes, the most a line may be".format(LINE_LIMIT))
         try:
-            text = raw.decode("utf-8")
+            # A byte-order mark (an editor's, or PowerShell's) before the header is skipped.
+            text = raw.decode("utf-8-sig" if self.line == 1 else "utf-8")
         except UnicodeDecodeError as e:
             raise self._error("not UTF-8 (byte {} of the line)".format(e.start + 1))
         if not text.strip(" \t\r\n"):
@@ -153,7 +154,8 @@ class Trace:
         except DuplicateKey as e:
             raise self._error(str(e))
         except json.JSONDecodeError as e:
-            raise self._error("not JSON: {} (column {})".format(e.msg, e.colno))
+            cut = "" if raw.endswith(b"\n") else "; the file ends in this line, with no newline: was its writer stopped?"
+            raise self._error("not JSON: {} (column {}){}".format(e.msg, e.colno, cut))
         except ValueError as e:  # NaN, Infinity
             raise self._error("not JSON: {}".format(e))
         except RecursionError:

@@ -432,6 +432,12 @@ fn malformed_input_is_cannot_compare_with_file_and_line() {
     let with = |line: &str| format!("{HEADER}\n{ok_record}\n{line}\n");
     let cases: Vec<(String, &str)> = vec![
         (with(r#"{"at":[1],"tensors":{"#), "b.jsonl:3: not JSON"),
+        (
+            format!("{HEADER}\n{ok_record}\n{}", &ok_record[..20]),
+            "b.jsonl:3: not JSON: Expecting value (column 21); the file ends in this line, \
+             with no newline: was its writer stopped?",
+        ),
+        (format!("{HEADER}\n\u{feff}{ok_record}\n"), "b.jsonl:2: not JSON"),
         (with("not json at all"), "b.jsonl:3: not JSON"),
         (with(r#"{"at":[1],"tensors":{}} {}"#), "b.jsonl:3: not JSON: Extra data"),
         (with(r#"{"at":[1],"tensors":{"w":NaN}}"#), "b.jsonl:3: not JSON: NaN is not a JSON value"),
@@ -535,6 +541,9 @@ fn malformed_input_is_cannot_compare_with_file_and_line() {
         assert_eq!(text.lines().count(), 1, "{says}: one line: {text}");
         assert!(text.starts_with(&format!("cannot compare: {says}")), "expected {says:?}, got: {text}");
     }
+    // A byte-order mark before the header is skipped.
+    let (code, text) = compare(&good, &format!("\u{feff}{good}"));
+    assert_eq!(code, Some(0), "{text}");
     // Bytes that are not UTF-8, and the A side named just as well.
     let dir = scratch();
     std::fs::write(dir.path().join("a.jsonl"), format!("{HEADER}\n{ok_record}\n{ok_record}\n")).unwrap();
