@@ -38,7 +38,7 @@ class Parser(argparse.ArgumentParser):
     """A usage error is one line and exit 2, as in the Rust port."""
 
     def error(self, message):
-        sys.stderr.write(f"{PROGRAM}: error: {message}\n")
+        sys.stderr.write(f"{PROGRAM}: error: {guard.one_line(message)}\n")
         sys.exit(2)
 
 

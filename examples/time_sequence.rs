@@ -19,7 +19,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use clap::{value_parser, Parser, ValueEnum};
+use clap::{value_parser, CommandFactory, Parser, ValueEnum};
 use parity_trace::{py_float, Tracer};
 use plotters::data::float::pretty_print_float;
 use plotters::prelude::*;
@@ -37,7 +37,7 @@ use lbfgs::{Evaluation, Lbfgs};
 /// flag wins. Whole numbers are bounded by i64, as torch's sizes are; `--hidden`
 /// by 2^31 - 1, so that 4 x hidden gate rows and hidden² weights are sizes too.
 #[derive(Parser)]
-#[command(infer_long_args = true, args_override_self = true, allow_negative_numbers = true)]
+#[command(infer_long_args = true, args_override_self = true, allow_hyphen_values = true)]
 struct Args {
     /// L-BFGS steps to run
     #[arg(long, default_value_t = 15, value_parser = value_parser!(i64).range(0..))]
@@ -67,7 +67,7 @@ struct Args {
     #[arg(long, default_value_t = 1000, value_parser = value_parser!(i64).range(0..))]
     future: i64,
     /// L-BFGS's learning rate (finite, at least 0, as torch.optim.LBFGS asks)
-    #[arg(long, default_value_t = 0.8, value_parser = learning_rate, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0.8, value_parser = learning_rate)]
     lr: f64,
     /// libtorch's threads (default: libtorch's choice, the number of cores, as for
     /// the original); large sums are split among them, so the bits depend on it
@@ -95,6 +95,38 @@ fn learning_rate(text: &str) -> Result<f64, String> {
         Ok(x) if x.is_finite() && x >= 0.0 => Ok(x), // -0.0 too, as LBFGS's `0.0 <= lr`
         _ => Err(format!("must be a finite number, at least 0, not {text}")),
     }
+}
+
+/// argparse takes a word that starts with `-` as a flag's value only when it looks
+/// like a negative number (`-1`, `-.5`: Python 3.11's rule) or holds a space; any
+/// other such word is a flag, and the flag before it has no value. clap takes every
+/// word as a value (`allow_hyphen_values`); this applies argparse's rule first.
+fn values_as_argparse_reads_them(words: &[String]) -> Result<(), String> {
+    let command = Args::command();
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let negative = |w: &str| {
+        w.strip_prefix('-').is_some_and(|n| {
+            digits(n) || n.split_once('.').is_some_and(|(a, b)| (a.is_empty() || digits(a)) && digits(b))
+        })
+    };
+    let is_flag = |w: &str| w.len() > 1 && w.starts_with('-') && !negative(w) && !w.contains(' ');
+    let mut rest = words.iter().take_while(|w| *w != "--");
+    while let Some(word) = rest.next() {
+        let Some(name) = word.strip_prefix("--").filter(|n| !n.contains('=')) else { continue };
+        // The flag a unique prefix names (infer_long_args), if it takes a value.
+        let named: Vec<_> =
+            command.get_arguments().filter(|a| a.get_long().is_some_and(|l| l.starts_with(name))).collect();
+        let flag = match named.iter().find(|a| a.get_long() == Some(name)) {
+            Some(exact) => *exact,
+            None if named.len() == 1 => named[0],
+            None => continue,
+        };
+        // `&&` consumes the next word only when the flag takes it as its value.
+        if flag.get_action().takes_values() && rest.next().is_some_and(|value| is_flag(value)) {
+            return Err(format!("argument --{}: expected one argument", flag.get_long().unwrap_or(name)));
+        }
+    }
+    Ok(())
 }
 
 /// generate_sine_wave.py: N waves of L points, sin(x / T), each shifted by an
@@ -399,6 +431,36 @@ fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// Every error is one line on stderr, as the twin's (scripts/guard.py): control
+/// characters escaped as Python escapes them, and a message longer than 1,000
+/// characters (one that quotes a huge value) cut in the middle.
+fn error_line(message: &str) {
+    let chars: Vec<char> = message.chars().collect();
+    let shown = match chars.len().saturating_sub(1000) {
+        0 => message.to_string(),
+        cut => {
+            let (start, end) = (&chars[..500], &chars[chars.len() - 500..]);
+            let s = if cut == 1 { "" } else { "s" };
+            format!(
+                "{} [\u{2026}{cut} character{s} cut\u{2026}] {}",
+                String::from_iter(start),
+                String::from_iter(end)
+            )
+        }
+    };
+    let mut line = String::new();
+    for c in shown.chars() {
+        match c {
+            '\t' => line.push_str("\\t"),
+            '\n' => line.push_str("\\n"),
+            '\r' => line.push_str("\\r"),
+            c if c.is_control() => line.push_str(&format!("\\x{:02x}", c as u32)),
+            c => line.push(c),
+        }
+    }
+    eprintln!("time_sequence: error: {line}");
+}
+
 /// SIGTERM, SIGHUP or SIGQUIT end the run at once, with one line and exit 128 + the
 /// signal, as they end the twin. Only `write` and `_exit`: nothing else is safe in
 /// a signal handler.
@@ -423,16 +485,19 @@ fn main() {
         }
     }
     // A usage error is one line and exit 2, as argparse's exit code.
-    let usage = |line: &str| -> ! {
-        eprintln!("time_sequence: error: {line}");
+    let usage = |message: &str| -> ! {
+        error_line(message);
         std::process::exit(2)
     };
+    let words: Vec<String> = std::env::args_os().skip(1).map(|w| w.to_string_lossy().into_owned()).collect();
+    values_as_argparse_reads_them(&words).unwrap_or_else(|line| usage(&line));
     let args = Args::try_parse().unwrap_or_else(|e| {
         if !e.use_stderr() {
             e.exit(); // --help
         }
+        // clap's message, without the usage and the hint that follow a blank line.
         let message = e.to_string();
-        usage(message.lines().next().unwrap_or_default().trim_start_matches("error: "))
+        usage(message.split("\n\n").next().unwrap_or_default().trim_start_matches("error: ").trim_end())
     });
     if !args.no_plot && !args.plot_dir.is_dir() {
         usage(&format!("--plot-dir {}: not a directory", args.plot_dir.display()));
@@ -440,8 +505,13 @@ fn main() {
     // A reader that leaves (`| head`) ends the run quietly, as it ends PyTorch's
     // (Rust ignores SIGPIPE, and every write would then be an error).
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    // SAFETY: a zeroed sigaction is a valid one; every signal is blocked while the
+    // handler runs, so a second signal cannot add a second line.
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    action.sa_sigaction = stopped as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    unsafe { libc::sigfillset(&mut action.sa_mask) };
     for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
-        unsafe { libc::signal(signal, stopped as extern "C" fn(libc::c_int) as libc::sighandler_t) };
+        unsafe { libc::sigaction(signal, &action, std::ptr::null_mut()) };
     }
     // Any failure is one line and exit 1. libtorch's messages go on with a C++
     // backtrace; an op this file calls infallibly (L-BFGS's arithmetic) panics with
@@ -454,12 +524,17 @@ fn main() {
             .unwrap_or("an internal error");
         let text = text.split_once("Torch(\"").map_or(text, |(_, torch)| torch);
         let first = text.split("\\n").next().and_then(|t| t.lines().next()).unwrap_or_default();
-        eprintln!("time_sequence: error: {}", first.trim_end_matches("\")"));
+        error_line(first.trim_end_matches("\")"));
     }));
     match std::panic::catch_unwind(|| run(&args)) {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
-            eprintln!("time_sequence: error: {}", format!("{e:#}").lines().next().unwrap_or_default());
+            // libtorch's messages: their first line, as above; any other whole.
+            let message = format!("{e:#}");
+            match e.chain().any(|cause| cause.is::<tch::TchError>()) {
+                true => error_line(message.lines().next().unwrap_or_default()),
+                false => error_line(&message),
+            }
             std::process::exit(1);
         }
         Err(_) => std::process::exit(1),

@@ -540,8 +540,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.stdout.reconfigure(errors="backslashreplace")
-    except (AttributeError, ValueError):
-        pass
     run(main, lambda line: print("cannot compare: " + line), code=2)

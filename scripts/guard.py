@@ -81,9 +81,12 @@ def one_line(message):
     """The message cut to MAX_MESSAGE characters, its control characters escaped."""
     if len(message) > MAX_MESSAGE:
         half = MAX_MESSAGE // 2
-        message = "{} [\u2026{} characters cut\u2026] {}".format(
-            message[:half], len(message) - MAX_MESSAGE, message[-half:])
-    return "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) == "Cc" else c
+        cut = len(message) - MAX_MESSAGE
+        message = "{} [\u2026{} character{} cut\u2026] {}".format(
+            message[:half], cut, "" if cut == 1 else "s", message[-half:])
+    # Control characters, and the lone surrogates that stand for bytes of a file name
+    # that are not UTF-8, as Python writes them in a string literal (\n, \x1b, \udcff).
+    return "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Cs") else c
                    for c in message)
 
 
@@ -101,8 +104,9 @@ def run(main, report, code=1):
         except OSError:  # started with the descriptor closed (`>&-`): as /dev/null
             _null(fd)
     stdout = sys.stdout or open(1, "w", closefd=False)
-    if hasattr(stdout, "reconfigure"):  # Python 3.7+: each line as soon as it is printed, as the binary does
-        stdout.reconfigure(line_buffering=True)
+    if hasattr(stdout, "reconfigure"):  # Python 3.7+: each line as soon as it is printed, as the binary does;
+        # a character the encoding lacks (a file name's byte that is not UTF-8) is escaped, not an error.
+        stdout.reconfigure(line_buffering=True, errors="backslashreplace")
     sys.stdout = _Stdout(stdout)
     sys.stderr = sys.stderr or open(2, "w", closefd=False)
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
@@ -129,7 +133,14 @@ def run(main, report, code=1):
                 sys.stdout = sys.stderr  # stdout went away: the line goes where it can be seen
             report(one_line(line))
             sys.stdout.flush()
+        except (Failure, OSError):  # stdout cannot take it (a full disk): stderr then
+            sys.stdout = sys.stderr
+            try:
+                report(one_line(line))
+            except OSError:
+                pass
+        try:
             sys.stderr.flush()
-        except (Failure, OSError):
+        except OSError:
             pass
     sys.exit(status)

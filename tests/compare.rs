@@ -713,3 +713,39 @@ fn inputs_that_never_end_or_never_come_are_refused_in_one_line() {
         assert_eq!((out.status.code(), stderr(&out).as_str()), (Some(code), err), "{redirect}");
     }
 }
+
+/// The harness's one line gets out whatever stdout is: full (it goes to stderr
+/// then), or strict about its encoding while the line quotes a file name that is
+/// not UTF-8 (the name's bytes are escaped, `\udcff`, as on stderr).
+#[test]
+fn the_error_line_gets_out_when_stdout_cannot_take_it() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = scratch();
+    let odd = std::ffi::OsStr::from_bytes(b"\xff.jsonl");
+    for (args, strict) in [
+        (vec![std::ffi::OsStr::new("--compare"), odd, std::ffi::OsStr::new("b.jsonl")], true),
+        (
+            vec![
+                std::ffi::OsStr::new("--recorded"),
+                odd,
+                std::ffi::OsStr::new("--config"),
+                "--seed 0".as_ref(),
+            ],
+            true,
+        ),
+        (vec![std::ffi::OsStr::new("--compare"), odd, std::ffi::OsStr::new("b.jsonl")], false),
+    ] {
+        let mut command = Command::new(root().join("scripts/parity.sh"));
+        command.args(&args).current_dir(dir.path());
+        if strict {
+            command.env("PYTHONIOENCODING", "utf-8");
+        } else {
+            command.stdout(std::fs::File::create("/dev/full").expect("/dev/full"));
+        }
+        let out = command.output().expect("scripts/parity.sh runs");
+        let text = stdout(&out) + &stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {text}");
+        assert_eq!(text.lines().count(), 1, "{args:?}: {text}");
+        assert!(text.contains(r"\udcff.jsonl") && text.contains("No such file"), "{args:?}: {text}");
+    }
+}

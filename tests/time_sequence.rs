@@ -231,7 +231,7 @@ fn bad_flags_are_one_line_and_exit_2_on_both_sides() {
         let out = side(name, &QUICK, dir.path());
         assert!(out.status.success(), "{name}: the quick run itself fails: {}", stderr(&out));
     }
-    let cases: [&[&str]; 21] = [
+    let cases: [&[&str]; 25] = [
         &["--hidden", "0"],
         &["--sequences", "3"],
         &["--length", "1"],
@@ -253,6 +253,12 @@ fn bad_flags_are_one_line_and_exit_2_on_both_sides() {
         &["--plot-dir", "no/such/directory"],
         &["--threads", "0"],
         &["--steps"],
+        // A word that starts with `-` is a flag unless it looks like a negative
+        // number or holds a space (argparse's rule): these values lack.
+        &["--lr", "-0."],
+        &["--lr", "-0e0"],
+        &["--plot-dir", "-1e5"],
+        &["--trace", "--no-plot"],
     ];
     for flags in cases {
         let args = [&QUICK[..], flags].concat();
@@ -262,6 +268,29 @@ fn bad_flags_are_one_line_and_exit_2_on_both_sides() {
             assert_eq!(out.status.code(), Some(2), "{name} {flags:?}: {err}");
             assert_eq!(err.lines().count(), 1, "{name} {flags:?}: {err}");
             assert!(err.contains("error:") && stdout(&out).is_empty(), "{name} {flags:?}: {err}");
+        }
+    }
+}
+
+/// What an error quotes cannot make it more than one short line: control characters
+/// are escaped and a huge value is cut in the middle, on both sides alike.
+#[test]
+fn an_error_quoting_odd_values_is_one_short_line_on_both_sides() {
+    let dir = scratch();
+    let nines = "9".repeat(3000);
+    let cases: [(&[&str], i32, &str); 3] = [
+        (&["--plot-dir", "no\nsuch\tdir"], 2, "--plot-dir no\\nsuch\\tdir: not a directory"),
+        (&["--trace", "no/such\u{1b}/t.jsonl", "--no-plot"], 1, "--trace no/such\\x1b/t.jsonl: No such file"),
+        (&["--hidden", &nines], 2, "99 [\u{2026}"),
+    ];
+    for (flags, code, says) in cases {
+        for name in ["rust", "python"] {
+            let out = side(name, &[&QUICK[..], flags].concat(), dir.path());
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(code), "{name} {flags:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "{name} {flags:?}: {err}");
+            assert!(err.len() < 1100 && err.contains(says), "{name} {flags:?}: {err}");
+            assert!(!err.trim_end().contains(|c: char| c.is_control()), "{name} {flags:?}: {err}");
         }
     }
 }
@@ -376,6 +405,15 @@ fn abbreviated_and_repeated_flags_read_alike_on_both_sides() {
     let plain =
         side("rust", &[&QUICK[..], &["--hidden", "2", "--steps", "2", "--no-plot"]].concat(), dir.path());
     assert_eq!(stdout(&r), stdout(&plain), "--hid is --hidden");
+    // Values that start with `-` and that argparse takes: a negative number (here
+    // -0, which a learning rate may be), a word with a space.
+    for name in ["rust", "python"] {
+        let trace = format!("-{name} trace");
+        let out =
+            side(name, &[&QUICK[..], &["--lr", "-.0", "--trace", &trace, "--no-plot"]].concat(), dir.path());
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert!(dir.path().join(&trace).is_file(), "{name}: {trace}");
+    }
 }
 
 /// The port uses the tracer as any other crate would: its two files, copied into a

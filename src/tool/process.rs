@@ -38,7 +38,8 @@ pub fn error_line(message: &str, tail: &str) {
     let mut shown = String::new();
     for (k, c) in message.chars().enumerate().filter(keep) {
         if k == count - MAX_MESSAGE / 2 && count > MAX_MESSAGE {
-            shown += &format!(" […{} characters cut…] ", count - MAX_MESSAGE);
+            let cut = count - MAX_MESSAGE;
+            shown += &format!(" […{cut} character{} cut…] ", if cut == 1 { "" } else { "s" });
         }
         match c.is_control() {
             true => shown.extend(c.escape_default()),
