@@ -142,11 +142,12 @@ class Trace:
         self.line += 1
         if len(raw) > LINE_LIMIT and not raw.endswith(b"\n"):
             raise self._error("the line is longer than {} bytes, the most a line may be".format(LINE_LIMIT))
+        # A byte-order mark (an editor's, or PowerShell's) before the header is skipped.
+        skip = 3 if self.line == 1 and raw.startswith(b"\xef\xbb\xbf") else 0
         try:
-            # A byte-order mark (an editor's, or PowerShell's) before the header is skipped.
-            text = raw.decode("utf-8-sig" if self.line == 1 else "utf-8")
+            text = raw[skip:].decode("utf-8")
         except UnicodeDecodeError as e:
-            raise self._error("not UTF-8 (byte {} of the line)".format(e.start + 1))
+            raise self._error("not UTF-8 (byte {} of the line)".format(skip + e.start + 1))
         if not text.strip(" \t\r\n"):
             raise self._error("empty line: every line must be one JSON object")
         try:

@@ -541,9 +541,16 @@ fn malformed_input_is_cannot_compare_with_file_and_line() {
         assert_eq!(text.lines().count(), 1, "{says}: one line: {text}");
         assert!(text.starts_with(&format!("cannot compare: {says}")), "expected {says:?}, got: {text}");
     }
-    // A byte-order mark before the header is skipped.
+    // A byte-order mark before the header is skipped, and counted in a byte's place.
     let (code, text) = compare(&good, &format!("\u{feff}{good}"));
     assert_eq!(code, Some(0), "{text}");
+    let bom = scratch();
+    std::fs::write(bom.path().join("a.jsonl"), &good).unwrap();
+    std::fs::write(bom.path().join("b.jsonl"), [&b"\xef\xbb\xbf{\xff"[..], good.as_bytes()].concat())
+        .unwrap();
+    let (code, text, _) = compare_in(bom.path(), &[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.starts_with("cannot compare: b.jsonl:1: not UTF-8 (byte 5 of the line)"), "{text}");
     // Bytes that are not UTF-8, and the A side named just as well.
     let dir = scratch();
     std::fs::write(dir.path().join("a.jsonl"), format!("{HEADER}\n{ok_record}\n{ok_record}\n")).unwrap();
