@@ -97,38 +97,6 @@ fn learning_rate(text: &str) -> Result<f64, String> {
     }
 }
 
-/// argparse takes a word that starts with `-` as a flag's value only when it looks
-/// like a negative number (`-1`, `-.5`: Python 3.11's rule) or holds a space; any
-/// other such word is a flag, and the flag before it has no value. clap takes every
-/// word as a value (`allow_hyphen_values`); this applies argparse's rule first.
-fn values_as_argparse_reads_them(words: &[String]) -> Result<(), String> {
-    let command = Args::command();
-    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    let negative = |w: &str| {
-        w.strip_prefix('-').is_some_and(|n| {
-            digits(n) || n.split_once('.').is_some_and(|(a, b)| (a.is_empty() || digits(a)) && digits(b))
-        })
-    };
-    let is_flag = |w: &str| w.len() > 1 && w.starts_with('-') && !negative(w) && !w.contains(' ');
-    let mut rest = words.iter().take_while(|w| *w != "--");
-    while let Some(word) = rest.next() {
-        let Some(name) = word.strip_prefix("--").filter(|n| !n.contains('=')) else { continue };
-        // The flag a unique prefix names (infer_long_args), if it takes a value.
-        let named: Vec<_> =
-            command.get_arguments().filter(|a| a.get_long().is_some_and(|l| l.starts_with(name))).collect();
-        let flag = match named.iter().find(|a| a.get_long() == Some(name)) {
-            Some(exact) => *exact,
-            None if named.len() == 1 => named[0],
-            None => continue,
-        };
-        // `&&` consumes the next word only when the flag takes it as its value.
-        if flag.get_action().takes_values() && rest.next().is_some_and(|value| is_flag(value)) {
-            return Err(format!("argument --{}: expected one argument", flag.get_long().unwrap_or(name)));
-        }
-    }
-    Ok(())
-}
-
 /// generate_sine_wave.py: N waves of L points, sin(x / T), each shifted by an
 /// integer in [-4T, 4T) from numpy's legacy generator, as numpy computes it.
 fn sine_waves(args: &Args) -> Result<Vec<f64>> {
@@ -431,6 +399,40 @@ fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// argparse takes a word that starts with `-` as a flag's value only when it looks
+/// like a negative number (`-1`, `-.5`: Python 3.11's rule) or holds a space; any
+/// other such word is a flag, and the flag before it has no value. clap takes every
+/// word as a value (`allow_hyphen_values`); this applies argparse's rule first.
+fn values_as_argparse_reads_them(words: &[String]) -> Result<(), String> {
+    let command = Args::command();
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let negative = |w: &str| {
+        w.strip_prefix('-').is_some_and(|n| {
+            digits(n) || n.split_once('.').is_some_and(|(a, b)| (a.is_empty() || digits(a)) && digits(b))
+        })
+    };
+    let is_flag = |w: &str| w.len() > 1 && w.starts_with('-') && !negative(w) && !w.contains(' ');
+    let mut rest = words.iter().take_while(|w| *w != "--");
+    while let Some(word) = rest.next() {
+        let Some(name) = word.strip_prefix("--").filter(|n| !n.contains('=')) else { continue };
+        // The flag a unique prefix names (infer_long_args), if it takes a value.
+        let named: Vec<_> = command
+            .get_arguments()
+            .filter_map(|a| a.get_long().filter(|long| long.starts_with(name)).map(|long| (long, a)))
+            .collect();
+        let (long, flag) = match named.iter().find(|(long, _)| *long == name) {
+            Some(exact) => *exact,
+            None if named.len() == 1 => named[0],
+            None => continue,
+        };
+        // `&&` consumes the next word only when the flag takes it as its value.
+        if flag.get_action().takes_values() && rest.next().is_some_and(|value| is_flag(value)) {
+            return Err(format!("argument --{long}: expected one argument"));
+        }
+    }
+    Ok(())
+}
+
 /// Every error is one line on stderr, as the twin's (scripts/guard.py): control
 /// characters escaped as Python escapes them, and a message longer than 1,000
 /// characters (one that quotes a huge value) cut in the middle.
@@ -531,10 +533,8 @@ fn main() {
         Ok(Err(e)) => {
             // libtorch's messages: their first line, as above; any other whole.
             let message = format!("{e:#}");
-            match e.chain().any(|cause| cause.is::<tch::TchError>()) {
-                true => error_line(message.lines().next().unwrap_or_default()),
-                false => error_line(&message),
-            }
+            let torch = e.chain().any(|cause| cause.is::<tch::TchError>());
+            error_line(if torch { message.lines().next().unwrap_or_default() } else { &message });
             std::process::exit(1);
         }
         Err(_) => std::process::exit(1),

@@ -726,24 +726,15 @@ fn inputs_that_never_end_or_never_come_are_refused_in_one_line() {
 /// not UTF-8 (the name's bytes are escaped, `\udcff`, as on stderr).
 #[test]
 fn the_error_line_gets_out_when_stdout_cannot_take_it() {
+    use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
     let dir = scratch();
-    let odd = std::ffi::OsStr::from_bytes(b"\xff.jsonl");
-    for (args, strict) in [
-        (vec![std::ffi::OsStr::new("--compare"), odd, std::ffi::OsStr::new("b.jsonl")], true),
-        (
-            vec![
-                std::ffi::OsStr::new("--recorded"),
-                odd,
-                std::ffi::OsStr::new("--config"),
-                "--seed 0".as_ref(),
-            ],
-            true,
-        ),
-        (vec![std::ffi::OsStr::new("--compare"), odd, std::ffi::OsStr::new("b.jsonl")], false),
-    ] {
+    let odd = OsStr::from_bytes(b"\xff.jsonl");
+    let compare: [&OsStr; 3] = ["--compare".as_ref(), odd, "b.jsonl".as_ref()];
+    let recorded: [&OsStr; 4] = ["--recorded".as_ref(), odd, "--config".as_ref(), "--seed 0".as_ref()];
+    for (args, strict) in [(&compare[..], true), (&recorded[..], true), (&compare[..], false)] {
         let mut command = Command::new(root().join("scripts/parity.sh"));
-        command.args(&args).current_dir(dir.path());
+        command.args(args).current_dir(dir.path());
         if strict {
             command.env("PYTHONIOENCODING", "utf-8");
         } else {

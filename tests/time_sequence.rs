@@ -18,17 +18,21 @@ use sha2::{Digest, Sha256};
 
 const GOLDEN: &str = "tests/golden/time_sequence";
 
-/// One side of the port run with exactly `args` in `dir`.
-fn side(name: &str, args: &[&str], dir: &Path) -> Output {
-    let mut command = match name {
+/// The command that runs one side of the port: "rust" or "python".
+fn program(name: &str) -> Command {
+    match name {
         "rust" => Command::new(example("time_sequence")),
         _ => {
             let mut c = Command::new(root().join("scripts/python"));
             c.arg(root().join("examples/time_sequence.py"));
             c
         }
-    };
-    command.args(args).current_dir(dir).output().unwrap_or_else(|e| {
+    }
+}
+
+/// One side of the port run with exactly `args` in `dir`.
+fn side(name: &str, args: &[&str], dir: &Path) -> Output {
+    program(name).args(args).current_dir(dir).output().unwrap_or_else(|e| {
         panic!("{name} side: {e} (scripts/fetch_libtorch.sh --python makes scripts/python)")
     })
 }
@@ -343,19 +347,13 @@ fn a_stop_signal_ends_both_sides_in_one_line_with_a_readable_trace() {
     let dir = scratch();
     let flags =
         ["--hidden", "3", "--sequences", "4", "--length", "30", "--future", "5", "--steps", "100000000"];
-    for (signal, name) in [(libc::SIGTERM, "SIGTERM"), (libc::SIGHUP, "SIGHUP"), (libc::SIGQUIT, "SIGQUIT")] {
-        for program in ["rust", "python"] {
-            let trace = format!("{program}-{name}.jsonl");
-            let mut command = match program {
-                "rust" => Command::new(example("time_sequence")),
-                _ => {
-                    let mut c = Command::new(root().join("scripts/python"));
-                    c.arg(root().join("examples/time_sequence.py"));
-                    c
-                }
-            };
+    for (signal, signal_name) in
+        [(libc::SIGTERM, "SIGTERM"), (libc::SIGHUP, "SIGHUP"), (libc::SIGQUIT, "SIGQUIT")]
+    {
+        for name in ["rust", "python"] {
+            let trace = format!("{name}-{signal_name}.jsonl");
             let fixed = ["--device", "cpu", "--threads", "2", "--no-plot", "--trace", &trace];
-            let mut child = command
+            let mut child = program(name)
                 .args([&flags[..], &fixed].concat())
                 .current_dir(dir.path())
                 .stdout(std::process::Stdio::piped())
@@ -365,20 +363,23 @@ fn a_stop_signal_ends_both_sides_in_one_line_with_a_readable_trace() {
             // Stopped in its third step: the trace then holds whole steps and more.
             let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
             let third = lines.map_while(Result::ok).position(|l| l == "STEP:  2");
-            assert!(third.is_some(), "{program}: no third step");
+            assert!(third.is_some(), "{name}: no third step");
             // SAFETY: kill only sends a signal to the child started here.
             assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
             let out = child.wait_with_output().expect("the program ends");
             let err = stderr(&out);
-            assert_eq!(out.status.code(), Some(128 + signal), "{program} {name}: {err}");
-            assert_eq!(err.lines().count(), 1, "{program} {name}: {err}");
-            assert!(err.ends_with(&format!(": error: stopped by {name}\n")), "{program} {name}: {err}");
+            assert_eq!(out.status.code(), Some(128 + signal), "{name} {signal_name}: {err}");
+            assert_eq!(err.lines().count(), 1, "{name} {signal_name}: {err}");
+            assert!(
+                err.ends_with(&format!(": error: stopped by {signal_name}\n")),
+                "{name} {signal_name}: {err}"
+            );
             let cmp = Command::new(root().join("scripts/python"))
                 .args([path_str(&root().join("scripts/compare.py")), trace.clone(), trace.clone()])
                 .current_dir(dir.path())
                 .output()
                 .expect("compare.py runs");
-            assert_eq!(cmp.status.code(), Some(0), "{program} {name}: {}{}", stdout(&cmp), stderr(&cmp));
+            assert_eq!(cmp.status.code(), Some(0), "{name} {signal_name}: {}{}", stdout(&cmp), stderr(&cmp));
             let text = std::fs::read_to_string(dir.path().join(&trace)).expect("the trace is kept");
             let at: Vec<serde_json::Value> = records(&text)
                 .iter()
@@ -386,7 +387,7 @@ fn a_stop_signal_ends_both_sides_in_one_line_with_a_readable_trace() {
                 .collect();
             assert!(
                 at.contains(&serde_json::json!(["test", 1])),
-                "{program} {name}: two whole steps: {at:?}"
+                "{name} {signal_name}: two whole steps: {at:?}"
             );
         }
     }
